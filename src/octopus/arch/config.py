@@ -1,0 +1,144 @@
+"""Typed, validated configuration of a scale-out spatial architecture.
+
+Every size is a parameter; units are in the field names (``_cycles``, ``_bytes``,
+``_bytes_per_cycle``, ``_hz``). All models are frozen and reject unknown fields, so a typo in a
+YAML file is an error rather than a silently ignored key. Validators never do I/O; loading lives in
+:mod:`octopus.arch.loader`.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+__all__ = [
+    "ArchConfig",
+    "CBUConfig",
+    "ChipConfig",
+    "ClusterConfig",
+    "HostConfig",
+    "NocConfig",
+    "PEAConfig",
+    "TBUConfig",
+]
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class PEAConfig(_Frozen):
+    """A processing-element array: ``rows * cols`` PEs, one MAC (or operation) per PE per cycle."""
+
+    rows: int = Field(gt=0, description="PE rows in the array.")
+    cols: int = Field(gt=0, description="PE columns in the array.")
+    ai_efficiency: float = Field(
+        gt=0,
+        le=1,
+        description="Fraction of peak (one MAC per PE per cycle) achieved on AI work, in (0, 1].",
+    )
+    general_efficiency: float = Field(
+        gt=0,
+        le=1,
+        description="Fraction of peak (one operation per PE per cycle) achieved on general work, "
+        "in (0, 1].",
+    )
+    sram_bytes: int = Field(gt=0, description="Local SRAM next to the array, in bytes.")
+
+
+class TBUConfig(_Frozen):
+    """A Task Block Unit: one PEA, its SRAM and a configuration buffer."""
+
+    config_slots: int = Field(
+        ge=1, description="Configurations resident at once in the configuration buffer (>= 1)."
+    )
+    config_load_bytes_per_cycle: int = Field(
+        gt=0, description="Bandwidth for loading a non-resident configuration, bytes per cycle."
+    )
+    config_setup_cycles: int = Field(
+        ge=0, description="Fixed cost of switching to a newly loaded configuration, cycles."
+    )
+    memory_bytes_per_cycle: int = Field(
+        gt=0, description="Off-chip (DRAM) link bandwidth of one TBU, bytes per cycle (spills)."
+    )
+
+
+class CBUConfig(_Frozen):
+    """A Control Block Unit: evaluates control blocks off the data plane, one per cluster."""
+
+    latency_cycles: int = Field(ge=0, description="Cycles to evaluate one control block.")
+
+
+class ClusterConfig(_Frozen):
+    """A cluster: a ``tbus_x`` by ``tbus_y`` mesh of TBUs with one CBU."""
+
+    tbus_x: int = Field(gt=0, description="TBU columns in the cluster mesh.")
+    tbus_y: int = Field(gt=0, description="TBU rows in the cluster mesh.")
+    link_bytes_per_cycle: int = Field(
+        gt=0, description="Bandwidth of one intra-cluster mesh link (one direction), bytes/cycle."
+    )
+    hop_latency_cycles: int = Field(
+        ge=0, description="Latency of one intra-cluster hop (router plus wire), cycles."
+    )
+
+
+class ChipConfig(_Frozen):
+    """A chip or wafer: a ``clusters_x`` by ``clusters_y`` mesh of clusters (dies)."""
+
+    clusters_x: int = Field(gt=0, description="Cluster columns in the chip mesh.")
+    clusters_y: int = Field(gt=0, description="Cluster rows in the chip mesh.")
+    d2d_bytes_per_cycle: int = Field(
+        gt=0,
+        description="Bandwidth of one die-to-die link (one direction; one link per TBU row or "
+        "column on a cluster edge), bytes/cycle.",
+    )
+    d2d_latency_cycles: int = Field(ge=0, description="Latency of one die-to-die hop, cycles.")
+
+
+class NocConfig(_Frozen):
+    """Which network model the simulator uses."""
+
+    model: Literal["analytic", "contention"] = Field(
+        default="analytic",
+        description="'analytic': hops x latency + bytes / bottleneck bandwidth, no contention; "
+        "'contention': the same plus per-link busy times along the XY route.",
+    )
+
+
+class HostConfig(_Frozen):
+    """The host processor, used by the static baseline to resolve control blocks."""
+
+    cb_roundtrip_cycles: int = Field(
+        ge=0, description="Cycles for one control-block resolution round trip to the host."
+    )
+
+
+class ArchConfig(_Frozen):
+    """A whole machine: clock, the unit configurations and the two mesh levels."""
+
+    name: str = Field(min_length=1, description="Short name of this architecture (e.g. 'chip').")
+    description: str = Field(default="", description="One line saying what this machine is.")
+    clock_hz: float = Field(gt=0, description="Clock frequency in Hz; converts cycles to seconds.")
+    pea: PEAConfig = Field(description="The PE array inside every TBU.")
+    tbu: TBUConfig = Field(description="The Task Block Unit.")
+    cbu: CBUConfig = Field(description="The Control Block Unit (one per cluster).")
+    cluster: ClusterConfig = Field(description="The cluster: a mesh of TBUs.")
+    chip: ChipConfig = Field(description="The chip or wafer: a mesh of clusters.")
+    noc: NocConfig = Field(default_factory=NocConfig, description="Network model fidelity.")
+    host: HostConfig = Field(description="The host that resolves control blocks for baselines.")
+
+    @property
+    def tbus_per_cluster(self) -> int:
+        """TBUs in one cluster."""
+        return self.cluster.tbus_x * self.cluster.tbus_y
+
+    @property
+    def num_clusters(self) -> int:
+        """Clusters on the chip or wafer."""
+        return self.chip.clusters_x * self.chip.clusters_y
+
+    @property
+    def num_tbus(self) -> int:
+        """TBUs on the whole machine."""
+        return self.num_clusters * self.tbus_per_cluster
