@@ -1,0 +1,111 @@
+"""NoC timing at both fidelities, contention on a shared link, stats and the link callback.
+
+Machine: 'chip' on a 2x2 mesh of 2x2-TBU clusters (global 4x4 TBU mesh, ids as in
+tests/arch/test_topology.py). Intra links: 64 B/cycle, 2 cycles/hop; d2d: 16 B/cycle, 10 cycles.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from octopus.arch import Topology, load_arch, transfer_cycles
+from octopus.sim.noc import Noc
+
+
+def _noc(model: str, on_link_busy=None) -> tuple[Noc, Topology]:
+    arch = load_arch(
+        "chip",
+        {
+            "chip.clusters_x": 2,
+            "chip.clusters_y": 2,
+            "cluster.tbus_x": 2,
+            "cluster.tbus_y": 2,
+            "noc.model": model,
+        },
+    )
+    topo = Topology(arch)
+    return Noc(topo, arch, on_link_busy), topo
+
+
+@pytest.mark.parametrize("model", ["analytic", "contention"])
+def test_lone_transfer_matches_formula(model):
+    """0 -> 15: 4 intra + 2 d2d hops, 640 B: 4*2 + 2*10 + ceil(640/16) = 68 cycles."""
+    noc, topo = _noc(model)
+    assert noc.transfer(0, 15, 640, now=100) == (100, 168)
+    assert transfer_cycles(load_arch("chip"), *topo.hops(0, 15), 640) == 68
+
+
+@pytest.mark.parametrize("model", ["analytic", "contention"])
+def test_local_and_empty_transfers_are_free(model):
+    """Same TBU or zero bytes: done at `now`, nothing counted."""
+    noc, _ = _noc(model)
+    assert noc.transfer(3, 3, 10**6, now=5) == (5, 5)
+    assert noc.transfer(0, 15, 0, now=5) == (5, 5)
+    assert noc.stats.transfers == 0
+
+
+def test_contention_delays_second_transfer_by_first_hold():
+    """A: 0->1 holds link 0->1 for ceil(640/64) = 10 cycles; B: 0->4 shares it, so waits 10.
+
+    B alone: 1 intra + 1 d2d hop = 2 + 10 latency + ceil(640/16) = 40 -> (0, 52);
+    behind A it is (10, 62).
+    """
+    noc, _ = _noc("contention")
+    assert noc.transfer(0, 1, 640, now=0) == (0, 12)
+    assert noc.transfer(0, 4, 640, now=0) == (10, 62)
+    assert noc.stats.wait_cycles == 10
+
+
+def test_analytic_ignores_the_shared_link():
+    """The same two transfers under the analytic model do not wait."""
+    noc, _ = _noc("analytic")
+    assert noc.transfer(0, 1, 640, now=0) == (0, 12)
+    assert noc.transfer(0, 4, 640, now=0) == (0, 52)
+    assert noc.stats.wait_cycles == 0
+
+
+def test_disjoint_routes_do_not_interfere():
+    """A transfer on other links starts at once, even while others are busy."""
+    noc, _ = _noc("contention")
+    noc.transfer(0, 4, 640, now=0)  # holds 0->1 and 1->4 until 40
+    assert noc.transfer(4, 5, 640, now=0) == (0, 12)
+    assert noc.transfer(1, 4, 64, now=3) == (40, 40 + 10 + 4)
+
+
+def test_link_free_after_reservation_ends():
+    """A request after the window ends starts at its own `now`."""
+    noc, _ = _noc("contention")
+    noc.transfer(0, 1, 640, now=0)
+    assert noc.transfer(0, 1, 640, now=10) == (10, 22)
+
+
+def test_estimate_has_no_side_effects():
+    """estimate() predicts transfer()'s end without reserving links or counting."""
+    noc, _ = _noc("contention")
+    noc.transfer(0, 1, 640, now=0)
+    assert noc.estimate(0, 4, 640, now=0) == 62
+    assert noc.estimate(0, 4, 640, now=0) == 62
+    assert noc.stats.transfers == 1
+
+
+def test_stats_and_link_callback():
+    """Bytes, bytes x hops, per-link busy cycles and the callback's windows add up."""
+    windows = []
+    noc, topo = _noc("contention", lambda *w: windows.append(w))
+    noc.transfer(0, 1, 640, now=0)
+    noc.transfer(0, 4, 640, now=0)
+    s = noc.stats
+    assert (s.transfers, s.total_bytes, s.byte_hops, s.d2d_byte_hops) == (2, 1280, 1920, 640)
+    link01, link14 = topo.route(0, 4)
+    assert s.link_busy_cycles[link01] == 10 + 40
+    assert s.link_busy_cycles[link14] == 40
+    assert sum(s.link_busy_cycles) == 90
+    assert windows == [(link01, 0, 10, 640), (link01, 10, 50, 640), (link14, 10, 50, 640)]
+    assert noc.link_free_at(link14) == 50
+
+
+def test_negative_bytes_raise():
+    """Negative sizes are errors."""
+    noc, _ = _noc("analytic")
+    with pytest.raises(ValueError):
+        noc.transfer(0, 1, -1, now=0)
