@@ -1,0 +1,20 @@
+"""The bridge from a hardware configuration to the workflow analysis' :class:`Capacity`."""
+
+from __future__ import annotations
+
+from functools import partial
+
+from octopus.arch import ArchConfig, compute_cycles
+from octopus.workflow.analysis import Capacity
+
+__all__ = ["arch_capacity"]
+
+
+def arch_capacity(arch: ArchConfig) -> Capacity:
+    """All TBUs of ``arch``, timed by :func:`octopus.arch.compute_cycles` (as the simulator is),
+    with control blocks at the CBU latency."""
+    return Capacity(
+        units=arch.num_clusters * arch.tbus_per_cluster,
+        work_cycles=partial(compute_cycles, arch),
+        control_cycles=arch.cbu.latency_cycles,
+    )

@@ -1,0 +1,55 @@
+"""The Orchestrated Workflow Graph: model, YAML format, builder, analysis, sampling, built-ins."""
+
+from octopus.workflow.analysis import (
+    Capacity,
+    batch_lower_bound,
+    expected_critical_path,
+    expected_firings,
+    expected_lower_bound,
+    expected_work,
+    instance_critical_path,
+)
+from octopus.workflow.builder import WorkflowBuilder
+from octopus.workflow.builtin import builtin_names, load_builtin, resolve_workflow
+from octopus.workflow.distributions import (
+    Constant,
+    Empirical,
+    Geometric,
+    LogNormal,
+    Normal,
+    Poisson,
+    Uniform,
+)
+from octopus.workflow.model import Workflow, load_workflow, parse_workflow, save_workflow
+from octopus.workflow.sampling import Firing, Instance, iter_instances, sample_instance
+from octopus.workflow.structure import compile_workflow
+
+__all__ = [
+    "Capacity",
+    "Constant",
+    "Empirical",
+    "Firing",
+    "Geometric",
+    "Instance",
+    "LogNormal",
+    "Normal",
+    "Poisson",
+    "Uniform",
+    "Workflow",
+    "WorkflowBuilder",
+    "batch_lower_bound",
+    "builtin_names",
+    "compile_workflow",
+    "expected_critical_path",
+    "expected_firings",
+    "expected_lower_bound",
+    "expected_work",
+    "instance_critical_path",
+    "iter_instances",
+    "load_builtin",
+    "load_workflow",
+    "parse_workflow",
+    "resolve_workflow",
+    "sample_instance",
+    "save_workflow",
+]

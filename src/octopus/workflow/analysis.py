@@ -1,0 +1,174 @@
+"""Analysis without simulation: expected firings and work, critical paths, makespan lower bounds.
+
+Expectations are exact for the model: a Task Block's expected firings per instance is the product,
+over its enclosing Control Blocks, of the expected loop/fan-out count or the path probability
+(counts are drawn independently, so Wald's identity applies).
+
+Durations need a machine: :class:`Capacity` turns work into integer cycles with the function
+the simulator uses, which is what makes :func:`batch_lower_bound` a true lower
+bound on any simulated makespan.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+
+from octopus.workflow.model import Workflow
+from octopus.workflow.sampling import CONTROL, Instance
+from octopus.workflow.structure import BranchItem, Region, RepeatItem, TaskItem, compile_workflow
+
+__all__ = [
+    "Capacity",
+    "CriticalPath",
+    "batch_lower_bound",
+    "expected_critical_path",
+    "expected_firings",
+    "expected_lower_bound",
+    "expected_work",
+    "instance_critical_path",
+    "instance_work_cycles",
+]
+
+
+WorkCycles = Callable[[str, float], int]
+
+
+@dataclass(frozen=True, slots=True)
+class Capacity:
+    """What a machine offers, as far as bounds are concerned.
+
+    Attributes:
+        units: Task Block Units that run firings in parallel.
+        work_cycles: integer cycles one unit needs for ``(kind, work)``; the simulator must time
+            Task Block firings with the same function for the bounds to hold.
+        control_cycles: the least time a Control Block evaluation takes, in cycles.
+    """
+
+    units: int
+    work_cycles: WorkCycles
+    control_cycles: int = 0
+
+    @classmethod
+    def from_rates(cls, units: int, ai_work_per_cycle: float, general_work_per_cycle: float,
+                   control_cycles: int = 0) -> Capacity:
+        """A capacity whose units do ``ai_work_per_cycle`` MACs or ``general_work_per_cycle``
+        operations per cycle (rounded up to whole cycles)."""
+        rates = {"ai": ai_work_per_cycle, "general": general_work_per_cycle}
+        return cls(units, lambda kind, work: math.ceil(work / rates[kind]), control_cycles)
+
+    def cycles(self, kind: str, work: float) -> int:
+        """Cycles of one firing on one unit (a control firing: the control latency)."""
+        return self.control_cycles if kind == CONTROL else self.work_cycles(kind, work)
+
+
+def _walk(region: Region, weight: float, visit) -> None:
+    """Call ``visit(block, expected executions)`` for every block in ``region``, nested ones too."""
+    for item in region.items:
+        visit(item.block, weight)
+        if isinstance(item, RepeatItem):
+            _walk(item.body, weight * item.block.count.count_mean, visit)
+        elif isinstance(item, BranchItem):
+            for p, path in item.paths:
+                _walk(path, weight * p, visit)
+
+
+def expected_firings(wf: Workflow) -> dict[str, float]:
+    """Expected executions per instance of every block (Task and Control Blocks), by id."""
+    out: dict[str, float] = {}
+    _walk(compile_workflow(wf), 1.0, lambda b, w: out.__setitem__(b.id, out.get(b.id, 0.0) + w))
+    return out
+
+
+def expected_work(wf: Workflow) -> dict[str, float]:
+    """Expected work per instance by kind: ``{"ai": MACs, "general": operations}``."""
+    out = {"ai": 0.0, "general": 0.0}
+    firings = expected_firings(wf)
+    for b in wf.blocks:
+        if b.type == "task":
+            out[b.kind] += firings[b.id] * b.work.mean
+    return out
+
+
+@dataclass(frozen=True, slots=True)
+class CriticalPath:
+    """The longest chain of blocks, its length in cycles, and each block's share."""
+
+    cycles: float
+    blocks: tuple[str, ...]
+
+
+def expected_critical_path(wf: Workflow, cap: Capacity) -> CriticalPath:
+    """Critical path of the *mean* instance: every work at its mean, loops at their mean count,
+    a branch weighted by its probabilities, fan-out copies in parallel. A summary, not a bound."""
+    return _region_path(compile_workflow(wf), cap)
+
+
+def _region_path(region: Region, cap: Capacity) -> CriticalPath:
+    best: list[CriticalPath] = []
+    for item, preds in zip(region.items, region.preds, strict=True):
+        before = max((best[p] for p in preds), key=lambda c: c.cycles, default=CriticalPath(0, ()))
+        own = _item_path(item, cap)
+        best.append(CriticalPath(before.cycles + own.cycles, before.blocks + own.blocks))
+    return max(best, key=lambda c: c.cycles, default=CriticalPath(0, ()))
+
+
+def _item_path(item, cap: Capacity) -> CriticalPath:
+    blk = item.block
+    if isinstance(item, TaskItem):
+        return CriticalPath(cap.cycles(blk.kind, blk.work.mean), (blk.id,))
+    head = CriticalPath(cap.control_cycles, (blk.id,))
+    if isinstance(item, BranchItem):
+        paths = [(p, _region_path(r, cap)) for p, r in item.paths]
+        likely = max(paths, key=lambda pc: pc[0] * pc[1].cycles)[1]
+        return CriticalPath(head.cycles + sum(p * c.cycles for p, c in paths),
+                            head.blocks + likely.blocks)
+    body = _region_path(item.body, cap)
+    n = blk.count.count_mean
+    repeats = n if not item.parallel else min(n, 1.0)
+    return CriticalPath(head.cycles + repeats * body.cycles, head.blocks + body.blocks)
+
+
+def instance_critical_path(inst: Instance, cap: Capacity) -> int:
+    """Longest chain of firing durations through the instance's DAG, in cycles (no transfers)."""
+    finish = [0] * len(inst.firings)
+    for i, f in enumerate(inst.firings):
+        start = max((finish[p] for p in f.preds), default=0)
+        finish[i] = start + cap.cycles(f.kind, f.work)
+    return max(finish, default=0)
+
+
+def instance_work_cycles(inst: Instance, cap: Capacity) -> int:
+    """Total TBU-cycles of the instance's Task Block firings."""
+    return sum(cap.cycles(f.kind, f.work) for f in inst.firings if f.kind != CONTROL)
+
+
+def batch_lower_bound(
+    instances: Sequence[Instance], cap: Capacity, arrivals: Iterable[int] | None = None
+) -> int:
+    """A lower bound on the makespan of running ``instances`` on ``cap``, in cycles.
+
+    The larger of: (a) for every arrival time t, t plus the work of the instances arriving at or
+    after t spread over all units; (b) for every instance, its arrival plus its critical path.
+    Arrivals default to 0 (a closed batch). Transfers and reconfigurations only add time.
+    """
+    arrivals = list(arrivals) if arrivals is not None else [0] * len(instances)
+    if len(arrivals) != len(instances):
+        raise ValueError(f"{len(arrivals)} arrivals for {len(instances)} instances")
+    per = sorted(zip(arrivals, instances, strict=True), key=lambda ai: ai[0])
+    bound, later_work = 0, 0
+    for t, inst in reversed(per):
+        later_work += instance_work_cycles(inst, cap)
+        bound = max(bound, t + math.ceil(later_work / cap.units),
+                    t + instance_critical_path(inst, cap))
+    return bound
+
+
+def expected_lower_bound(wf: Workflow, n: int, cap: Capacity) -> float:
+    """Expected-value form of the batch bound for ``n`` instances arriving at once, in cycles:
+    the larger of the mean work spread over all units and the mean instance's critical path."""
+    firings = expected_firings(wf)
+    per_instance = sum(firings[b.id] * cap.cycles(b.kind, b.work.mean)
+                       for b in wf.blocks if b.type == "task")
+    return max(n * per_instance / cap.units, expected_critical_path(wf, cap).cycles)

@@ -1,0 +1,45 @@
+"""The built-in workflow library (YAML files shipped in ``octopus/workflow/builtins``)."""
+
+from __future__ import annotations
+
+from functools import cache
+from importlib import resources
+from pathlib import Path
+
+from octopus.errors import InputError
+from octopus.workflow.model import Workflow, load_workflow
+
+__all__ = ["builtin_names", "load_builtin", "resolve_workflow"]
+
+
+def _dir() -> Path:
+    return Path(str(resources.files("octopus.workflow") / "builtins"))
+
+
+def builtin_names() -> list[str]:
+    """Names of the built-in workflows, sorted."""
+    return sorted(p.stem for p in _dir().glob("*.yaml"))
+
+
+@cache
+def load_builtin(name: str) -> Workflow:
+    """The built-in workflow ``name``.
+
+    Raises:
+        InputError: no built-in has that name (the message lists them).
+    """
+    path = _dir() / f"{name}.yaml"
+    if not path.is_file():
+        raise InputError(None, f"workflow '{name}'",
+                         f"no such built-in (choose from: {', '.join(builtin_names())})")
+    return load_workflow(path)
+
+
+def resolve_workflow(name_or_path: str | Path) -> Workflow:
+    """A built-in by name, or a workflow YAML file by path."""
+    text = str(name_or_path)
+    if text in builtin_names():
+        return load_builtin(text)
+    if text.endswith((".yaml", ".yml")) or Path(text).exists():
+        return load_workflow(text)
+    return load_builtin(text)

@@ -1,0 +1,334 @@
+"""Distributions of Task Block work and Control Block counts.
+
+Each distribution is a frozen pydantic model tagged by ``dist`` and parameterised the way users
+think about it (a mean and a coefficient of variation where that fits). Two views are offered:
+
+- as a **work** distribution: ``sample(rng)`` returns a non-negative float, ``mean``/``variance``
+  are its exact moments (the normal is truncated at 0, and its moments account for that);
+- as a **count** distribution (loop iterations, fan-out width): ``sample_count(rng)`` returns a
+  non-negative int (continuous values rounded half up) and ``count_mean`` is the exact mean of
+  that rounded value.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Annotated, Literal
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+__all__ = [
+    "Constant",
+    "Distribution",
+    "Empirical",
+    "Geometric",
+    "LogNormal",
+    "Normal",
+    "Poisson",
+    "Uniform",
+]
+
+_FINITE = {"allow_inf_nan": False}
+_TAIL = 1e-13  # stop summing a count tail once the remaining probability is below this
+
+
+class _Dist(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    @property
+    def mean(self) -> float:
+        raise NotImplementedError
+
+    @property
+    def variance(self) -> float:
+        raise NotImplementedError
+
+    @property
+    def cv(self) -> float:
+        """Coefficient of variation (std / mean); 0 for a zero mean."""
+        return math.sqrt(self.variance) / self.mean if self.mean > 0 else 0.0
+
+    def sample(self, rng: np.random.Generator) -> float:
+        raise NotImplementedError
+
+    def sample_count(self, rng: np.random.Generator) -> int:
+        return int(math.floor(self.sample(rng) + 0.5))
+
+    @property
+    def count_mean(self) -> float:
+        """Exact mean of ``sample_count``: sum over k >= 1 of P(X >= k - 1/2)."""
+        total, k = 0.0, 1
+        limit = self.mean + 60.0 * math.sqrt(self.variance) + 2
+        while k <= limit:
+            tail = 1.0 - self._cdf(k - 0.5)
+            if tail < _TAIL:
+                break
+            total += tail
+            k += 1
+        return total
+
+    def _cdf(self, x: float) -> float:
+        raise NotImplementedError
+
+
+class Constant(_Dist):
+    """Always ``value``."""
+
+    dist: Literal["constant"] = "constant"
+    value: float = Field(ge=0, description="the value (MACs, operations, or a count)", **_FINITE)
+
+    @property
+    def mean(self) -> float:
+        return self.value
+
+    @property
+    def variance(self) -> float:
+        return 0.0
+
+    def sample(self, rng: np.random.Generator) -> float:
+        return self.value
+
+    def _cdf(self, x: float) -> float:
+        return 1.0 if x >= self.value else 0.0
+
+
+class Uniform(_Dist):
+    """Uniform on ``[low, high]``; as a count, uniform over the integers ``low..high``."""
+
+    dist: Literal["uniform"] = "uniform"
+    low: float = Field(ge=0, description="smallest value", **_FINITE)
+    high: float = Field(ge=0, description="largest value", **_FINITE)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Uniform:
+        if self.high < self.low:
+            raise ValueError(f"high ({self.high}) must be >= low ({self.low})")
+        return self
+
+    @property
+    def mean(self) -> float:
+        return (self.low + self.high) / 2
+
+    @property
+    def variance(self) -> float:
+        return (self.high - self.low) ** 2 / 12
+
+    def sample(self, rng: np.random.Generator) -> float:
+        return float(rng.uniform(self.low, self.high))
+
+    def sample_count(self, rng: np.random.Generator) -> int:
+        lo, hi = self._int_bounds()
+        return int(rng.integers(lo, hi + 1))
+
+    @property
+    def count_mean(self) -> float:
+        lo, hi = self._int_bounds()
+        return (lo + hi) / 2
+
+    def _int_bounds(self) -> tuple[int, int]:
+        lo, hi = math.ceil(self.low), math.floor(self.high)
+        if hi < lo:
+            raise ValueError(f"uniform count [{self.low}, {self.high}] holds no integer")
+        return lo, hi
+
+
+class Normal(_Dist):
+    """Normal with the given ``mean`` and ``cv`` before truncation, truncated at 0.
+
+    ``mean``/``variance`` are the moments *after* truncation, so they are exact for what
+    ``sample`` returns (they differ from the parameters only when cv is large).
+    """
+
+    dist: Literal["normal"] = "normal"
+    mean_: float = Field(alias="mean", ge=0, description="mean before truncation", **_FINITE)
+    cv_: float = Field(alias="cv", ge=0, description="std / mean before truncation", **_FINITE)
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    @property
+    def _sigma(self) -> float:
+        return self.mean_ * self.cv_
+
+    def _alpha(self) -> tuple[float, float]:
+        """(phi(a), Z) for the truncation point a = -mu/sigma: density and kept mass."""
+        a = -self.mean_ / self._sigma
+        return _phi(a), 1.0 - _Phi(a)
+
+    @property
+    def mean(self) -> float:
+        if self._sigma == 0:
+            return self.mean_
+        phi_a, z = self._alpha()
+        return self.mean_ + self._sigma * phi_a / z
+
+    @property
+    def variance(self) -> float:
+        if self._sigma == 0:
+            return 0.0
+        a = -self.mean_ / self._sigma
+        phi_a, z = self._alpha()
+        lam = phi_a / z
+        return self._sigma**2 * (1 + a * lam - lam**2)
+
+    def sample(self, rng: np.random.Generator) -> float:
+        if self._sigma == 0:
+            return self.mean_
+        while True:  # rejection: acceptance >= 1/2 because the mean is >= 0
+            x = rng.normal(self.mean_, self._sigma)
+            if x >= 0:
+                return float(x)
+
+    def _cdf(self, x: float) -> float:
+        if self._sigma == 0:
+            return 1.0 if x >= self.mean_ else 0.0
+        if x <= 0:
+            return 0.0
+        lo = _Phi(-self.mean_ / self._sigma)
+        return (_Phi((x - self.mean_) / self._sigma) - lo) / (1.0 - lo)
+
+
+class LogNormal(_Dist):
+    """Log-normal with the given ``mean`` and ``cv`` (of the variable itself, not its log)."""
+
+    dist: Literal["lognormal"] = "lognormal"
+    mean_: float = Field(alias="mean", gt=0, description="mean of the variable", **_FINITE)
+    cv_: float = Field(alias="cv", ge=0, description="std / mean of the variable", **_FINITE)
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    @property
+    def _log_params(self) -> tuple[float, float]:
+        s2 = math.log1p(self.cv_**2)
+        return math.log(self.mean_) - s2 / 2, math.sqrt(s2)
+
+    @property
+    def mean(self) -> float:
+        return self.mean_
+
+    @property
+    def variance(self) -> float:
+        return (self.mean_ * self.cv_) ** 2
+
+    def sample(self, rng: np.random.Generator) -> float:
+        mu, s = self._log_params
+        return float(rng.lognormal(mu, s)) if s > 0 else self.mean_
+
+    def _cdf(self, x: float) -> float:
+        if x <= 0:
+            return 0.0
+        mu, s = self._log_params
+        if s == 0:
+            return 1.0 if x >= self.mean_ else 0.0
+        return _Phi((math.log(x) - mu) / s)
+
+
+class Poisson(_Dist):
+    """Poisson with the given ``mean`` (variance = mean)."""
+
+    dist: Literal["poisson"] = "poisson"
+    mean_: float = Field(alias="mean", ge=0, description="mean (= variance)", **_FINITE)
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    @property
+    def mean(self) -> float:
+        return self.mean_
+
+    @property
+    def variance(self) -> float:
+        return self.mean_
+
+    def sample(self, rng: np.random.Generator) -> float:
+        return float(rng.poisson(self.mean_))
+
+    def sample_count(self, rng: np.random.Generator) -> int:
+        return int(rng.poisson(self.mean_))
+
+    @property
+    def count_mean(self) -> float:
+        return self.mean_
+
+
+class Geometric(_Dist):
+    """Number of loop iterations when each iteration continues with ``p_continue``: N >= 1."""
+
+    dist: Literal["geometric"] = "geometric"
+    p_continue: float = Field(ge=0, lt=1, description="probability of another iteration")
+
+    @property
+    def mean(self) -> float:
+        return 1.0 / (1.0 - self.p_continue)
+
+    @property
+    def variance(self) -> float:
+        return self.p_continue / (1.0 - self.p_continue) ** 2
+
+    def sample(self, rng: np.random.Generator) -> float:
+        return float(rng.geometric(1.0 - self.p_continue))
+
+    def sample_count(self, rng: np.random.Generator) -> int:
+        return int(rng.geometric(1.0 - self.p_continue))
+
+    @property
+    def count_mean(self) -> float:
+        return self.mean
+
+
+class Empirical(_Dist):
+    """One of ``values``, drawn with probability proportional to ``weights`` (default equal)."""
+
+    dist: Literal["empirical"] = "empirical"
+    values: list[Annotated[float, Field(ge=0, **_FINITE)]] = Field(
+        min_length=1, description="the observed values"
+    )
+    weights: list[Annotated[float, Field(ge=0, **_FINITE)]] | None = Field(
+        default=None, description="relative frequency of each value (default: equal)"
+    )
+
+    @model_validator(mode="after")
+    def _weights_match(self) -> Empirical:
+        if self.weights is not None:
+            if len(self.weights) != len(self.values):
+                raise ValueError(
+                    f"{len(self.weights)} weights for {len(self.values)} values"
+                )
+            if sum(self.weights) <= 0:
+                raise ValueError("weights must not all be zero")
+        return self
+
+    @property
+    def _probs(self) -> np.ndarray:
+        w = np.ones(len(self.values)) if self.weights is None else np.asarray(self.weights)
+        return w / w.sum()
+
+    @property
+    def mean(self) -> float:
+        return float(np.dot(self._probs, self.values))
+
+    @property
+    def variance(self) -> float:
+        v = np.asarray(self.values)
+        return float(np.dot(self._probs, (v - self.mean) ** 2))
+
+    def sample(self, rng: np.random.Generator) -> float:
+        return float(self.values[rng.choice(len(self.values), p=self._probs)])
+
+    @property
+    def count_mean(self) -> float:
+        rounded = np.floor(np.asarray(self.values) + 0.5)
+        return float(np.dot(self._probs, rounded))
+
+
+Distribution = Annotated[
+    Constant | Uniform | Normal | LogNormal | Poisson | Geometric | Empirical,
+    Field(discriminator="dist"),
+]
+
+
+def _phi(x: float) -> float:
+    return math.exp(-0.5 * x * x) / math.sqrt(2 * math.pi)
+
+
+def _Phi(x: float) -> float:
+    return 0.5 * math.erfc(-x / math.sqrt(2))

@@ -1,0 +1,89 @@
+"""Analytic expectations agree with sampling; bounds are bounds."""
+
+import numpy as np
+import pytest
+
+from octopus.workflow import (
+    Capacity,
+    batch_lower_bound,
+    builtin_names,
+    expected_critical_path,
+    expected_firings,
+    expected_work,
+    instance_critical_path,
+    iter_instances,
+    load_builtin,
+)
+
+CAP = Capacity.from_rates(units=4, ai_work_per_cycle=200.0, general_work_per_cycle=64.0,
+                          control_cycles=20)
+
+
+@pytest.mark.parametrize("name", builtin_names())
+def test_expected_firings_match_10000_samples(name):
+    """Analytic expected firings per block are within 2% of the mean over 10,000 instances.
+
+    For rare blocks 2% is below the sampling noise itself (a block firing in 10% of instances has
+    a 3% relative standard error at n = 10,000), so the tolerance there is 4 standard errors.
+    """
+    wf = load_builtin(name)
+    expected = expected_firings(wf)
+    n = 10_000
+    per_instance = {b: np.zeros(n) for b in expected}
+    for k, inst in enumerate(iter_instances(wf, n, seed=7)):
+        for f in inst.firings:
+            per_instance[f.block_id][k] += 1
+    for block, e in expected.items():
+        x = per_instance[block]
+        tol = max(0.02 * e, 4 * x.std() / np.sqrt(n))
+        assert abs(x.mean() - e) <= tol, (block, x.mean(), e)
+
+
+def test_expected_work_is_firings_times_mean_work(tiny_fanout):
+    """E[work] = E[N] * mean work for a fan-out body."""
+    assert expected_work(tiny_fanout)["ai"] == pytest.approx(2.5 * 1000.0)
+    assert expected_work(tiny_fanout)["general"] == pytest.approx(10.0)
+
+
+def test_critical_path_of_a_chain_is_its_sum():
+    """A 3-block chain's critical path is the sum of its cycles and lists every block."""
+    from octopus.workflow import WorkflowBuilder
+
+    wf = (WorkflowBuilder("c").task("a", "ai", 400).task("b", "general", 128)
+          .task("c", "ai", 200).flow("a", "b", "c").build())
+    cp = expected_critical_path(wf, CAP)
+    assert cp.cycles == 2 + 2 + 1 and cp.blocks == ("a", "b", "c")
+
+
+def test_batch_bound_is_max_of_work_and_critical_path():
+    """The bound is the larger of total work / units and the longest instance chain."""
+    wf = load_builtin("video-analytics")
+    insts = list(iter_instances(wf, 30, seed=0))
+    bound = batch_lower_bound(insts, CAP)
+    work = sum(CAP.cycles(f.kind, f.work) for i in insts for f in i.tasks())
+    longest = max(instance_critical_path(i, CAP) for i in insts)
+    assert bound == max(-(-work // CAP.units), longest)
+
+
+def test_batch_bound_respects_arrivals():
+    """A late arrival cannot finish before it arrives plus its own critical path."""
+    wf = load_builtin("face-recognition")
+    insts = list(iter_instances(wf, 2, seed=0))
+    late = 10**9
+    bound = batch_lower_bound(insts, CAP, arrivals=[0, late])
+    assert bound >= late + instance_critical_path(insts[1], CAP)
+    with pytest.raises(ValueError):
+        batch_lower_bound(insts, CAP, arrivals=[0])
+
+
+def test_dynamicity_spans_low_to_high():
+    """The built-ins span low (< 0.1) to high (> 1) coefficient of variation of work."""
+    from octopus.workflow.analysis import instance_work_cycles
+
+    cvs = []
+    for name in builtin_names():
+        w = np.array([instance_work_cycles(i, CAP)
+                      for i in iter_instances(load_builtin(name), 1000, seed=0)])
+        cvs.append(w.std() / w.mean())
+    assert min(cvs) < 0.1 and max(cvs) > 1.0
+    assert len(builtin_names()) >= 6
