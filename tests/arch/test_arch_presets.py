@@ -70,3 +70,13 @@ def test_overrides_do_not_leak_between_loads():
     """Overriding one load leaves the next load of the preset unchanged."""
     load_arch("chip", {"pea.rows": 4})
     assert load_arch("chip").pea.rows == 16
+
+
+def test_loader_docstring_example_runs():
+    """The example in the loader's docstring runs and prints what it says."""
+    import doctest
+
+    import octopus.arch.loader as module
+
+    result = doctest.testmod(module)
+    assert (result.failed, result.attempted > 0) == (0, True)

@@ -179,3 +179,13 @@ def test_matches_simpy_on_a_job_shop():
     ours, theirs = _core_finish_times(), _simpy_finish_times()
     assert ours == theirs
     assert max(ours) == 27  # hand check: the last job arrives at 25 to idle machines
+
+
+def test_module_docstring_example_runs():
+    """The example in the module docstring runs and prints what it says."""
+    import doctest
+
+    import octopus.sim.core as module
+
+    result = doctest.testmod(module)
+    assert (result.failed, result.attempted > 0) == (0, True)
