@@ -80,3 +80,13 @@ def test_loader_docstring_example_runs():
 
     result = doctest.testmod(module)
     assert (result.failed, result.attempted > 0) == (0, True)
+
+
+@pytest.mark.parametrize("name", ["chip", "chip-4", "wafer"])
+def test_preset_yaml_types_are_exact(name):
+    """Preset values parse as the right YAML types (e.g. 1.0e9 would be a string in YAML 1.1)."""
+    from octopus.arch import PRESET_DIR, ArchConfig
+    from octopus.errors import load_yaml_mapping
+
+    data = load_yaml_mapping(PRESET_DIR / f"{name}.yaml")
+    assert ArchConfig.model_validate(data, strict=True) == load_arch(name)
