@@ -82,6 +82,7 @@ def test_nothing_at_target_until_close(tmp_path):
     assert trace.close() == path
     assert trace.close() == path  # idempotent
     assert [p.name for p in tmp_path.iterdir()] == ["t.json"]
+    assert path.stat().st_mode & 0o777 == 0o644
     assert len(_events(path)) == 5  # 4 metadata + 1 slice
 
 

@@ -152,6 +152,7 @@ class ChromeTraceWriter:
             self._closed = True
             self._file.write("\n]}\n")
             self._file.close()
+            os.chmod(self._tmp, 0o644)  # mkstemp makes it private (0600); a trace is not secret
             os.replace(self._tmp, self._path)
         return self._path
 
