@@ -18,11 +18,11 @@ run: $(STAMP)
 	$(VENV)/bin/octopus analyze face-recognition
 
 test: $(STAMP)
-	$(VENV)/bin/ruff check src tests benchmarks
+	$(VENV)/bin/ruff check .
 	$(PY) -m pytest -q -n 2
 
 lint: $(STAMP)
-	$(VENV)/bin/ruff check src tests benchmarks
+	$(VENV)/bin/ruff check .
 
 clean:
 	rm -rf $(VENV) build src/*.egg-info .pytest_cache
