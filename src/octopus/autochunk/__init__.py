@@ -1,0 +1,45 @@
+"""AutoChunk: cut inference activation memory by running the peak regions of a graph in chunks.
+
+Stands alone: imports nothing else from ``octopus``. Three lines::
+
+    from octopus.autochunk import autochunk
+    fast = autochunk(model.eval(), (x,), memory_budget="30%")   # or bytes, or "2GiB"
+    y = fast(x); print(fast.plan.explain()); print(fast.code)
+
+or ``torch.compile(model, backend="autochunk", options={"memory_budget": 0.3}, dynamic=False)``
+(the backend is registered when this package is imported).
+"""
+
+from .api import (
+    BudgetError,
+    autochunk,
+    autochunk_backend,
+    parse_budget,
+    plan_graph,
+    simulate_peak_bytes,
+)
+from .capture import annotate, capture
+from .codegen import ChunkedModule, generate
+from .cost import CostModel
+from .measure import LiveStorageMode, dispatch_peak_bytes, peak_bytes, profiler_peak_bytes
+from .plan import ChunkPlan, ChunkRegion
+
+__all__ = [
+    "BudgetError",
+    "ChunkPlan",
+    "ChunkRegion",
+    "ChunkedModule",
+    "CostModel",
+    "LiveStorageMode",
+    "annotate",
+    "autochunk",
+    "autochunk_backend",
+    "capture",
+    "dispatch_peak_bytes",
+    "generate",
+    "parse_budget",
+    "peak_bytes",
+    "plan_graph",
+    "profiler_peak_bytes",
+    "simulate_peak_bytes",
+]

@@ -1,0 +1,190 @@
+"""The user entry points: :func:`autochunk`, :func:`plan_graph` and the ``torch.compile`` backend.
+
+``autochunk(module, example_inputs, memory_budget)`` captures the module (:mod:`capture`),
+searches a plan (:mod:`search`), generates the chunked program (:mod:`codegen`) and returns it as a
+:class:`~.codegen.ChunkedModule` with ``.plan`` and ``.code``. The backend does the same for each
+graph ``torch.compile`` hands it; use ``dynamic=False`` so sizes are static.
+
+Budgets: bytes (``int``), a string with a unit (``"2GiB"``, ``"512 MB"``) or a percentage
+(``"30%"``), or a ``float`` in (0, 1]: a fraction of the estimated original activation peak.
+
+When no plan meets the budget, :class:`BudgetError` names the lowest peak the search reached;
+with ``on_miss="warn"`` the best plan found is returned with a ``warnings.warn`` instead.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+import warnings
+from collections.abc import Callable, Sequence
+from dataclasses import replace
+from typing import Any, Literal
+
+import torch
+from torch import fx, nn
+from torch._subclasses.fake_tensor import FakeTensorMode
+
+from .capture import annotate, capture
+from .codegen import ChunkedModule, generate
+from .cost import CostModel
+from .estimate import estimate_peak
+from .flow import GraphInfo
+from .measure import LiveStorageMode
+from .plan import ChunkPlan, ChunkRegion, format_bytes
+from .search import SearchResult, search
+
+__all__ = ["BudgetError", "autochunk", "autochunk_backend", "parse_budget", "plan_graph",
+           "simulate_peak_bytes"]
+
+log = logging.getLogger(__name__)
+
+Budget = int | float | str | None
+_UNITS = {"": 1, "b": 1, "k": 1000, "kb": 1000, "kib": 1024, "m": 1000**2, "mb": 1000**2,
+          "mib": 1024**2, "g": 1000**3, "gb": 1000**3, "gib": 1024**3, "t": 1000**4,
+          "tb": 1000**4, "tib": 1024**4}
+
+
+class BudgetError(ValueError):
+    """No plan meets the memory budget; ``lowest_peak_bytes`` is the lowest peak reachable."""
+
+    def __init__(self, budget_bytes: int, lowest_peak_bytes: int, original_peak_bytes: int):
+        self.budget_bytes = budget_bytes
+        self.lowest_peak_bytes = lowest_peak_bytes
+        self.original_peak_bytes = original_peak_bytes
+        super().__init__(
+            f"AutoChunk cannot meet the memory budget of {format_bytes(budget_bytes)}: the lowest "
+            f"estimated activation peak reachable is {format_bytes(lowest_peak_bytes)} "
+            f"(original {format_bytes(original_peak_bytes)}). Raise the budget to at least "
+            f"{lowest_peak_bytes} bytes, or pass on_miss='warn' to get that plan anyway.")
+
+
+def parse_budget(budget: Budget, original_peak_bytes: int) -> int | None:
+    """Budget in bytes. ``float`` in (0, 1] and ``"NN%"`` are fractions of the original peak.
+
+    Raises ``ValueError`` for negative, zero or unreadable budgets.
+    """
+    if budget is None:
+        return None
+    if isinstance(budget, bool):
+        raise ValueError(f"memory budget must be bytes, a size string or a fraction: {budget!r}")
+    if isinstance(budget, float):
+        if not 0 < budget <= 1:
+            raise ValueError(f"a float budget is a fraction of the peak in (0, 1], got {budget}")
+        return int(budget * original_peak_bytes)
+    if isinstance(budget, int):
+        if budget <= 0:
+            raise ValueError(f"memory budget must be positive, got {budget}")
+        return budget
+    text = str(budget).strip().lower()
+    m = re.fullmatch(r"([0-9]*\.?[0-9]+)\s*(%|[a-z]*)", text)
+    if not m or (m.group(2) not in _UNITS and m.group(2) != "%"):
+        raise ValueError(f"cannot read memory budget {budget!r} (try '2GiB', '512MB' or '30%')")
+    value = float(m.group(1))
+    if m.group(2) == "%":
+        return parse_budget(value / 100, original_peak_bytes)
+    return parse_budget(int(value * _UNITS[m.group(2)]), original_peak_bytes)
+
+
+def plan_graph(gm: fx.GraphModule, memory_budget: Budget = 0.5, *,
+               on_miss: Literal["raise", "warn"] = "raise", beam_width: int = 3,
+               max_slowdown: float | None = None, cost: CostModel | None = None) -> ChunkPlan:
+    """Search a plan for an annotated graph (see :mod:`capture`). Does not modify ``gm``.
+
+    ``max_slowdown`` (e.g. ``0.0``) rejects regions whose predicted overhead would exceed that
+    fraction of the predicted graph time; with ``memory_budget=None`` the search then goes as low
+    as it can within that slowdown.
+    """
+    t0 = time.perf_counter()
+    info = GraphInfo.build(gm)
+    cost = cost or CostModel()
+    base_peak = _base_peak(info)
+    budget = parse_budget(memory_budget, base_peak)
+    max_overhead = None if max_slowdown is None else max_slowdown * cost.graph_time_s(info)
+    result = search(info, 0 if budget is None else budget, beam_width=beam_width, cost=cost,
+                    max_overhead_s=max_overhead)
+    plan = _to_plan(info, result, budget, time.perf_counter() - t0)
+    if budget is not None and not result.meets_budget:
+        err = BudgetError(budget, result.lowest_peak_bytes, plan.peak_before_bytes)
+        if on_miss == "raise":
+            raise err
+        warnings.warn(str(err), stacklevel=2)
+    log.info("%s", plan.explain())
+    return plan
+
+
+def _base_peak(info: GraphInfo) -> int:
+    return estimate_peak(info).peak_bytes
+
+
+def _to_plan(info: GraphInfo, res: SearchResult, budget: int | None, search_s: float) -> ChunkPlan:
+    name = [n.name for n in info.nodes]
+    regions = tuple(
+        ChunkRegion(start=name[f.start], end=name[f.end], dim=f.dim, extent=f.extent,
+                    chunk_size=c, chunk_dims=tuple((name[i], d) for i, d in f.chunked),
+                    hoisted=tuple(name[i] for i in f.hoisted),
+                    sliced_inputs=tuple((name[i], d) for i, d in f.sliced),
+                    outputs=tuple(name[i] for i in f.outputs))
+        for f, c in res.regions)
+    slowdown = res.overhead_s / res.base_time_s if res.base_time_s else 0.0
+    return ChunkPlan(regions, res.base.peak_bytes, res.estimate.peak_bytes, budget, slowdown,
+                     search_s, name[res.estimate.peak_index] if res.estimate.peak_index >= 0
+                     else "")
+
+
+def simulate_peak_bytes(fn: Callable[..., Any], example_inputs: Sequence[Any]) -> int:
+    """Peak live bytes of ``fn(*example_inputs)`` run on fake tensors (nothing real allocated)."""
+    mode = FakeTensorMode(allow_non_fake_inputs=True)
+    with mode:
+        fakes = [torch.empty_strided(tuple(x.shape), tuple(x.stride()), dtype=x.dtype,
+                                     device=x.device) if isinstance(x, torch.Tensor) else x
+                 for x in example_inputs]
+    with torch.no_grad(), mode, LiveStorageMode() as tracker:
+        out = fn(*fakes)
+    del out
+    return tracker.peak_bytes
+
+
+def autochunk(module: nn.Module, example_inputs: Sequence[Any], memory_budget: Budget = 0.5, *,
+              on_miss: Literal["raise", "warn"] = "raise", beam_width: int = 3,
+              max_slowdown: float | None = None, cost: CostModel | None = None,
+              simulate: bool = True) -> ChunkedModule:
+    """Compile ``module`` for ``example_inputs``' shapes so its activation peak meets the budget.
+
+    Returns a :class:`ChunkedModule` (``.plan``, ``.code``); raises :class:`BudgetError` (see
+    module doc) and ``RuntimeError`` from capture. With ``simulate`` the generated program is
+    also run once on fake tensors and ``plan.simulated_peak_bytes`` is filled.
+    """
+    gm = capture(module, example_inputs)
+    plan = plan_graph(gm, memory_budget, on_miss=on_miss, beam_width=beam_width,
+                      max_slowdown=max_slowdown, cost=cost)
+    chunked = generate(gm, plan)
+    if simulate:
+        chunked.plan = replace(plan, simulated_peak_bytes=simulate_peak_bytes(chunked,
+                                                                              example_inputs))
+    return chunked
+
+
+def autochunk_backend(gm: fx.GraphModule, example_inputs: Sequence[Any],
+                      options: dict[str, Any] | None = None) -> Callable[..., Any]:
+    """``torch.compile`` backend: plan and chunk each graph it receives.
+
+    ``options`` takes the keyword arguments of :func:`plan_graph` (``memory_budget``,
+    ``on_miss``, ``beam_width``, ``max_slowdown``). Registered as ``backend="autochunk"``.
+    """
+    opts = dict(options or {})
+    budget = opts.pop("memory_budget", 0.5)
+    annotate(gm, example_inputs)
+    plan = plan_graph(gm, budget, **opts)
+    return generate(gm, plan)
+
+
+def _register() -> None:
+    from torch._dynamo.backends.registry import _COMPILER_FNS, register_backend  # noqa: PLC0415
+
+    if "autochunk" not in _COMPILER_FNS:
+        register_backend(autochunk_backend, name="autochunk")
+
+
+_register()

@@ -1,0 +1,165 @@
+"""Capture a static-shape FX graph annotated with shapes, bytes and FLOPs, without real data.
+
+:func:`capture` traces ``module`` with ``torch.fx.symbolic_trace``; :func:`annotate` (also used on
+graphs handed to the ``torch.compile`` backend) runs the graph under ``FakeTensorMode``, so no real
+activation is allocated, and writes on every node:
+
+- ``meta["val"]``: the FakeTensor output (or tuple of them, or a Python value);
+- ``meta["ac.out_bytes"]``: bytes of storages newly allocated by the node and held by its output
+  (0 for views and other aliases);
+- ``meta["ac.temp_bytes"]``: bytes allocated and freed inside the node (kernel temporaries above
+  its output, as seen by aten dispatch);
+- ``meta["ac.alias"]``: name of the node that owns the output's storage when the output aliases an
+  input (``None`` otherwise);
+- ``meta["ac.flops"]``: FLOPs from ``torch.utils.flop_counter`` formulas, else the output numel.
+
+Then non-tensor values (sizes from ``x.shape``/``x.size()``, dtypes) are folded into their users as
+constants, making the graph static-shape. Raises ``RuntimeError`` naming the node if propagation
+fails; the input module is not modified (``annotate`` mutates only the graph it is given).
+"""
+
+from __future__ import annotations
+
+import weakref
+from collections.abc import Sequence
+from typing import Any
+
+import torch
+from torch import fx, nn
+from torch._subclasses.fake_tensor import FakeTensorMode
+from torch.utils._python_dispatch import TorchDispatchMode
+from torch.utils._pytree import tree_flatten
+from torch.utils.flop_counter import flop_registry
+
+__all__ = ["annotate", "capture"]
+
+_FOLDABLE = (int, float, bool, str, torch.dtype, torch.device, torch.memory_format, type(None))
+
+
+def capture(module: nn.Module, example_inputs: Sequence[Any]) -> fx.GraphModule:
+    """Trace ``module`` symbolically and :func:`annotate` it for ``example_inputs``."""
+    gm = fx.symbolic_trace(module)
+    return annotate(gm, example_inputs)
+
+
+def annotate(gm: fx.GraphModule, example_inputs: Sequence[Any]) -> fx.GraphModule:
+    """Propagate fake tensors through ``gm`` and write the ``ac.*`` meta keys (see module doc)."""
+    fake_mode = FakeTensorMode(allow_non_fake_inputs=True)
+    with fake_mode:
+        fakes = [_to_fake(x) for x in example_inputs]
+    with torch.no_grad(), fake_mode, _AllocTracker() as tracker:
+        _Annotator(gm, tracker).run(*fakes)
+    _fold_constants(gm)
+    for i, node in enumerate(gm.graph.nodes):
+        node.meta["ac.index"] = i
+    return gm
+
+
+def _to_fake(x: Any) -> Any:
+    if isinstance(x, torch.Tensor):
+        return torch.empty_strided(tuple(x.shape), tuple(x.stride()), dtype=x.dtype,
+                                   device=x.device)
+    return x
+
+
+def _key(t: torch.Tensor) -> int:
+    return t.untyped_storage()._cdata
+
+
+class _AllocTracker(TorchDispatchMode):
+    """Sum the bytes of live storages created by aten ops, and FLOPs per registered formula."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.live_bytes = 0
+        self.peak_bytes = 0
+        self.flops = 0
+        self._seen: set[int] = set()
+
+    def _release(self, key: int, nbytes: int) -> None:
+        self._seen.discard(key)
+        self.live_bytes -= nbytes
+
+    def __torch_dispatch__(self, func, types, args=(), kwargs=None):  # noqa: ANN001
+        kwargs = kwargs or {}
+        flat_in = [t for t in tree_flatten((args, kwargs))[0] if isinstance(t, torch.Tensor)]
+        before = {_key(t) for t in flat_in}
+        out = func(*args, **kwargs)
+        formula = flop_registry.get(func._overloadpacket)
+        if formula is not None:
+            self.flops += int(formula(*args, **kwargs, out_val=out))
+        for t in tree_flatten(out)[0]:
+            if not isinstance(t, torch.Tensor):
+                continue
+            k = _key(t)
+            if k in before or k in self._seen:
+                continue
+            storage = t.untyped_storage()
+            nbytes = storage.nbytes()
+            self._seen.add(k)
+            self.live_bytes += nbytes
+            weakref.finalize(storage, self._release, k, nbytes)
+        self.peak_bytes = max(self.peak_bytes, self.live_bytes)
+        return out
+
+
+class _Annotator(fx.Interpreter):
+    """Run each node under the tracker and record its allocation, aliasing and FLOPs."""
+
+    def __init__(self, gm: fx.GraphModule, tracker: _AllocTracker) -> None:
+        super().__init__(gm)
+        self.tracker = tracker
+        self.owner: dict[int, str] = {}  # storage key -> node that created it
+
+    def run_node(self, n: fx.Node) -> Any:
+        tr = self.tracker
+        live0, flops0 = tr.live_bytes, tr.flops
+        tr.peak_bytes = live0
+        try:
+            out = super().run_node(n)
+        except Exception as e:  # re-raise naming the node, as ShapeProp does
+            raise RuntimeError(f"AutoChunk capture failed at node {n.format_node()}: {e}") from e
+        live1 = tr.live_bytes
+        tensors = [t for t in tree_flatten(out)[0] if isinstance(t, torch.Tensor)]
+        alias = None
+        for t in tensors:
+            k = _key(t)
+            if k in self.owner:
+                alias = alias or self.owner[k]
+            else:
+                self.owner[k] = n.name
+        n.meta["val"] = out
+        n.meta["ac.out_bytes"] = max(0, live1 - live0) if n.op not in ("placeholder",
+                                                                        "get_attr") else 0
+        n.meta["ac.temp_bytes"] = max(0, tr.peak_bytes - live1)
+        n.meta["ac.alias"] = alias if n.meta["ac.out_bytes"] == 0 else None
+        flops = tr.flops - flops0
+        n.meta["ac.flops"] = flops if flops else sum(t.numel() for t in tensors)
+        return out
+
+
+def _fold_constants(gm: fx.GraphModule) -> None:
+    """Replace nodes holding sizes/dtypes/devices by their values in their users."""
+    for node in list(gm.graph.nodes):
+        if node.op in ("placeholder", "output", "get_attr") or node.is_impure():
+            continue
+        val = node.meta.get("val")
+        if not _is_constant(val):
+            continue
+        const = tuple(int(s) for s in val) if isinstance(val, torch.Size) else val
+        for user in list(node.users):
+            user.args = _subst(user.args, node, const)
+            user.kwargs = _subst(user.kwargs, node, const)
+        gm.graph.erase_node(node)
+    gm.graph.lint()
+    gm.recompile()
+
+
+def _is_constant(val: Any) -> bool:
+    if isinstance(val, (torch.Size, tuple, list)):
+        return all(_is_constant(v) for v in val)
+    return isinstance(val, _FOLDABLE) and not isinstance(val, torch.SymInt)
+
+
+def _subst(obj: Any, node: fx.Node, const: Any) -> Any:
+    return fx.node.map_arg(obj, lambda n: const if n is node else n)
