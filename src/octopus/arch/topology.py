@@ -44,9 +44,13 @@ class Topology:
     column gap, eastward then westward), then the vertical ones (per global column, per row gap,
     southward then northward). Methods taking a TBU or cluster id raise ``IndexError`` when it is
     out of range.
+
+    Args:
+        arch: the machine.
+        route_cache_size: routes kept by an LRU cache (a wafer route is up to ~60 link ids).
     """
 
-    def __init__(self, arch: ArchConfig, route_cache_size: int = 1 << 16):
+    def __init__(self, arch: ArchConfig, route_cache_size: int = 1 << 14):
         self._cx, self._cy = arch.chip.clusters_x, arch.chip.clusters_y
         self._tx, self._ty = arch.cluster.tbus_x, arch.cluster.tbus_y
         self._per = self._tx * self._ty

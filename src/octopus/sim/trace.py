@@ -4,7 +4,8 @@ Events are written as they come, through a buffered file: memory stays constant 
 slices a run produces (only the track names are kept). The file is built under a temporary name
 next to the target and renamed onto it by :meth:`ChromeTraceWriter.close`, so a reader never
 sees a half-written trace; if the ``with`` block raises, the temporary file is deleted and the
-target is left untouched.
+target is left untouched. A writer never closed (nor used in ``with``) leaves its temporary
+file behind.
 
 Time (a decision): Chrome's ``ts``/``dur`` are microseconds, so cycles are converted with the
 clock, ``us = cycles * 1e6 / clock_hz``, and written with just enough decimals to keep one
