@@ -109,3 +109,23 @@ def test_negative_bytes_raise():
     noc, _ = _noc("analytic")
     with pytest.raises(ValueError):
         noc.transfer(0, 1, -1, now=0)
+
+
+def test_link_windows_feed_a_chrome_trace(tmp_path):
+    """The callback can write one slice per link window to a trace, on a track per link."""
+    import json
+
+    from octopus.sim.trace import ChromeTraceWriter
+
+    path = tmp_path / "links.json"
+    with ChromeTraceWriter(path) as trace:
+
+        def draw(link, start, end, nbytes):
+            trace.slice(("links", topo.link_name(link)), "xfer", start, end - start, {"B": nbytes})
+
+        noc, topo = _noc("contention", draw)
+        noc.transfer(0, 4, 640, now=0)
+    events = json.loads(path.read_text())["traceEvents"]
+    threads = [e["args"]["name"] for e in events if e["name"] == "thread_name"]
+    assert threads == ["tbu0->tbu1", "tbu1->tbu4 d2d"]
+    assert [(e["ts"], e["dur"]) for e in events if e["ph"] == "X"] == [(0.0, 0.04)] * 2
