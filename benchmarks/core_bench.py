@@ -3,8 +3,9 @@
 The load: ``--chains`` independent chains; each event reschedules its chain after a delay drawn
 from a fixed pseudo-random table (1..``--max-delay`` cycles) until ``--events`` events have
 fired in total. In SimPy each chain is a process looping on ``env.timeout(delay)``: one heap
-event per step, as in the core. Each rate is the best of ``--repeat`` runs (wall clock, one
-process). Run::
+event per step, as in the core (plus one start and one end event per process). Runs of
+the two engines alternate; each rate is the best (and median) of ``--repeat`` runs (wall clock,
+one process). Run::
 
     .venv/bin/python benchmarks/core_bench.py
 """
@@ -18,7 +19,6 @@ import random
 import statistics
 import sys
 import time
-from collections.abc import Callable
 
 import simpy
 
@@ -66,17 +66,12 @@ def run_simpy(events: int, chains: int, max_delay: int) -> tuple[float, int]:
     return time.perf_counter() - start, int(env.now)
 
 
-def _measure(fn: Callable[[int, int, int], tuple[float, int]], args, repeat: int):
-    times, ends = zip(*(fn(*args) for _ in range(repeat)), strict=True)
-    return min(times), statistics.median(times), ends[0]
-
-
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--events", type=int, default=1_000_000, help="events per run")
     parser.add_argument("--chains", type=int, default=1000, help="concurrent chains (heap size)")
     parser.add_argument("--max-delay", type=int, default=1000, help="largest delay, cycles")
-    parser.add_argument("--repeat", type=int, default=3, help="runs per engine; best is kept")
+    parser.add_argument("--repeat", type=int, default=5, help="runs per engine; best is kept")
     a = parser.parse_args(argv)
     args = (a.events, a.chains, a.max_delay)
     print(
@@ -87,16 +82,20 @@ def main(argv: list[str] | None = None) -> None:
         f"load: {a.events:,} events, {a.chains} chains, delays 1..{a.max_delay} cycles, "
         f"best of {a.repeat}"
     )
-    results = {}
-    for name, fn in (("octopus core", run_core), ("simpy", run_simpy)):
-        best, median, end = _measure(fn, args, a.repeat)
-        results[name] = end
+    engines = {"octopus core": run_core, "simpy": run_simpy}
+    times: dict[str, list[float]] = {name: [] for name in engines}
+    ends: dict[str, int] = {}
+    for _ in range(a.repeat):  # interleaved, so both engines see the same background load
+        for name, fn in engines.items():
+            seconds, ends[name] = fn(*args)
+            times[name].append(seconds)
+    for name, ts in times.items():
         print(
-            f"{name:>13}: {a.events / best:12,.0f} events/s best "
-            f"({a.events / median:,.0f} median), end time {end}"
+            f"{name:>13}: {a.events / min(ts):12,.0f} events/s best "
+            f"({a.events / statistics.median(ts):,.0f} median), end time {ends[name]}"
         )
-    if len(set(results.values())) != 1:
-        print(f"WARNING: end times differ: {results}")
+    if len(set(ends.values())) != 1:
+        print(f"WARNING: end times differ: {ends}")
 
 
 if __name__ == "__main__":
