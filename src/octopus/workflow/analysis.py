@@ -29,6 +29,7 @@ __all__ = [
     "expected_work",
     "instance_critical_path",
     "instance_work_cycles",
+    "lower_bound_from",
 ]
 
 
@@ -149,19 +150,29 @@ def batch_lower_bound(
 ) -> int:
     """A lower bound on the makespan of running ``instances`` on ``cap``, in cycles.
 
-    The larger of: (a) for every arrival time t, t plus the work of the instances arriving at or
-    after t spread over all units; (b) for every instance, its arrival plus its critical path.
-    Arrivals default to 0 (a closed batch). Transfers and reconfigurations only add time.
+    Arrivals default to 0 (a closed batch). See :func:`lower_bound_from`.
     """
     arrivals = list(arrivals) if arrivals is not None else [0] * len(instances)
     if len(arrivals) != len(instances):
         raise ValueError(f"{len(arrivals)} arrivals for {len(instances)} instances")
-    per = sorted(zip(arrivals, instances, strict=True), key=lambda ai: ai[0])
+    return lower_bound_from(
+        [(t, instance_work_cycles(i, cap), instance_critical_path(i, cap))
+         for t, i in zip(arrivals, instances, strict=True)],
+        cap.units,
+    )
+
+
+def lower_bound_from(per_instance: Iterable[tuple[int, int, int]], units: int) -> int:
+    """Makespan lower bound from ``(arrival, work cycles, critical path cycles)`` per instance.
+
+    The larger of: (a) for every arrival time t, t plus the work of the instances arriving at or
+    after t spread over all ``units``; (b) for every instance, its arrival plus its critical
+    path. Transfers, reconfigurations and control-block latency beyond the minimum only add time.
+    """
     bound, later_work = 0, 0
-    for t, inst in reversed(per):
-        later_work += instance_work_cycles(inst, cap)
-        bound = max(bound, t + math.ceil(later_work / cap.units),
-                    t + instance_critical_path(inst, cap))
+    for t, work, path in sorted(per_instance, reverse=True):
+        later_work += work
+        bound = max(bound, t + -(-later_work // units), t + path)
     return bound
 
 

@@ -1,0 +1,235 @@
+"""The machine a scheduler drives: TBUs with resident configurations, CBUs, the NoC.
+
+:class:`Machine` owns the state of every unit and the cost of every action; schedulers call
+:meth:`Machine.dispatch`, :meth:`Machine.preload` and :meth:`Machine.prestage` and read the
+rest. Each action schedules its own completion on the event core. Per-TBU time is accounted in
+four buckets (compute, reconfiguring, waiting for data, idle) that sum to the run's makespan.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from octopus.arch import (
+    ArchConfig,
+    Topology,
+    compute_cycles,
+    config_load_cycles,
+    memory_cycles,
+)
+from octopus.sim.core import COMPLETION, EventCore
+from octopus.sim.noc import Noc
+from octopus.sim.state import HOST, Task
+
+__all__ = ["Machine", "TbuState"]
+
+
+@dataclass(slots=True)
+class TbuState:
+    """One TBU: what it holds, until when it is busy, and where its cycles went."""
+
+    resident: list[str]  # block ids, least recently used first
+    busy_until: int = 0
+    compute_cycles: int = 0
+    reconfig_cycles: int = 0
+    wait_data_cycles: int = 0
+    reconfigurations: int = 0
+    firings: int = 0
+    preload_block: str | None = None  # a configuration being loaded ahead of need
+
+
+class Machine:
+    """TBUs, CBUs, the host link and the NoC of one simulated architecture.
+
+    Args:
+        arch: the hardware.
+        core: the event core that times every action.
+        on_task_done: called at a Task's completion (the simulator's bookkeeping).
+        on_tbu_free: called when a TBU becomes idle after a preload.
+        trace: optional recorder with ``tbu_slice(tbu, name, start, dur, args)`` and
+            ``cbu_slice(site, name, start, dur)``.
+    """
+
+    def __init__(self, arch: ArchConfig, core: EventCore,
+                 on_task_done: Callable[[Task], None], on_tbu_free: Callable[[int], None],
+                 trace=None, on_link_busy=None):
+        self.arch = arch
+        self.topology = Topology(arch)
+        self.core = core
+        self.noc = Noc(self.topology, arch, on_link_busy)
+        self.tbus = [TbuState([]) for _ in range(self.topology.num_tbus)]
+        self.idle: set[int] = set(range(self.topology.num_tbus))
+        self.cbu_free_at = [0] * self.topology.num_clusters
+        self._on_task_done = on_task_done
+        self._on_tbu_free = on_tbu_free
+        self._trace = trace
+
+    # --- what schedulers read --------------------------------------------------------------
+    @property
+    def now(self) -> int:
+        return self.core.now
+
+    def is_resident(self, tbu: int, block_id: str) -> bool:
+        return block_id in self.tbus[tbu].resident
+
+    def idle_in(self, cluster: int) -> list[int]:
+        """Idle TBUs of ``cluster``, lowest id first."""
+        return [u for u in self.topology.tbus_of(cluster) if u in self.idle]
+
+    def reconfig_cost(self, task: Task, tbu: int) -> int:
+        """Cycles to make ``task``'s configuration resident on ``tbu`` (0 if it is)."""
+        if self.is_resident(tbu, task.block_id):
+            return 0
+        return config_load_cycles(self.arch, task.config_bytes)
+
+    def data_ready_cycle(self, task: Task, tbu: int) -> int:
+        """When ``task``'s inputs would all be on ``tbu`` if sent now (nothing is reserved)."""
+        return self._inputs_ready(task, tbu, reserve=False)
+
+    def start_estimate(self, task: Task, tbu: int) -> int:
+        """Cycle at which ``task`` would start computing if dispatched on ``tbu`` now."""
+        free = max(self.core.now, self.tbus[tbu].busy_until)
+        return max(free + self.reconfig_cost(task, tbu), self.data_ready_cycle(task, tbu))
+
+    def compute_cycles(self, task: Task) -> int:
+        return compute_cycles(self.arch, task.kind, task.work)
+
+    def compute_cycles_of(self, kind: str, work: float) -> int:
+        """Cycles one TBU computes ``work`` of ``kind`` (MACs or operations)."""
+        return compute_cycles(self.arch, kind, work)
+
+    # --- what schedulers do ----------------------------------------------------------------
+    def install(self, tbu: int, block_id: str) -> None:
+        """Make ``block_id`` resident on ``tbu`` at no cost: a compile-time mapping, allowed
+        only before the first cycle has run.
+
+        Raises:
+            RuntimeError: called after simulation time has started.
+        """
+        if self.core.now != 0 or any(t.firings for t in self.tbus):
+            raise RuntimeError("configurations can be installed for free only before the run")
+        self._make_resident(tbu, block_id, 0)
+        self.tbus[tbu].reconfigurations -= 1  # compile-time placement is not a reconfiguration
+
+    def dispatch(self, task: Task, tbu: int) -> None:
+        """Run ``task`` on idle ``tbu`` now: load its configuration if needed, fetch its
+        inputs (in parallel with the load), compute, then report completion.
+
+        Raises:
+            RuntimeError: ``tbu`` is busy or ``task`` was already dispatched (a scheduler bug).
+        """
+        if tbu not in self.idle:
+            raise RuntimeError(f"dispatch of {task.label} on busy TBU {tbu}")
+        if task.dispatch_cycle >= 0 or task.ready_cycle < 0:
+            raise RuntimeError(f"dispatch of {task.label} that is not ready or already placed")
+        now = self.core.now
+        state = self.tbus[tbu]
+        reconfig = self._make_resident(tbu, task.block_id, task.config_bytes)
+        data_ready = self._inputs_ready(task, tbu, reserve=True)
+        start = max(now + reconfig, data_ready)
+        compute = self.compute_cycles(task)
+        end = start + compute
+        state.busy_until = end
+        state.reconfig_cycles += reconfig
+        state.wait_data_cycles += start - now - reconfig
+        state.compute_cycles += compute
+        state.firings += 1
+        self.idle.discard(tbu)
+        task.tbu, task.dispatch_cycle, task.start_cycle, task.end_cycle = tbu, now, start, end
+        if self._trace is not None:
+            if reconfig:
+                self._trace.tbu_slice(tbu, f"load {task.block_id}", now, reconfig)
+            if start > now + reconfig:
+                self._trace.tbu_slice(tbu, "wait data", now + reconfig, start - now - reconfig)
+            self._trace.tbu_slice(tbu, task.block_id, start, compute, {"firing": task.label})
+        self.core.schedule(end - now, COMPLETION, self._finish, task)
+
+    def preload(self, tbu: int, block_id: str, config_bytes: int) -> bool:
+        """Load ``block_id``'s configuration onto idle ``tbu`` ahead of need.
+
+        Returns False (and does nothing) if it is already resident or the TBU is busy.
+        """
+        if tbu not in self.idle or self.is_resident(tbu, block_id):
+            return False
+        now = self.core.now
+        cycles = self._make_resident(tbu, block_id, config_bytes)
+        state = self.tbus[tbu]
+        state.busy_until = now + cycles
+        state.reconfig_cycles += cycles
+        state.preload_block = block_id
+        self.idle.discard(tbu)
+        if self._trace is not None:
+            self._trace.tbu_slice(tbu, f"preload {block_id}", now, cycles)
+        self.core.schedule(cycles, COMPLETION, self._preloaded, tbu)
+        return True
+
+    def prestage(self, task: Task, tbu: int) -> bool:
+        """Send ``task``'s inputs toward ``tbu`` now, before it is dispatched there.
+
+        Only possible once every producer has finished; returns whether it happened. A later
+        dispatch on ``tbu`` finds the data there; on another TBU the data moves again.
+        """
+        run = task.run
+        if task.dispatch_cycle >= 0 or any(run.tbu_of[p] < 0 for p in task.firing.data_from):
+            return False
+        task.staged_ready_cycle = self._inputs_ready(task, tbu, reserve=True)
+        task.staged_tbu = tbu
+        return True
+
+    def evaluate_control(self, site: int, name: str, done: Callable[[], None]) -> int:
+        """Evaluate a Control Block at ``site`` (a cluster's CBU, or :data:`HOST`) and call
+        ``done`` when it is decided; returns the completion cycle. A CBU evaluates one block at
+        a time; the host is a pure round-trip latency."""
+        now = self.core.now
+        if site == HOST:
+            end = now + self.arch.host.cb_roundtrip_cycles
+        else:
+            start = max(now, self.cbu_free_at[site])
+            end = start + self.arch.cbu.latency_cycles
+            self.cbu_free_at[site] = end
+            if self._trace is not None:
+                self._trace.cbu_slice(site, name, start, end - start)
+        self.core.schedule(end - now, COMPLETION, done)
+        return end
+
+    # --- internals ---------------------------------------------------------------------------
+    def _make_resident(self, tbu: int, block_id: str, config_bytes: int) -> int:
+        """Mark ``block_id`` most recently used on ``tbu``; return the load cycles (0 if hit)."""
+        resident = self.tbus[tbu].resident
+        if block_id in resident:
+            resident.remove(block_id)
+            resident.append(block_id)
+            return 0
+        if len(resident) >= self.arch.tbu.config_slots:
+            resident.pop(0)
+        resident.append(block_id)
+        self.tbus[tbu].reconfigurations += 1
+        return config_load_cycles(self.arch, config_bytes)
+
+    def _inputs_ready(self, task: Task, tbu: int, reserve: bool) -> int:
+        """When ``task``'s inputs are all on ``tbu``: producers' outputs over the NoC (sent now
+        if ``reserve``, else only estimated) and its source bytes from off-chip memory."""
+        now = self.core.now
+        if task.staged_tbu == tbu:
+            return max(now, task.staged_ready_cycle)
+        run, firing = task.run, task.firing
+        ready = now
+        for p in firing.data_from:
+            src, nbytes = run.tbu_of[p], run.firings[p].task.output_bytes
+            end = (self.noc.transfer(src, tbu, nbytes, now)[1] if reserve
+                   else self.noc.estimate(src, tbu, nbytes, now))
+            ready = max(ready, end)
+        if firing.task.input_bytes:
+            ready = max(ready, now + memory_cycles(self.arch, firing.task.input_bytes))
+        return ready
+
+    def _finish(self, task: Task) -> None:
+        self.idle.add(task.tbu)
+        task.run.tbu_of[task.idx] = task.tbu
+        self._on_task_done(task)
+
+    def _preloaded(self, tbu: int) -> None:
+        self.tbus[tbu].preload_block = None
+        self.idle.add(tbu)
+        self._on_tbu_free(tbu)
