@@ -11,7 +11,11 @@ activation is allocated, and writes on every node:
   its output, as seen by aten dispatch);
 - ``meta["ac.alias"]``: name of the node that owns the output's storage when the output aliases an
   input (``None`` otherwise);
-- ``meta["ac.flops"]``: FLOPs from ``torch.utils.flop_counter`` formulas, else the output numel.
+- ``meta["ac.flops"]``: FLOPs from ``torch.utils.flop_counter`` formulas, else the output numel;
+- conv on CPU: input + output bytes are added to ``ac.temp_bytes`` (oneDNN layout reorders);
+- ``meta["ac.workspace"]``: for CPU flash attention, ``(q_len, kv_len, head_dim, threads)``; the
+  kernel's internal buffer (invisible to dispatch, measured with the profiler) is added to
+  ``ac.temp_bytes`` using :func:`flash_cpu_workspace_bytes`.
 
 Then non-tensor values (sizes from ``x.shape``/``x.size()``, dtypes) are folded into their users as
 constants, making the graph static-shape. Raises ``RuntimeError`` naming the node if propagation
@@ -31,7 +35,7 @@ from torch.utils._python_dispatch import TorchDispatchMode
 from torch.utils._pytree import tree_flatten
 from torch.utils.flop_counter import flop_registry
 
-__all__ = ["annotate", "capture"]
+__all__ = ["annotate", "capture", "flash_cpu_workspace_bytes"]
 
 _FOLDABLE = (int, float, bool, str, torch.dtype, torch.device, torch.memory_format, type(None))
 
@@ -62,6 +66,25 @@ def _to_fake(x: Any) -> Any:
     return x
 
 
+def flash_cpu_workspace_bytes(q_len: int, kv_len: int, head_dim: int, threads: int) -> int:
+    """Bytes of the per-thread buffer the CPU flash-attention kernel allocates (float32).
+
+    Matches the profiler exactly for torch 2.11-2.13 (q block 32/64/256 by query length, kv
+    block 512): per thread ``q_block * kv_block + 2 * q_block + q_block * head_dim`` floats.
+    """
+    q_split = 256 if q_len >= 768 else 64 if q_len >= 192 else 32
+    q_split, kv_split = min(q_split, q_len), min(512, kv_len)
+    return 4 * threads * (q_split * kv_split + 2 * q_split + q_split * head_dim)
+
+
+_FLASH_CPU = getattr(torch.ops.aten, "_scaled_dot_product_flash_attention_for_cpu", None)
+_CONV = torch.ops.aten.convolution
+
+
+def _nbytes(t: torch.Tensor) -> int:
+    return t.numel() * t.element_size()
+
+
 def _key(t: torch.Tensor) -> int:
     return t.untyped_storage()._cdata
 
@@ -74,6 +97,7 @@ class _AllocTracker(TorchDispatchMode):
         self.live_bytes = 0
         self.peak_bytes = 0
         self.flops = 0
+        self.workspace: tuple[int, int, int, int] | None = None
         self._seen: set[int] = set()
 
     def _release(self, key: int, nbytes: int) -> None:
@@ -100,6 +124,18 @@ class _AllocTracker(TorchDispatchMode):
             self.live_bytes += nbytes
             weakref.finalize(storage, self._release, k, nbytes)
         self.peak_bytes = max(self.peak_bytes, self.live_bytes)
+        if _FLASH_CPU is not None and func._overloadpacket is _FLASH_CPU and (
+                args[0].device.type == "cpu"):
+            q, k = args[0], args[1]
+            self.workspace = (int(q.shape[-2]), int(k.shape[-2]), int(q.shape[-1]),
+                              torch.get_num_threads())
+            ws = flash_cpu_workspace_bytes(*self.workspace)
+            self.peak_bytes = max(self.peak_bytes, self.live_bytes + ws)
+        elif func._overloadpacket is _CONV and args[0].device.type == "cpu":
+            # oneDNN reorders input and output into blocked layouts: measured 0.5x-1.1x of
+            # input + output bytes on this machine; count the upper end (conservative)
+            ws = _nbytes(args[0]) + _nbytes(out)
+            self.peak_bytes = max(self.peak_bytes, self.live_bytes + ws)
         return out
 
 
@@ -115,6 +151,7 @@ class _Annotator(fx.Interpreter):
         tr = self.tracker
         live0, flops0 = tr.live_bytes, tr.flops
         tr.peak_bytes = live0
+        tr.workspace = None
         try:
             out = super().run_node(n)
         except Exception as e:  # re-raise naming the node, as ShapeProp does
@@ -135,6 +172,7 @@ class _Annotator(fx.Interpreter):
         n.meta["ac.alias"] = alias if n.meta["ac.out_bytes"] == 0 else None
         flops = tr.flops - flops0
         n.meta["ac.flops"] = flops if flops else sum(t.numel() for t in tensors)
+        n.meta["ac.workspace"] = tr.workspace
         return out
 
 

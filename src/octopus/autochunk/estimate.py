@@ -21,6 +21,7 @@ from dataclasses import dataclass
 
 import torch
 
+from .capture import flash_cpu_workspace_bytes
 from .flow import Flow, GraphInfo
 
 __all__ = ["Estimate", "estimate_peak", "region_peak"]
@@ -120,7 +121,7 @@ def _walk_region(info: GraphInfo, flow: Flow, chunk: int, live: dict[int, int], 
             last_in_body[o] = max(last_in_body.get(o, k), *uses)
     for k in sorted(chunked):
         out = math.ceil(info.out_bytes[k] * frac)
-        temp = math.ceil(info.temp_bytes[k] * frac) + _copy_bytes(info, k, chunked, frac)
+        temp = _chunk_temp(info, k, chunked[k], chunk, frac) + _copy_bytes(info, k, chunked, frac)
         node_peak[k] = total + body_total + out + temp
         o = info.owner[k]
         if out and o == k:
@@ -138,6 +139,18 @@ def _walk_region(info: GraphInfo, flow: Flow, chunk: int, live: dict[int, int], 
         for o in frees[k]:
             total -= live.pop(o, 0)
     return total
+
+
+def _chunk_temp(info: GraphInfo, k: int, d: int, chunk: int, frac: float) -> int:
+    """Kernel temporaries of chunked node ``k``: scaled, except a flash-attention workspace."""
+    ws = info.workspace[k]
+    if ws is None:
+        return math.ceil(info.temp_bytes[k] * frac)
+    full = flash_cpu_workspace_bytes(*ws)
+    rank = len(info.shape(k) or ())
+    q_len = chunk if d == rank - 2 else ws[0]
+    rest = max(0, info.temp_bytes[k] - full)
+    return math.ceil(rest * frac) + flash_cpu_workspace_bytes(q_len, *ws[1:])
 
 
 def _copy_bytes(info: GraphInfo, k: int, chunked: dict[int, int], frac: float) -> int:

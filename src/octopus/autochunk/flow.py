@@ -48,6 +48,7 @@ class GraphInfo:
     users: list[list[int]] = field(default_factory=list)
     inputs: list[list[int]] = field(default_factory=list)
     needs_contiguous: list[bool] = field(default_factory=list)
+    workspace: list[tuple[int, int, int, int] | None] = field(default_factory=list)
 
     @classmethod
     def build(cls, gm: fx.GraphModule) -> GraphInfo:
@@ -63,6 +64,7 @@ class GraphInfo:
             info.out_bytes.append(int(node.meta.get("ac.out_bytes", 0)))
             info.temp_bytes.append(int(node.meta.get("ac.temp_bytes", 0)))
             info.flops.append(int(node.meta.get("ac.flops", 0)))
+            info.workspace.append(node.meta.get("ac.workspace"))
             val = node.meta.get("val")
             info.full_bytes.append(val.numel() * val.element_size()
                                    if isinstance(val, torch.Tensor) else 0)
