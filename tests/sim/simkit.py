@@ -1,0 +1,62 @@
+"""Helpers shared by the simulator tests: tiny machines, a recorder that keeps everything, a
+one-call run."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from octopus.arch import ArchConfig, load_arch
+from octopus.sched import scheduler_factory
+from octopus.sim import Simulator
+from octopus.sim.state import Task
+from octopus.workflow import Workflow
+
+
+def tiny_arch(tbus_x: int = 1, tbus_y: int = 1, **overrides: Any) -> ArchConfig:
+    """The ``chip`` preset cut to one cluster of ``tbus_x`` x ``tbus_y`` TBUs, with round rates.
+
+    AI work runs at 256 MACs/cycle (16x16 PEs at efficiency 1.0), general work at 64
+    operations/cycle (efficiency 0.25), memory and configuration loads at 32 B/cycle, mesh
+    links at 64 B/cycle with 2 cycles per hop, die-to-die links at 16 B/cycle with 10 cycles per
+    hop, a CBU decision takes 20 cycles and a host round trip 2000. Configuration setup is 0
+    cycles unless overridden (``**{"tbu.config_setup_cycles": 500}``).
+    """
+    base = {"cluster.tbus_x": tbus_x, "cluster.tbus_y": tbus_y, "pea.ai_efficiency": 1.0,
+            "tbu.config_setup_cycles": 0}
+    return load_arch("chip", {**base, **overrides})
+
+
+class Collector:
+    """A run recorder (the interface :class:`~octopus.sim.output.RunRecorder` offers) that keeps
+    every finished firing and every slice in memory."""
+
+    def __init__(self) -> None:
+        self.tasks: list[Task] = []
+        self.tbu_slices: list[tuple[int, str, int, int]] = []
+        self.cbu_slices: list[tuple[int, str, int, int]] = []
+        self.link_slices: list[tuple[int, int, int, int]] = []
+
+    def firing(self, task: Task) -> None:
+        self.tasks.append(task)
+
+    def tbu_slice(self, tbu: int, name: str, start: int, dur: int, args: Any = None) -> None:
+        self.tbu_slices.append((tbu, name, start, dur))
+
+    def cbu_slice(self, site: int, name: str, start: int, dur: int) -> None:
+        self.cbu_slices.append((site, name, start, dur))
+
+    def link_busy(self, link: int, start: int, end: int, nbytes: int) -> None:
+        self.link_slices.append((link, start, end, nbytes))
+
+    def schedule(self) -> dict[str, tuple[int, int, int]]:
+        """``label -> (tbu, start_cycle, end_cycle)`` of every finished firing."""
+        return {t.label: (t.tbu, t.start_cycle, t.end_cycle) for t in self.tasks}
+
+
+def run_sim(wf: Workflow, arch: ArchConfig, scheduler: str = "greedy", instances: int = 1,
+            seed: int = 0, arrivals: Sequence[int] | None = None) -> tuple[Simulator, Collector]:
+    """Run ``wf`` to completion and return the simulator and everything it recorded."""
+    rec = Collector()
+    sim = Simulator(wf, arch, scheduler_factory(scheduler), instances, seed, arrivals, rec)
+    return sim.run(), rec
