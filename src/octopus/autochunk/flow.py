@@ -166,12 +166,17 @@ def _solve(info: GraphInfo, start: int, end: int, dim: int, extent: int,
                 jd = None
             if jd is not None and ishape[jd] != extent:
                 return None  # rule 3
+            whole_j = not (start <= j <= end) or state.get(j) == _WHOLE or j in forced
+            if jd is not None and whole_j and not info.is_tensor(j):
+                return k if k != end else None  # a tuple cannot be sliced: compute k whole
             if start <= j <= end:
                 want = _WHOLE if jd is None else jd
                 have = state.get(j)
                 if have is None:
                     jdm = info.dims[j]
                     if want != _WHOLE and (j in forced or jdm is None or not jdm.chunkable(want)):
+                        if not info.is_tensor(j):
+                            return k if k != end else None
                         want = _WHOLE  # computed whole before the loop, then sliced
                     state[j] = want
                     if want != _WHOLE:
@@ -203,7 +208,7 @@ def _solve(info: GraphInfo, start: int, end: int, dim: int, extent: int,
                 state[u] = ud
                 work.append(u)
             elif have != ud:
-                return u if have == _WHOLE else k
+                return k  # u is read whole, or along another dim: compute k whole instead
     # hoisted nodes must not depend on chunked nodes (checked by forward propagation above);
     # nodes never reached are hoisted as well
     chunked = tuple(sorted((i, dd) for i, dd in state.items() if dd != _WHOLE))
