@@ -52,7 +52,7 @@ def test_barrier_op_is_never_inside_a_region() -> None:
     flips = [n.name for n in chunked.gm.graph.nodes if n.target is torch.flip]
     assert flips
     for region in chunked.plan.regions:
-        assert not set(flips) & {n for n, _ in region.chunk_dims} | set(region.hoisted)
+        assert not set(flips) & ({n for n, _ in region.chunk_dims} | set(region.hoisted))
     torch.testing.assert_close(chunked(*inputs), model(*inputs), rtol=1e-5, atol=1e-5)
 
 

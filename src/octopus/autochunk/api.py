@@ -102,10 +102,14 @@ def plan_graph(gm: fx.GraphModule, memory_budget: Budget = 0.5, *,
     base_peak = _base_peak(info)
     budget = parse_budget(memory_budget, base_peak)
     max_overhead = None if max_slowdown is None else max_slowdown * cost.graph_time_s(info)
-    result = search(info, 0 if budget is None else budget, beam_width=beam_width, cost=cost,
-                    max_overhead_s=max_overhead)
+    # aim 0.5% + 4 KiB under the budget: small allocations (scalars, loop bookkeeping) exist
+    # that the estimate does not see
+    target = 0 if budget is None else max(1, budget - budget // 200 - 4096)
+    if budget is not None and base_peak <= budget:
+        target = budget  # nothing to do: never chunk a graph that already fits
+    result = search(info, target, beam_width=beam_width, cost=cost, max_overhead_s=max_overhead)
     plan = _to_plan(info, result, budget, time.perf_counter() - t0)
-    if budget is not None and not result.meets_budget:
+    if budget is not None and not plan.meets_budget:
         err = BudgetError(budget, result.lowest_peak_bytes, plan.peak_before_bytes)
         if on_miss == "raise":
             raise err

@@ -24,7 +24,7 @@ import torch
 from .capture import flash_cpu_workspace_bytes
 from .flow import Flow, GraphInfo
 
-__all__ = ["Estimate", "estimate_peak", "region_peak"]
+__all__ = ["Estimate", "estimate_peak", "live_before", "region_peak", "region_peaks"]
 
 
 @dataclass(frozen=True)
@@ -63,10 +63,15 @@ def estimate_peak(info: GraphInfo, regions: Sequence[tuple[Flow, int]] = ()) -> 
 
 def region_peak(info: GraphInfo, flow: Flow, chunk: int, before: Sequence[int] = ()) -> int:
     """Peak inside one region alone, on top of the bytes live when it starts (``before``)."""
+    return max(region_peaks(info, flow, chunk, before), default=0)
+
+
+def region_peaks(info: GraphInfo, flow: Flow, chunk: int, before: Sequence[int] = ()) -> list[int]:
+    """Per-node peaks of nodes ``flow.start..flow.end`` when the region runs chunked."""
     node_peak = [0] * len(info.nodes)
     base = sum(info.out_bytes[o] for o in before)
     _walk_region(info, flow, chunk, {o: info.out_bytes[o] for o in before}, base, node_peak)
-    return max(node_peak[flow.start:flow.end + 1], default=0)
+    return node_peak[flow.start:flow.end + 1]
 
 
 def live_before(info: GraphInfo, index: int) -> list[int]:

@@ -20,12 +20,13 @@ Never raises for an unreachable budget: :attr:`SearchResult.meets_budget` says s
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 from .cost import CostModel
-from .estimate import Estimate, estimate_peak, live_before, region_peak
+from .estimate import Estimate, estimate_peak, live_before, region_peak, region_peaks
 from .flow import Flow, GraphInfo, trace_flow
 
 __all__ = ["SearchResult", "search"]
@@ -59,7 +60,7 @@ class _State:
 
 
 def search(info: GraphInfo, budget_bytes: int, *, beam_width: int = 3, window: int = 40,
-           max_ends: int = 6, max_stages: int = 200, cost: CostModel | None = None,
+           max_ends: int = 6, max_stages: int = 400, cost: CostModel | None = None,
            max_overhead_s: float | None = None) -> SearchResult:
     """Beam search over stages (see module doc). ``max_overhead_s`` caps predicted slowdown."""
     cost = cost or CostModel()
@@ -70,30 +71,34 @@ def search(info: GraphInfo, budget_bytes: int, *, beam_width: int = 3, window: i
     lowest = base.peak_bytes
     best_low = start
     for _ in range(max_stages):
-        grown: dict[tuple, _State] = {}
+        grown: dict[tuple, tuple[tuple[Region, ...], int, int, float]] = {}
         progressed = False
         for st in beam:
             if st.est.peak_bytes <= budget_bytes:
-                grown.setdefault(_key(st), st)
+                grown.setdefault(_key(st.regions), (st.regions, st.est.peak_bytes, 0,
+                                                    st.overhead_s))
                 continue
-            for new in ctx.expand(st):
+            for cand in ctx.expand(st):
                 progressed = True
-                grown.setdefault(_key(new), new)
-                if new.est.peak_bytes < lowest:
-                    lowest, best_low = new.est.peak_bytes, new
+                grown.setdefault(_key(cand[0]), cand)
         if not progressed:
             break
-        beam = sorted(grown.values(), key=ctx.rank)[:beam_width]
+        ranked = sorted(grown.values(), key=lambda c: ctx.rank(c[1], c[3], c[2]))[:beam_width]
+        beam = [_State(r, estimate_peak(info, r), o) for r, _, _, o in ranked]
+        for st in beam:
+            if st.est.peak_bytes < lowest:
+                lowest, best_low = st.est.peak_bytes, st
         if all(s.est.peak_bytes <= budget_bytes for s in beam):
             break
     feasible = [s for s in beam if s.est.peak_bytes <= budget_bytes]
-    best = min(feasible, key=ctx.rank) if feasible else best_low
+    best = min(feasible, key=lambda s: ctx.rank(s.est.peak_bytes, s.overhead_s)) if feasible \
+        else best_low
     return SearchResult(best.regions, best.est, base, best.overhead_s, cost.graph_time_s(info),
                         lowest, budget_bytes)
 
 
-def _key(st: _State) -> tuple:
-    return tuple(sorted((f.start, f.end, f.dim, c) for f, c in st.regions))
+def _key(regions: Sequence[Region]) -> tuple:
+    return tuple(sorted((f.start, f.end, f.dim, c) for f, c in regions))
 
 
 class _Context:
@@ -102,36 +107,56 @@ class _Context:
         self.info, self.budget, self.cost = info, budget, cost
         self.window, self.max_ends, self.max_overhead_s = window, max_ends, max_overhead_s
         self.flows: dict[tuple[int, int, int], Flow | None] = {}
-        self.chunks: dict[tuple[int, int, int], tuple[int, float] | None] = {}
+        self.picked: dict[tuple[int, int, int], tuple[int, float, int, int] | None] = {}
         base = estimate_peak(info)
         self.live_in = [base.node_peak[i] - info.out_bytes[i] - info.temp_bytes[i]
                         for i in range(len(info.nodes))]
 
-    def rank(self, st: _State) -> tuple[int, float]:
-        return (max(st.est.peak_bytes, self.budget), st.overhead_s)
+    def rank(self, peak: int, overhead_s: float, excess: int = 0) -> tuple[int, int, float]:
+        """Lower is better: peak (clipped at the budget), bytes-over-budget left, overhead."""
+        return (max(peak, self.budget), excess, overhead_s)
 
-    def expand(self, st: _State) -> list[_State]:
+    def excess(self, peaks: Sequence[int]) -> int:
+        """Sum over nodes of bytes above the budget: the work later stages still face."""
+        return sum(p - self.budget for p in peaks if p > self.budget)
+
+    def expand(self, st: _State) -> list[tuple[tuple[Region, ...], int, int, float]]:
+        """Candidate plans (regions, peak, excess, overhead) lowering the peak at its node."""
         info = self.info
         p = st.est.peak_index
-        taken = sorted((f.start, f.end) for f, _ in st.regions)
+        old = st.est.node_peak
+        prefix = list(itertools.accumulate(old, max))
+        suffix = list(itertools.accumulate(reversed(old), max))[::-1]
+        over = [0, *itertools.accumulate(max(0, x - self.budget) for x in old)]
         lo, hi = max(0, p - self.window), min(len(info.nodes) - 1, p + self.window)
         starts = [s for s in range(lo, p + 1) if self._can_start(s)]
         ends = [e for e in range(p, hi + 1) if info.is_tensor(e) and info.dims[e] is not None]
-        starts = sorted(starts, key=lambda s: (self.live_in[s], -s))[: self.max_ends]
         ends = sorted(ends, key=lambda e: (self._live_out(e), e))[: self.max_ends]
-        out: list[_State] = []
+        if p in range(lo, hi + 1) and p not in ends and info.is_tensor(p):
+            ends.append(p)
+        out = []
         for s in starts:
             for e in ends:
-                kept = [r for r in st.regions if r[0].end < s or r[0].start > e]
                 if any(not (r[0].end < s or r[0].start > e) and not (
                         s <= r[0].start and r[0].end <= e) for r in st.regions):
                     continue  # partial overlap with an existing region
-                if len(kept) != len(st.regions) and not any(a <= p <= b for a, b in taken):
-                    continue  # only grow over an existing region when it holds the peak
+                kept = [r for r in st.regions if r[0].end < s or r[0].start > e]
                 for d in range(len(info.shape(e) or ())):
-                    new = self._try(st, kept, s, e, d)
-                    if new is not None:
-                        out.append(new)
+                    picked = self._pick(s, e, d)
+                    if picked is None:
+                        continue
+                    flow = self.flows[(s, e, d)]
+                    chunk, overhead, region_max, region_excess = picked
+                    if region_max >= st.est.peak_bytes:
+                        continue  # does not lower the peak where it is
+                    peak = max(prefix[s - 1] if s else 0, region_max,
+                               suffix[e + 1] if e + 1 < len(old) else 0)
+                    excess = over[s] + region_excess + over[-1] - over[e + 1]
+                    regions = tuple(sorted([*kept, (flow, chunk)], key=lambda r: r[0].start))
+                    total = overhead + sum(self._pick(f.start, f.end, f.dim)[1] for f, _ in kept)
+                    if self.max_overhead_s is not None and total > self.max_overhead_s:
+                        continue
+                    out.append((regions, peak, excess, total))
         return out
 
     def _can_start(self, s: int) -> bool:
@@ -142,30 +167,16 @@ class _Context:
     def _live_out(self, e: int) -> int:
         return self.live_in[e + 1] if e + 1 < len(self.live_in) else 0
 
-    def _try(self, st: _State, kept: Sequence[Region], s: int, e: int, d: int) -> _State | None:
+    def _pick(self, s: int, e: int, d: int) -> tuple[int, float, int, int] | None:
+        """Cached (chunk, overhead, region peak, region excess) for flow ``(s, e, d)``."""
         key = (s, e, d)
-        if key not in self.flows:
-            self.flows[key] = trace_flow(self.info, s, e, d)
-        flow = self.flows[key]
-        if flow is None:
-            return None
-        if key not in self.chunks:
-            self.chunks[key] = self._chunk_size(flow)
-        picked = self.chunks[key]
-        if picked is None:
-            return None
-        chunk, overhead = picked
-        regions = tuple(sorted([*kept, (flow, chunk)], key=lambda r: r[0].start))
-        est = estimate_peak(self.info, regions)
-        if est.peak_bytes >= st.est.peak_bytes:
-            return None  # does not lower the peak
-        total = sum(self.cost.region_overhead_s(self.info, f, c) for f, c in regions)
-        if self.max_overhead_s is not None and total > self.max_overhead_s:
-            return None
-        _ = overhead
-        return _State(regions, est, total)
+        if key not in self.picked:
+            flow = trace_flow(self.info, s, e, d)
+            self.flows[key] = flow
+            self.picked[key] = None if flow is None else self._chunk_size(flow)
+        return self.picked[key]
 
-    def _chunk_size(self, flow: Flow) -> tuple[int, float] | None:
+    def _chunk_size(self, flow: Flow) -> tuple[int, float, int, int] | None:
         """Largest chunk (fewest iterations, >= 2) whose region peak meets the budget."""
         before = live_before(self.info, flow.start)
         n = flow.extent
@@ -192,4 +203,5 @@ class _Context:
         overhead = self.cost.region_overhead_s(self.info, flow, chunk)
         if self.max_overhead_s is not None and overhead > self.max_overhead_s:
             return None
-        return chunk, overhead
+        peaks = region_peaks(self.info, flow, chunk, before)
+        return chunk, overhead, max(peaks), self.excess(peaks)
