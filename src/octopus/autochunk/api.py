@@ -26,7 +26,7 @@ import torch
 from torch import fx, nn
 from torch._subclasses.fake_tensor import FakeTensorMode
 
-from .capture import annotate, capture
+from .capture import annotate, capture, fake_constants
 from .codegen import ChunkedModule, generate
 from .cost import CostModel
 from .estimate import estimate_peak
@@ -144,7 +144,10 @@ def simulate_peak_bytes(fn: Callable[..., Any], example_inputs: Sequence[Any]) -
         fakes = [torch.empty_strided(tuple(x.shape), tuple(x.stride()), dtype=x.dtype,
                                      device=x.device) if isinstance(x, torch.Tensor) else x
                  for x in example_inputs]
-    with torch.no_grad(), mode, LiveStorageMode() as tracker:
+    tracker = LiveStorageMode()
+    if isinstance(fn, nn.Module):
+        tracker.ignore = fake_constants(mode, fn)
+    with torch.no_grad(), mode, tracker:
         out = fn(*fakes)
     del out
     return tracker.peak_bytes

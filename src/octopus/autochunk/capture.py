@@ -36,7 +36,13 @@ from torch.utils._python_dispatch import TorchDispatchMode
 from torch.utils._pytree import tree_flatten
 from torch.utils.flop_counter import flop_registry
 
-__all__ = ["annotate", "capture", "conv_cpu_workspace_bytes", "flash_cpu_workspace_bytes"]
+__all__ = [
+    "annotate",
+    "capture",
+    "conv_cpu_workspace_bytes",
+    "fake_constants",
+    "flash_cpu_workspace_bytes",
+]
 
 _FOLDABLE = (int, float, bool, str, torch.dtype, torch.device, torch.memory_format, type(None))
 
@@ -52,12 +58,33 @@ def annotate(gm: fx.GraphModule, example_inputs: Sequence[Any]) -> fx.GraphModul
     fake_mode = FakeTensorMode(allow_non_fake_inputs=True)
     with fake_mode:
         fakes = [_to_fake(x) for x in example_inputs]
-    with torch.no_grad(), fake_mode, _AllocTracker() as tracker:
+    tracker = _AllocTracker()
+    tracker.ignore = fake_constants(fake_mode, gm)
+    with torch.no_grad(), fake_mode, tracker:
         _Annotator(gm, tracker).run(*fakes)
     _fold_constants(gm)
     for i, node in enumerate(gm.graph.nodes):
         node.meta["ac.index"] = i
     return gm
+
+
+class _KeptKeys(set):
+    """A set of storage keys that also keeps the fakes owning them alive (keys are addresses)."""
+
+    fakes: list[torch.Tensor]
+
+
+def fake_constants(fake_mode: FakeTensorMode, module: nn.Module) -> set[int]:
+    """Convert ``module``'s parameters and buffers to fakes now; return their storage keys.
+
+    The mode memoises conversions, so ops meeting these real tensors later reuse the same fakes;
+    allocation trackers must not count them (they are not activations). The returned set holds
+    the fakes alive, so their keys stay valid while the set lives.
+    """
+    keys = _KeptKeys()
+    keys.fakes = [fake_mode.from_tensor(t) for t in [*module.parameters(), *module.buffers()]]
+    keys.update(_key(f) for f in keys.fakes)
+    return keys
 
 
 def _to_fake(x: Any) -> Any:
@@ -118,6 +145,7 @@ class _AllocTracker(TorchDispatchMode):
         self.peak_bytes = 0
         self.flops = 0
         self.workspace: tuple[int, int, int, int] | None = None
+        self.ignore: set[int] = set()  # storages of fake parameters
         self._seen: set[int] = set()
 
     def _release(self, key: int, nbytes: int) -> None:
@@ -136,7 +164,7 @@ class _AllocTracker(TorchDispatchMode):
             if not isinstance(t, torch.Tensor):
                 continue
             k = _key(t)
-            if k in before or k in self._seen:
+            if k in before or k in self._seen or k in self.ignore:
                 continue
             storage = t.untyped_storage()
             nbytes = storage.nbytes()

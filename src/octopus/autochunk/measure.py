@@ -64,6 +64,7 @@ class LiveStorageMode(TorchDispatchMode):
         self.live_bytes = 0
         self.peak_bytes = 0
         self._seen: set[int] = set()
+        self.ignore: set[int] = set()  # storage keys never counted (e.g. fake parameters)
 
     def _release(self, key: int, nbytes: int) -> None:
         self._seen.discard(key)
@@ -77,7 +78,7 @@ class LiveStorageMode(TorchDispatchMode):
             if not _is_tensor(t):
                 continue
             key = _storage_key(t)
-            if key in before or key in self._seen:
+            if key in before or key in self._seen or key in self.ignore:
                 continue
             storage = t.untyped_storage()
             nbytes = storage.nbytes()

@@ -197,11 +197,33 @@ class _Context:
                 else:
                     lo = mid
             iters = hi
+        if self.max_overhead_s is not None:
+            iters = self._cap_iterations(flow, iters)
+            if iters is None:
+                return None
         chunk = math.ceil(n / iters)
         if math.ceil(n / chunk) < 2:
             return None
         overhead = self.cost.region_overhead_s(self.info, flow, chunk)
-        if self.max_overhead_s is not None and overhead > self.max_overhead_s:
-            return None
         peaks = region_peaks(self.info, flow, chunk, before)
         return chunk, overhead, max(peaks), self.excess(peaks)
+
+    def _cap_iterations(self, flow: Flow, iters: int) -> int | None:
+        """Fewer iterations (larger chunks) until the predicted overhead fits the cap."""
+        n, cap = flow.extent, self.max_overhead_s or 0.0
+
+        def over(it: int) -> float:
+            return self.cost.region_overhead_s(self.info, flow, math.ceil(n / it))
+
+        if over(iters) <= cap:
+            return iters
+        if over(2) > cap:
+            return None
+        lo, hi = 2, iters  # over(lo) <= cap < over(hi)
+        while hi - lo > 1:
+            mid = (lo + hi) // 2
+            if over(mid) <= cap:
+                lo = mid
+            else:
+                hi = mid
+        return lo
