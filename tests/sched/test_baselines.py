@@ -1,0 +1,133 @@
+"""Run invariants of every registered scheduler on every built-in workflow, on 'chip' and
+'chip-4': each sampled Task Block firing runs exactly once, after its predecessors, for exactly
+its compute time, one at a time per TBU; per-TBU time accounting sums to the makespan; the
+makespan is at least the lower bound."""
+
+from __future__ import annotations
+
+import signal
+from collections import Counter
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from octopus.arch import compute_cycles, load_arch
+from octopus.sched import scheduler_factory, scheduler_names
+from octopus.sim import Simulator
+from octopus.sim.capacity import arch_capacity
+from octopus.sim.state import Task
+from octopus.workflow import batch_lower_bound, builtin_names, load_builtin, sample_instance
+from octopus.workflow.sampling import CONTROL
+
+INSTANCES = 40
+SEED = 7
+
+
+class _Firings:
+    """A recorder that keeps finished firings and ignores trace slices."""
+
+    def __init__(self) -> None:
+        self.tasks: list[Task] = []
+
+    def firing(self, task: Task) -> None:
+        self.tasks.append(task)
+
+    def tbu_slice(self, *args: Any) -> None:
+        pass
+
+    def cbu_slice(self, *args: Any) -> None:
+        pass
+
+    def link_busy(self, *args: Any) -> None:
+        pass
+
+
+@pytest.fixture
+def deadline() -> Iterator[None]:
+    """Turn a run that never ends (a scheduler that livelocks) into a failure after 60 s."""
+
+    def expire(signum: int, frame: object) -> None:
+        raise TimeoutError("the run did not finish within 60 s: a scheduler livelock?")
+
+    old = signal.signal(signal.SIGALRM, expire)
+    signal.alarm(60)
+    yield
+    signal.alarm(0)
+    signal.signal(signal.SIGALRM, old)
+
+
+@pytest.fixture(scope="module", params=["chip", "chip-4"])
+def arch(request):
+    return load_arch(request.param)
+
+
+@pytest.mark.parametrize("scheduler", scheduler_names())
+@pytest.mark.parametrize("workflow", builtin_names())
+def test_run_invariants(workflow, scheduler, arch, deadline):
+    """Every firing once, in dependency order, exact durations, no TBU overlap, buckets sum to
+    the makespan, makespan >= bound."""
+    wf = load_builtin(workflow)
+    rec = _Firings()
+    sim = Simulator(wf, arch, scheduler_factory(scheduler), INSTANCES, SEED, recorder=rec).run()
+    instances = [sample_instance(wf, SEED, i) for i in range(INSTANCES)]
+
+    # every sampled Task Block firing ran exactly once, and nothing else ran
+    expected = Counter((inst.index, k) for inst in instances
+                       for k, f in enumerate(inst.firings) if f.kind != CONTROL)
+    ran = Counter((t.run.index, t.idx) for t in rec.tasks)
+    assert ran == expected
+    assert sim.task_firings == len(rec.tasks)
+    assert sim.control_firings == sum(f.kind == CONTROL for i in instances for f in i.firings)
+
+    # each firing: ready after its Task Block predecessors ended, dispatched once ready, exactly
+    # its compute cycles long
+    ends = {(t.run.index, t.idx): t.end_cycle for t in rec.tasks}
+    for t in rec.tasks:
+        task_preds = [p for p in t.firing.preds if t.run.firings[p].kind != CONTROL]
+        assert t.ready_cycle >= max((ends[(t.run.index, p)] for p in task_preds), default=0)
+        assert t.run.arrival_cycle <= t.ready_cycle <= t.dispatch_cycle <= t.start_cycle
+        assert t.end_cycle - t.start_cycle == compute_cycles(arch, t.kind, t.work)
+
+    # a TBU runs one firing at a time (dispatch .. end intervals do not overlap)
+    by_tbu: dict[int, list[Task]] = {}
+    for t in rec.tasks:
+        by_tbu.setdefault(t.tbu, []).append(t)
+    for tasks in by_tbu.values():
+        tasks.sort(key=lambda t: t.dispatch_cycle)
+        for before, after in zip(tasks, tasks[1:], strict=False):
+            assert after.dispatch_cycle >= before.end_cycle
+
+    # time accounting: five non-negative buckets per TBU summing to the makespan
+    assert sim.makespan == max(t.end_cycle for t in rec.tasks)
+    buckets = sim.tbu_buckets()
+    assert len(buckets) == arch.num_tbus
+    for row in buckets:
+        assert sum(row.values()) == sim.makespan
+        assert min(row.values()) >= 0
+    assert sum(row["compute"] for row in buckets) == sum(t.end_cycle - t.start_cycle
+                                                         for t in rec.tasks)
+
+    # the bound is the analysis' batch bound of the same instances, and no run beats it
+    bound = batch_lower_bound(instances, arch_capacity(arch))
+    assert sim.lower_bound_cycles == bound
+    assert sim.makespan >= bound
+    assert len(sim.latencies) == INSTANCES
+
+
+@pytest.mark.parametrize("scheduler", scheduler_names())
+def test_same_seed_same_run(scheduler, deadline):
+    """Two runs with the same seed place every firing at the same TBU and cycles."""
+    wf, arch = load_builtin("face-recognition"), load_arch("chip-4")
+
+    def placements() -> list[tuple[int, int, int, int, int]]:
+        rec = _Firings()
+        Simulator(wf, arch, scheduler_factory(scheduler), 20, 3, recorder=rec).run()
+        return [(t.run.index, t.idx, t.tbu, t.start_cycle, t.end_cycle) for t in rec.tasks]
+
+    assert placements() == placements()
+
+
+def test_every_scheduler_registered_is_a_baseline_or_more():
+    """The three baselines of the spec are registered (others may be added)."""
+    assert {"static", "reactive", "greedy"} <= set(scheduler_names())
