@@ -1,0 +1,216 @@
+"""Run directories: determinism, their files, the Chrome trace, and what bad input or a failing
+run leaves behind (nothing)."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from octopus.arch import load_arch
+from octopus.cli.main import app
+from octopus.experiments import run as run_module
+from octopus.experiments.run import RunSpec, run_once
+from octopus.sched.greedy import Greedy, GreedyConfig
+from octopus.sim.state import Task
+
+FILES = {"config.resolved.yaml", "summary.json", "firings.csv", "tbus.csv", "trace.json"}
+
+
+def _spec(**kw) -> RunSpec:
+    base = {"workflow": "face-recognition", "arch": "chip-4", "scheduler": "greedy",
+            "instances": 30, "seed": 11}
+    return RunSpec(**{**base, **kw})
+
+
+@pytest.fixture(scope="module")
+def run_dir(tmp_path_factory) -> Path:
+    """One greedy run of face-recognition on chip-4, written to disk."""
+    out = tmp_path_factory.mktemp("runs") / "r"
+    run_once(_spec(), out_dir=out)
+    return out
+
+
+def _rows(path: Path) -> list[dict[str, str]]:
+    with path.open(newline="") as fh:
+        return list(csv.DictReader(fh))
+
+
+# --- determinism ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("scheduler", ["greedy", "static", "reactive"])
+def test_same_seed_gives_byte_identical_files(scheduler, tmp_path):
+    """Two runs of one spec write byte-identical summary.json, firings.csv, tbus.csv and
+    trace.json."""
+    spec = _spec(scheduler=scheduler, instances=20)
+    first = run_once(spec, out_dir=tmp_path / "a")
+    second = run_once(spec, out_dir=tmp_path / "b")
+    assert first == second
+    for name in ("summary.json", "firings.csv", "tbus.csv", "trace.json"):
+        assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes(), name
+
+
+def test_another_seed_gives_another_run(tmp_path):
+    """A different seed samples different instances, so the firings differ."""
+    run_once(_spec(instances=20), out_dir=tmp_path / "a")
+    run_once(_spec(instances=20, seed=12), out_dir=tmp_path / "b")
+    assert ((tmp_path / "a" / "firings.csv").read_bytes()
+            != (tmp_path / "b" / "firings.csv").read_bytes())
+
+
+def test_summary_without_a_directory_equals_the_written_one(run_dir):
+    """``run_once`` without ``out_dir`` returns the same summary that a run directory holds."""
+    assert run_once(_spec()) == json.loads((run_dir / "summary.json").read_text())
+
+
+# --- the files ------------------------------------------------------------------------------
+
+
+def test_run_directory_holds_consistent_files(run_dir):
+    """summary, firings and per-TBU table agree: one row per firing, one per TBU, buckets sum to
+    the makespan, and the resolved config names the run."""
+    assert {p.name for p in run_dir.iterdir()} == FILES
+    summary = json.loads((run_dir / "summary.json").read_text())
+    makespan = summary["makespan_cycles"]
+    firings = _rows(run_dir / "firings.csv")
+    assert len(firings) == summary["task_firings"]
+    assert len({(r["instance"], r["firing"]) for r in firings}) == len(firings)
+    assert max(int(r["end_cycle"]) for r in firings) == makespan
+    tbus = _rows(run_dir / "tbus.csv")
+    assert [int(r["tbu"]) for r in tbus] == list(range(summary["tbus"]))
+    for r in tbus:
+        assert sum(int(v) for k, v in r.items() if k.endswith("_cycles")) == makespan
+    assert sum(int(r["compute_cycles"]) for r in tbus) == summary["tbu_cycles"]["compute"]
+    assert sum(summary["idle_breakdown"].values()) == pytest.approx(1.0)
+    assert makespan >= summary["lower_bound_cycles"] > 0
+    resolved = (run_dir / "config.resolved.yaml").read_text()
+    assert "face-recognition" in resolved and "chip-4" in resolved and "greedy" in resolved
+
+
+def test_trace_is_chrome_trace_json_with_one_track_per_unit(run_dir):
+    """trace.json parses; it has X slices on one named track per TBU, per used link and per CBU;
+    a TBU's slices never overlap; each firing's slice matches firings.csv."""
+    doc = json.loads((run_dir / "trace.json").read_text())
+    assert doc["displayTimeUnit"] == "ns" and doc["otherData"]["clock_hz"] == 1e9
+    events = doc["traceEvents"]
+    procs = {e["pid"]: e["args"]["name"] for e in events
+             if e["ph"] == "M" and e["name"] == "process_name"}
+    threads = {(e["pid"], e["tid"]): e["args"]["name"] for e in events
+               if e["ph"] == "M" and e["name"] == "thread_name"}
+    assert len(set(threads.values())) == len(threads)  # every track named once
+    slices = [e for e in events if e["ph"] == "X"]
+    assert slices and {e["ph"] for e in events} == {"M", "X"}
+    for e in slices:
+        assert (e["pid"], e["tid"]) in threads and e["dur"] >= 0 and e["ts"] >= 0
+
+    kinds: dict[str, set[str]] = {}
+    for (pid, _), name in threads.items():
+        kinds.setdefault(procs[pid].split()[0], set()).add(name)
+    # a 'tbu <id>' track under 'cluster <c>' for every TBU that ran a firing (chip-4: 16 TBUs
+    # per cluster), and no other TBU tracks
+    firings = _rows(run_dir / "firings.csv")
+    used = {int(r["tbu"]) for r in firings}
+    per = load_arch("chip-4").tbus_per_cluster
+    tbu_tracks = {name: procs[pid] for (pid, _), name in threads.items()
+                  if procs[pid].startswith("cluster")}
+    assert tbu_tracks == {f"tbu {u}": f"cluster {u // per}" for u in used}
+    assert kinds["control"] == {f"cbu {c}" for c in range(4)}  # instances round-robin
+    assert kinds["links"] and all("tbu" in name and "->" in name for name in kinds["links"])
+
+    # per TBU track: slices in time order never overlap (one thing at a time)
+    by_track: dict[tuple[int, int], list[tuple[float, float]]] = {}
+    for e in slices:
+        if procs[e["pid"]].startswith("cluster"):
+            by_track.setdefault((e["pid"], e["tid"]), []).append((e["ts"], e["ts"] + e["dur"]))
+    for spans in by_track.values():
+        spans.sort()
+        for (_, end), (start, _) in zip(spans, spans[1:], strict=False):
+            assert start >= end - 1e-9
+
+    # every firing appears as a slice named after its block at start_cycle / 1000 us
+    firing_slices = {(e["args"]["firing"], e["ts"], e["dur"]) for e in slices
+                     if "firing" in e.get("args", {})}
+    assert len(firing_slices) == len(firings)
+    for r in firings:
+        start, end = int(r["start_cycle"]), int(r["end_cycle"])
+        key = (f"i{r['instance']}/{r['label']}", round(start / 1000, 3),
+               round((end - start) / 1000, 3))
+        assert key in firing_slices
+
+
+def test_no_trace_option_skips_the_trace(tmp_path):
+    """``trace=False`` writes every file but trace.json."""
+    run_once(_spec(instances=5), out_dir=tmp_path / "r", trace=False)
+    assert {p.name for p in (tmp_path / "r").iterdir()} == FILES - {"trace.json"}
+
+
+# --- failures leave nothing -----------------------------------------------------------------
+
+
+class _Crashing(Greedy):
+    """greedy that breaks down after ten firings."""
+
+    def on_task_done(self, task: Task) -> None:
+        super().on_task_done(task)
+        if self.stats["decisions"] >= 10:
+            raise RuntimeError("scheduler crashed")
+
+
+def test_a_failing_run_leaves_nothing_half_written(tmp_path, monkeypatch):
+    """A run that raises mid-way creates no run directory and leaves no staging files; an older
+    run at the same path survives untouched."""
+    monkeypatch.setattr(run_module, "scheduler_factory",
+                        lambda name, params=None: lambda m, w: _Crashing(GreedyConfig(), m, w))
+    with pytest.raises(RuntimeError, match="crashed"):
+        run_once(_spec(), out_dir=tmp_path / "new")
+    assert list(tmp_path.iterdir()) == []
+
+    monkeypatch.undo()
+    old = tmp_path / "old"
+    run_once(_spec(instances=5), out_dir=old)
+    before = {p.name: p.read_bytes() for p in old.iterdir()}
+    monkeypatch.setattr(run_module, "scheduler_factory",
+                        lambda name, params=None: lambda m, w: _Crashing(GreedyConfig(), m, w))
+    with pytest.raises(RuntimeError, match="crashed"):
+        run_once(_spec(), out_dir=old)
+    assert [p.name for p in tmp_path.iterdir()] == ["old"]
+    assert {p.name: p.read_bytes() for p in old.iterdir()} == before
+
+
+@pytest.fixture
+def runner() -> CliRunner:
+    return CliRunner()
+
+
+@pytest.mark.parametrize("args, named", [
+    (["--workflow", "no-such-flow"], "no-such-flow"),
+    (["--workflow", "face-recognition", "--arch", "no-such-chip"], "no-such-chip"),
+    (["--workflow", "face-recognition", "--scheduler", "no-such-sched"], "no-such-sched"),
+    (["--workflow", "missing.yaml"], "missing.yaml"),
+])
+def test_cli_bad_input_exits_2_with_one_line_and_no_output(args, named, tmp_path, runner,
+                                                           monkeypatch):
+    """An unknown workflow, arch or scheduler (or a missing file): exit 2, one line on stderr
+    naming it, no run directory."""
+    monkeypatch.chdir(tmp_path)
+    out = tmp_path / "out"
+    result = runner.invoke(app, ["simulate", *args, "--instances", "3", "--out", str(out)])
+    assert result.exit_code == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and named in lines[0], result.stderr
+    assert "Traceback" not in result.output + result.stderr
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_cli_writes_the_run_and_prints_its_summary(tmp_path, runner):
+    """``octopus simulate --json --out DIR`` prints the summary that DIR/summary.json holds."""
+    out = tmp_path / "out"
+    result = runner.invoke(app, ["simulate", "--workflow", "recommendation", "--instances", "5",
+                                 "--rate", "1000", "--out", str(out), "--json"])
+    assert result.exit_code == 0, result.stderr
+    assert json.loads(result.stdout) == json.loads((out / "summary.json").read_text())
+    assert {p.name for p in out.iterdir()} == FILES
