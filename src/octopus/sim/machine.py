@@ -109,8 +109,10 @@ class Machine:
         """
         if self.core.now != 0 or any(t.firings for t in self.tbus):
             raise RuntimeError("configurations can be installed for free only before the run")
+        state = self.tbus[tbu]
+        loads = state.reconfigurations
         self._make_resident(tbu, block_id, 0)
-        self.tbus[tbu].reconfigurations -= 1  # compile-time placement is not a reconfiguration
+        state.reconfigurations = loads  # compile-time placement is not a reconfiguration
 
     def dispatch(self, task: Task, tbu: int) -> None:
         """Run ``task`` on idle ``tbu`` now: load its configuration if needed, fetch its
