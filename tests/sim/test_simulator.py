@@ -279,3 +279,16 @@ def test_unplaced_work_is_an_error_not_a_short_run():
     wf = WorkflowBuilder("one").task("a", "ai", 1).build()
     with pytest.raises(RuntimeError, match="1 instances never finished"):
         Simulator(wf, tiny_arch(), _Lazy, 1, 0).run()
+
+
+def test_installing_a_resident_configuration_again_is_free():
+    """A compile-time install never counts as a reconfiguration, even when repeated."""
+    wf = WorkflowBuilder("one").task("a", "ai", 2560).build()
+    sim = Simulator(wf, tiny_arch(), scheduler_factory("greedy"), 1, 0)
+    sim.machine.install(0, "a")
+    sim.machine.install(0, "a")
+    assert sim.machine.tbus[0].reconfigurations == 0
+    sim.run()
+    # the firing found its configuration resident: still no reconfiguration, no load time
+    assert sim.machine.tbus[0].reconfigurations == 0
+    assert sim.makespan == 10
