@@ -1,7 +1,7 @@
 """Run invariants of every registered scheduler on every built-in workflow, on 'chip' and
-'chip-4': each sampled Task Block firing runs exactly once, after its predecessors, for exactly
-its compute time, one at a time per TBU; per-TBU time accounting sums to the makespan; the
-makespan is at least the lower bound."""
+'chip-4' (both NoC models), in a batch and under open-loop arrivals: each sampled Task Block
+firing runs exactly once, after its predecessors, for exactly its compute time, one at a time
+per TBU; per-TBU time accounting sums to the makespan; the makespan is at least the bound."""
 
 from __future__ import annotations
 
@@ -12,12 +12,18 @@ from typing import Any
 
 import pytest
 
-from octopus.arch import compute_cycles, load_arch
+from octopus.arch import ArchConfig, compute_cycles, load_arch
 from octopus.sched import scheduler_factory, scheduler_names
-from octopus.sim import Simulator
+from octopus.sim import Simulator, poisson_arrivals
 from octopus.sim.capacity import arch_capacity
 from octopus.sim.state import Task
-from octopus.workflow import batch_lower_bound, builtin_names, load_builtin, sample_instance
+from octopus.workflow import (
+    batch_lower_bound,
+    builtin_names,
+    expected_lower_bound,
+    load_builtin,
+    sample_instance,
+)
 from octopus.workflow.sampling import CONTROL
 
 INSTANCES = 40
@@ -57,19 +63,42 @@ def deadline() -> Iterator[None]:
     signal.signal(signal.SIGALRM, old)
 
 
-@pytest.fixture(scope="module", params=["chip", "chip-4"])
+ARCHS = {"chip": {}, "chip-4": {}, "chip-4/contention": {"noc.model": "contention"}}
+
+
+@pytest.fixture(scope="module", params=sorted(ARCHS))
 def arch(request):
-    return load_arch(request.param)
+    return load_arch(request.param.split("/")[0], ARCHS[request.param])
 
 
 @pytest.mark.parametrize("scheduler", scheduler_names())
 @pytest.mark.parametrize("workflow", builtin_names())
 def test_run_invariants(workflow, scheduler, arch, deadline):
-    """Every firing once, in dependency order, exact durations, no TBU overlap, buckets sum to
-    the makespan, makespan >= bound."""
+    """A closed batch: every firing once, in dependency order, exact durations, no TBU overlap,
+    buckets sum to the makespan, makespan >= bound."""
+    _check_run(workflow, scheduler, arch, arrivals=None)
+
+
+@pytest.mark.parametrize("scheduler", scheduler_names())
+@pytest.mark.parametrize("workflow", builtin_names())
+def test_open_loop_invariants(workflow, scheduler, deadline):
+    """The same invariants under Poisson arrivals on chip-4, at a rate near its capacity."""
+    arch = load_arch("chip-4")
+    wf = load_builtin(workflow)
+    # half the rate the machine sustains (mean TBU-cycles per instance spread over all TBUs):
+    # busy, with queues that build in bursts and drain
+    cycles_per_instance = expected_lower_bound(wf, 1000, arch_capacity(arch)) / 1000
+    rate = 0.5 * arch.clock_hz / cycles_per_instance
+    arrivals = poisson_arrivals(INSTANCES, rate, arch.clock_hz, SEED)
+    _check_run(workflow, scheduler, arch, arrivals)
+
+
+def _check_run(workflow: str, scheduler: str, arch: ArchConfig,
+               arrivals: list[int] | None) -> None:
     wf = load_builtin(workflow)
     rec = _Firings()
-    sim = Simulator(wf, arch, scheduler_factory(scheduler), INSTANCES, SEED, recorder=rec).run()
+    sim = Simulator(wf, arch, scheduler_factory(scheduler), INSTANCES, SEED, arrivals,
+                    recorder=rec).run()
     instances = [sample_instance(wf, SEED, i) for i in range(INSTANCES)]
 
     # every sampled Task Block firing ran exactly once, and nothing else ran
@@ -80,14 +109,16 @@ def test_run_invariants(workflow, scheduler, arch, deadline):
     assert sim.task_firings == len(rec.tasks)
     assert sim.control_firings == sum(f.kind == CONTROL for i in instances for f in i.firings)
 
-    # each firing: ready after its Task Block predecessors ended, dispatched once ready, exactly
-    # its compute cycles long
+    # each firing: ready after its instance arrived and its Task Block predecessors ended,
+    # dispatched once ready, exactly its compute cycles long
     ends = {(t.run.index, t.idx): t.end_cycle for t in rec.tasks}
     for t in rec.tasks:
         task_preds = [p for p in t.firing.preds if t.run.firings[p].kind != CONTROL]
         assert t.ready_cycle >= max((ends[(t.run.index, p)] for p in task_preds), default=0)
         assert t.run.arrival_cycle <= t.ready_cycle <= t.dispatch_cycle <= t.start_cycle
         assert t.end_cycle - t.start_cycle == compute_cycles(arch, t.kind, t.work)
+        if arrivals is not None:
+            assert t.run.arrival_cycle == arrivals[t.run.index]
 
     # a TBU runs one firing at a time (dispatch .. end intervals do not overlap)
     by_tbu: dict[int, list[Task]] = {}
@@ -108,8 +139,9 @@ def test_run_invariants(workflow, scheduler, arch, deadline):
     assert sum(row["compute"] for row in buckets) == sum(t.end_cycle - t.start_cycle
                                                          for t in rec.tasks)
 
-    # the bound is the analysis' batch bound of the same instances, and no run beats it
-    bound = batch_lower_bound(instances, arch_capacity(arch))
+    # the bound is the analysis' batch bound of the same instances at the same arrivals, and
+    # no run beats it
+    bound = batch_lower_bound(instances, arch_capacity(arch), arrivals)
     assert sim.lower_bound_cycles == bound
     assert sim.makespan >= bound
     assert len(sim.latencies) == INSTANCES
