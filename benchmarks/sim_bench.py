@@ -11,9 +11,10 @@ Two stages:
 
 Each run is one process, one thread, timed around ``Simulator.run()`` (sampling of instances is
 inside it; loading the workflow and the architecture is not). A run that passes ``--limit-s``
-is stopped and reported as such. Run::
+is stopped and reported as such. Other processes on the machine inflate wall times; compare
+the best of ``--repeat`` runs and note the load average printed at the start. Run::
 
-    .venv/bin/python benchmarks/sim_bench.py
+    .venv/bin/python benchmarks/sim_bench.py --repeat 3
     .venv/bin/python benchmarks/sim_bench.py --profile   # cProfile of the big runs, top 25
 """
 
@@ -26,6 +27,7 @@ import platform
 import pstats
 import resource
 import signal
+import statistics
 import sys
 import time
 from dataclasses import dataclass
@@ -107,6 +109,8 @@ def main(argv: list[str] | None = None) -> None:
                     help="default: greedy, static and octopus when registered")
     ap.add_argument("--workflow", default=None, help="skip stage 1 and use this workflow")
     ap.add_argument("--limit-s", type=int, default=300, help="stop a run after this long")
+    ap.add_argument("--repeat", type=int, default=1,
+                    help="stage-2 runs per scheduler; each is printed, then the best and median")
     ap.add_argument("--profile", action="store_true", help="cProfile the stage-2 runs")
     args = ap.parse_args(argv)
 
@@ -115,7 +119,9 @@ def main(argv: list[str] | None = None) -> None:
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
     print(f"python {platform.python_version()} ({platform.python_implementation()}), "
           f"{platform.machine()}, cores usable: {cores} (os.cpu_count {os.cpu_count()})")
-    print(f"arch {args.arch}, seed {args.seed}, schedulers {scheds} (registered: {names})\n")
+    load = os.getloadavg() if hasattr(os, "getloadavg") else ()
+    print(f"arch {args.arch}, seed {args.seed}, schedulers {scheds} (registered: {names}), "
+          f"load average {' '.join(f'{x:.2f}' for x in load)}\n")
 
     heaviest = args.workflow
     if heaviest is None:
@@ -135,11 +141,19 @@ def main(argv: list[str] | None = None) -> None:
     print(f"stage 2: {heaviest}, {args.instances} instances")
     print(HEADER)
     for s in scheds:
-        prof = cProfile.Profile() if args.profile else None
-        r = run(heaviest, args.arch, s, args.instances, args.seed, args.limit_s, prof)
-        print(r.row(), flush=True)
-        if prof is not None:
-            pstats.Stats(prof, stream=sys.stdout).sort_stats("tottime").print_stats(25)
+        walls: list[float] = []
+        for _ in range(args.repeat):
+            prof = cProfile.Profile() if args.profile else None
+            r = run(heaviest, args.arch, s, args.instances, args.seed, args.limit_s, prof)
+            print(r.row(), flush=True)
+            if prof is not None:
+                pstats.Stats(prof, stream=sys.stdout).sort_stats("tottime").print_stats(25)
+            if r.wall_s is None:
+                break
+            walls.append(r.wall_s)
+        if len(walls) > 1:
+            print(f"{'':20} {s:9} best {min(walls):.2f} s, median {statistics.median(walls):.2f} s "
+                  f"of {len(walls)}")
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"\npeak resident memory: {peak:.0f} MiB")
 
