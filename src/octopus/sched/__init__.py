@@ -4,7 +4,7 @@ Importing this package registers the built-in schedulers. A new scheduler is one
 :class:`Scheduler` subclass with its config, decorated with ``@register_scheduler("name")``.
 """
 
-from octopus.sched import greedy, reactive, static  # noqa: F401  (register the built-ins)
+from octopus.sched import greedy, octopus, reactive, static  # noqa: F401  (register the built-ins)
 from octopus.sched.base import Scheduler, SchedulerConfig
 from octopus.sched.registry import (
     register_scheduler,

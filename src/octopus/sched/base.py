@@ -63,6 +63,9 @@ class Scheduler:
     def on_task_done(self, task: Task) -> None:
         """``task`` finished on ``task.tbu`` (which is idle again)."""
 
+    def on_tbu_idle(self, tbu: int) -> None:
+        """``tbu`` became idle after a pre-load (it held no firing)."""
+
     def decide(self) -> None:
         """Place queued work on idle TBUs through ``self.machine``."""
         raise NotImplementedError

@@ -48,6 +48,7 @@ class SchedulerHooks(Protocol):
     def on_ready(self, task: Task) -> None: ...
     def on_reveal(self, run: InstanceRun, control: int, revealed: list[int]) -> None: ...
     def on_task_done(self, task: Task) -> None: ...
+    def on_tbu_idle(self, tbu: int) -> None: ...
     def decide(self) -> None: ...
     def control_site(self, run: InstanceRun, control: int) -> int: ...
 
@@ -89,7 +90,7 @@ class Simulator:
         self.recorder = recorder
         self.core = EventCore()
         self.machine = Machine(
-            arch, self.core, self._task_done, lambda _tbu: self._want_decision(),
+            arch, self.core, self._task_done, self._tbu_idle,
             trace=recorder, on_link_busy=recorder.link_busy if recorder is not None else None)
         self.scheduler = scheduler(self.machine, workflow)
         self.capacity = arch_capacity(arch)
@@ -171,6 +172,12 @@ class Simulator:
             self.in_flight -= 1
             if self.in_flight == 0:
                 self._no_work_since = now
+            if len(self.latencies) == self.n:
+                self.core.stop()  # scheduler timers or late pre-loads must not outlive the run
+
+    def _tbu_idle(self, tbu: int) -> None:
+        self.scheduler.on_tbu_idle(tbu)
+        self._want_decision()
 
     def _want_decision(self) -> None:
         if not self._decision_pending:

@@ -23,6 +23,7 @@ __all__ = [
     "Capacity",
     "CriticalPath",
     "batch_lower_bound",
+    "downstream_ranks",
     "expected_critical_path",
     "expected_firings",
     "expected_lower_bound",
@@ -129,6 +130,37 @@ def _item_path(item, cap: Capacity) -> CriticalPath:
     n = blk.count.count_mean
     repeats = n if not item.parallel else min(n, 1.0)
     return CriticalPath(head.cycles + repeats * body.cycles, head.blocks + body.blocks)
+
+
+def downstream_ranks(wf: Workflow, cap: Capacity) -> dict[str, float]:
+    """Expected cycles from the start of each block to the end of the mean instance (the block
+    itself included): the "upward rank" list schedulers use to run critical work first."""
+    ranks: dict[str, float] = {}
+    _rank_region(compile_workflow(wf), cap, 0.0, ranks)
+    return ranks
+
+
+def _rank_region(region: Region, cap: Capacity, tail: float, ranks: dict[str, float]) -> float:
+    """Fill ``ranks`` for ``region`` followed by ``tail`` cycles; return its entry rank."""
+    succs: list[list[int]] = [[] for _ in region.items]
+    for i, preds in enumerate(region.preds):
+        for p in preds:
+            succs[p].append(i)
+    rank = [0.0] * len(region.items)
+    for i in reversed(range(len(region.items))):
+        after = max((rank[s] for s in succs[i]), default=tail)
+        item, blk = region.items[i], region.items[i].block
+        if isinstance(item, TaskItem):
+            rank[i] = cap.cycles(blk.kind, blk.work.mean) + after
+        elif isinstance(item, BranchItem):
+            rank[i] = cap.control_cycles + max(
+                (_rank_region(path, cap, after, ranks) for _, path in item.paths), default=after)
+        else:
+            more = 0.0 if item.parallel else max(blk.count.count_mean - 1, 0.0)
+            body_tail = after + more * _region_path(item.body, cap).cycles
+            rank[i] = cap.control_cycles + _rank_region(item.body, cap, body_tail, ranks)
+        ranks[blk.id] = rank[i]
+    return max((rank[i] for i in range(len(rank)) if not region.preds[i]), default=tail)
 
 
 def instance_critical_path(inst: Instance, cap: Capacity) -> int:
