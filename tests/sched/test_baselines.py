@@ -138,6 +138,7 @@ def _check_run(workflow: str, scheduler: str, arch: ArchConfig,
         assert min(row.values()) >= 0
     assert sum(row["compute"] for row in buckets) == sum(t.end_cycle - t.start_cycle
                                                          for t in rec.tasks)
+    assert all(u.reconfigurations >= 0 for u in sim.machine.tbus)
 
     # the bound is the analysis' batch bound of the same instances at the same arrivals, and
     # no run beats it

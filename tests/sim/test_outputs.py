@@ -142,6 +142,24 @@ def test_trace_is_chrome_trace_json_with_one_track_per_unit(run_dir):
         assert key in firing_slices
 
 
+def test_contention_trace_shows_one_transfer_per_link_at_a_time(tmp_path):
+    """Under the 'contention' NoC, the windows on each link's track never overlap."""
+    run_once(_spec(arch_overrides={"noc.model": "contention"}), out_dir=tmp_path / "r")
+    doc = json.loads((tmp_path / "r" / "trace.json").read_text())
+    events = doc["traceEvents"]
+    links = {e["pid"] for e in events if e["ph"] == "M" and e["name"] == "process_name"
+             and e["args"]["name"] == "links"}
+    spans: dict[int, list[tuple[float, float]]] = {}
+    for e in events:
+        if e["ph"] == "X" and e["pid"] in links:
+            spans.setdefault(e["tid"], []).append((e["ts"], e["ts"] + e["dur"]))
+    assert sum(len(v) for v in spans.values()) > 10
+    for windows in spans.values():
+        windows.sort()
+        for (_, end), (start, _) in zip(windows, windows[1:], strict=False):
+            assert start >= end - 1e-9
+
+
 def test_no_trace_option_skips_the_trace(tmp_path):
     """``trace=False`` writes every file but trace.json."""
     run_once(_spec(instances=5), out_dir=tmp_path / "r", trace=False)
