@@ -224,6 +224,19 @@ def test_cli_bad_input_exits_2_with_one_line_and_no_output(args, named, tmp_path
     assert list(tmp_path.iterdir()) == []
 
 
+@pytest.mark.xfail(strict=True, reason="RunSpec's ValidationError escapes user_errors: a "
+                   "traceback and exit 1 (cli/simulate.py, experiments/run.py)")
+@pytest.mark.parametrize("rate", ["0", "-5"])
+def test_cli_non_positive_rate_exits_2_with_one_line(rate, tmp_path, runner):
+    """A rate that is not positive is bad input like any other: exit 2, one line, no output."""
+    out = tmp_path / "out"
+    result = runner.invoke(app, ["simulate", "--workflow", "face-recognition", "--instances",
+                                 "3", "--rate", rate, "--out", str(out)])
+    assert result.exit_code == 2
+    assert len(result.stderr.strip().splitlines()) == 1, result.stderr
+    assert not out.exists()
+
+
 def test_cli_writes_the_run_and_prints_its_summary(tmp_path, runner):
     """``octopus simulate --json --out DIR`` prints the summary that DIR/summary.json holds."""
     out = tmp_path / "out"
