@@ -74,15 +74,14 @@ def arch(request):
 @pytest.mark.parametrize("scheduler", scheduler_names())
 @pytest.mark.parametrize("workflow", builtin_names())
 def test_run_invariants(workflow, scheduler, arch, deadline):
-    """A closed batch: every firing once, in dependency order, exact durations, no TBU overlap,
-    buckets sum to the makespan, makespan >= bound."""
+    """In a closed batch every invariant of the module docstring holds."""
     _check_run(workflow, scheduler, arch, arrivals=None)
 
 
 @pytest.mark.parametrize("scheduler", scheduler_names())
 @pytest.mark.parametrize("workflow", builtin_names())
 def test_open_loop_invariants(workflow, scheduler, deadline):
-    """The same invariants under Poisson arrivals on chip-4, at a rate near its capacity."""
+    """The same invariants under Poisson arrivals on chip-4 at half its capacity."""
     arch = load_arch("chip-4")
     wf = load_builtin(workflow)
     # half the rate the machine sustains (mean TBU-cycles per instance spread over all TBUs):

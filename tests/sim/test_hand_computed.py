@@ -58,8 +58,7 @@ def test_chain_two_instances_interleave_oldest_first():
 
 
 def test_fanout_on_four_tbus():
-    """src -> fan-out of 6 copies -> sink on a 2x2 cluster: copies spread, remote ones wait for
-    data."""
+    """Six fan-out copies spread over a 2x2 cluster; remote copies wait for their input."""
     wf = (WorkflowBuilder("fan")
           .task("src", "ai", 2560, output_bytes=640)   # 10 cycles; 640 B = 10 cycles on a link
           .fanout("F", Constant(value=6), ["w"])
@@ -143,8 +142,7 @@ def test_loop_runs_body_in_sequence():
 
 
 def test_static_resolves_control_on_the_host():
-    """Under static the loop decision is a 2000-cycle host round trip, and the block that did not
-    fit in the two configuration slots is loaded once."""
+    """Under static a loop decision is a 2000-cycle host round trip."""
     sim, rec = run_sim(_loop(), tiny_arch(), scheduler="static")
     # a 0..10, host 10..2010, b 2010..2030..2050..2070, c 2070..2080.
     assert {k: v[1:] for k, v in rec.schedule().items()} == {
@@ -161,8 +159,7 @@ def test_static_resolves_control_on_the_host():
 
 @pytest.mark.parametrize("slots, makespan, loads", [(1, 2660, 4), (2, 1360, 2)])
 def test_reconfiguration_costs_setup_plus_bytes(slots, makespan, loads):
-    """A loop alternating two blocks on one TBU pays setup + bytes / 32 per configuration load;
-    with two slots the second iteration finds both resident."""
+    """Each configuration load costs setup + bytes / 32; two slots keep both blocks resident."""
     wf = (WorkflowBuilder("rc")
           .loop("L", Constant(value=2), ["a", "b"])
           .task("a", "ai", 2560, config_bytes=3200)   # 10 cycles; load 500 + 3200/32 = 600
@@ -237,8 +234,7 @@ def test_transfer_across_a_die_to_die_link():
 
 @pytest.mark.parametrize("model, w2_start, wait", [("analytic", 134, 0), ("contention", 234, 100)])
 def test_contention_delays_a_transfer_sharing_a_link(model, w2_start, wait):
-    """Two transfers over the same link: free of charge under 'analytic', queued under
-    'contention'."""
+    """Two transfers sharing a link overlap under 'analytic' and queue under 'contention'."""
     arch = tiny_arch(3, 1, **{"noc.model": model})  # TBUs 0 - 1 - 2 in a row
     sim, rec = run_sim(_fan(3), arch)
     # src 0..10, F 10..30. w1 on TBU 1: 2 + 100 = 102 cycles -> 132..152, holding link 0->1 over

@@ -44,8 +44,7 @@ def _rows(path: Path) -> list[dict[str, str]]:
 
 @pytest.mark.parametrize("scheduler", ["greedy", "static", "reactive"])
 def test_same_seed_gives_byte_identical_files(scheduler, tmp_path):
-    """Two runs of one spec write byte-identical summary.json, firings.csv, tbus.csv and
-    trace.json."""
+    """Two runs of one spec write byte-identical summary, firings, TBU table and trace."""
     spec = _spec(scheduler=scheduler, instances=20)
     first = run_once(spec, out_dir=tmp_path / "a")
     second = run_once(spec, out_dir=tmp_path / "b")
@@ -71,8 +70,7 @@ def test_summary_without_a_directory_equals_the_written_one(run_dir):
 
 
 def test_run_directory_holds_consistent_files(run_dir):
-    """summary, firings and per-TBU table agree: one row per firing, one per TBU, buckets sum to
-    the makespan, and the resolved config names the run."""
+    """summary.json, firings.csv, tbus.csv and the resolved config agree with each other."""
     assert {p.name for p in run_dir.iterdir()} == FILES
     summary = json.loads((run_dir / "summary.json").read_text())
     makespan = summary["makespan_cycles"]
@@ -92,8 +90,7 @@ def test_run_directory_holds_consistent_files(run_dir):
 
 
 def test_trace_is_chrome_trace_json_with_one_track_per_unit(run_dir):
-    """trace.json parses; it has X slices on one named track per TBU, per used link and per CBU;
-    a TBU's slices never overlap; each firing's slice matches firings.csv."""
+    """trace.json parses, with X slices on one track per used TBU, link and CBU."""
     doc = json.loads((run_dir / "trace.json").read_text())
     assert doc["displayTimeUnit"] == "ns" and doc["otherData"]["clock_hz"] == 1e9
     events = doc["traceEvents"]
@@ -179,8 +176,7 @@ class _Crashing(Greedy):
 
 
 def test_a_failing_run_leaves_nothing_half_written(tmp_path, monkeypatch):
-    """A run that raises mid-way creates no run directory and leaves no staging files; an older
-    run at the same path survives untouched."""
+    """A run that raises mid-way writes nothing and leaves an older run in place untouched."""
     monkeypatch.setattr(run_module, "scheduler_factory",
                         lambda name, params=None: lambda m, w: _Crashing(GreedyConfig(), m, w))
     with pytest.raises(RuntimeError, match="crashed"):
@@ -212,8 +208,7 @@ def runner() -> CliRunner:
 ])
 def test_cli_bad_input_exits_2_with_one_line_and_no_output(args, named, tmp_path, runner,
                                                            monkeypatch):
-    """An unknown workflow, arch or scheduler (or a missing file): exit 2, one line on stderr
-    naming it, no run directory."""
+    """An unknown workflow, arch or scheduler exits 2 with one line and writes nothing."""
     monkeypatch.chdir(tmp_path)
     out = tmp_path / "out"
     result = runner.invoke(app, ["simulate", *args, "--instances", "3", "--out", str(out)])

@@ -150,8 +150,7 @@ def simpy_greedy(instances: list[Instance], arrivals: list[int], slots: int) -> 
 @pytest.mark.parametrize("seed", [0, 1, 2])
 @pytest.mark.parametrize("slots", [1, 2])
 def test_greedy_matches_simpy_model_in_a_batch(seed, slots):
-    """12 instances at once on 4 TBUs: every instance finishes at the cycle the SimPy model
-    gives."""
+    """12 instances at once on 4 TBUs finish at exactly the cycles the SimPy model gives."""
     wf, n = _mixed(), 12
     arch = tiny_arch(2, 2, **{"tbu.config_setup_cycles": SETUP_CYCLES, "tbu.config_slots": slots})
     instances = [sample_instance(wf, seed, i) for i in range(n)]
@@ -162,8 +161,7 @@ def test_greedy_matches_simpy_model_in_a_batch(seed, slots):
 
 
 def test_greedy_matches_simpy_model_with_arrivals():
-    """Instances arriving over time finish where the SimPy model says (latency = finish -
-    arrival)."""
+    """Instances arriving over time finish at exactly the cycles the SimPy model gives."""
     wf, n, seed = _mixed(), 16, 5
     arrivals = [i * 777 + (i % 3) * 131 for i in range(n)]
     instances = [sample_instance(wf, seed, i) for i in range(n)]
@@ -200,8 +198,7 @@ def test_no_firing_starts_before_its_instance_arrives():
 
 
 def test_bound_respects_arrivals():
-    """The bound of an open-loop run is the batch bound at the real arrival cycles: at least the
-    last arrival plus its instance's critical path, and never above the makespan."""
+    """An open-loop run's bound uses the real arrival cycles and stays below the makespan."""
     wf, n, seed = load_builtin("speech-assistant"), 30, 2
     arch = tiny_arch(2, 2)
     arrivals = poisson_arrivals(n, 50.0, arch.clock_hz, seed)  # sparse: ~20 ms apart
@@ -274,8 +271,7 @@ class _Lazy:
 
 
 def test_unplaced_work_is_an_error_not_a_short_run():
-    """A scheduler that leaves ready work unplaced makes ``run`` raise instead of reporting a
-    makespan."""
+    """Ready work left unplaced makes ``run`` raise rather than report a short makespan."""
     wf = WorkflowBuilder("one").task("a", "ai", 1).build()
     with pytest.raises(RuntimeError, match="1 instances never finished"):
         Simulator(wf, tiny_arch(), _Lazy, 1, 0).run()
