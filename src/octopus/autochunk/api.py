@@ -26,17 +26,16 @@ import torch
 from torch import fx, nn
 from torch._subclasses.fake_tensor import FakeTensorMode
 
-from .capture import annotate, capture, fake_constants
+from .capture import AllocTracker, annotate, capture, fake_constants
 from .codegen import ChunkedModule, generate
 from .cost import CostModel
 from .estimate import estimate_peak
 from .flow import GraphInfo
-from .measure import LiveStorageMode
 from .plan import ChunkPlan, ChunkRegion, format_bytes
 from .search import SearchResult, search
 
-__all__ = ["BudgetError", "autochunk", "autochunk_backend", "parse_budget", "plan_graph",
-           "simulate_peak_bytes"]
+__all__ = ["BudgetError", "autochunk", "autochunk_backend", "compile_graph", "parse_budget",
+           "plan_graph", "simulate_peak_bytes"]
 
 log = logging.getLogger(__name__)
 
@@ -89,22 +88,27 @@ def parse_budget(budget: Budget, original_peak_bytes: int) -> int | None:
 
 def plan_graph(gm: fx.GraphModule, memory_budget: Budget = 0.5, *,
                on_miss: Literal["raise", "warn"] = "raise", beam_width: int = 3,
-               max_slowdown: float | None = None, cost: CostModel | None = None) -> ChunkPlan:
+               max_slowdown: float | None = None, cost: CostModel | None = None,
+               target_scale: float = 1.0) -> ChunkPlan:
     """Search a plan for an annotated graph (see :mod:`capture`). Does not modify ``gm``.
 
-    ``max_slowdown`` (e.g. ``0.0``) rejects regions whose predicted overhead would exceed that
-    fraction of the predicted graph time; with ``memory_budget=None`` the search then goes as low
-    as it can within that slowdown.
+    ``max_slowdown`` (e.g. ``0.01``) rejects regions whose predicted overhead would exceed that
+    fraction of the predicted graph time. With ``memory_budget=None`` it picks the lowest budget
+    (bisection over fractions of the original peak, 6 searches) whose plan is predicted at most
+    that much slower: the "no-slowdown" plan. ``target_scale`` (<= 1) aims the search below the
+    budget (used when a simulation of the generated code found the estimate too low).
     """
     t0 = time.perf_counter()
     info = GraphInfo.build(gm)
     cost = cost or CostModel()
     base_peak = _base_peak(info)
     budget = parse_budget(memory_budget, base_peak)
+    if budget is None and max_slowdown is not None:
+        return _lowest_within_slowdown(info, base_peak, max_slowdown, beam_width, cost, t0)
     max_overhead = None if max_slowdown is None else max_slowdown * cost.graph_time_s(info)
     # aim 0.5% + 4 KiB under the budget: small allocations (scalars, loop bookkeeping) exist
     # that the estimate does not see
-    target = 0 if budget is None else max(1, budget - budget // 200 - 4096)
+    target = 0 if budget is None else max(1, int(budget * target_scale) - budget // 200 - 4096)
     if budget is not None and base_peak <= budget:
         target = budget  # nothing to do: never chunk a graph that already fits
     result = search(info, target, beam_width=beam_width, cost=cost, max_overhead_s=max_overhead)
@@ -116,6 +120,21 @@ def plan_graph(gm: fx.GraphModule, memory_budget: Budget = 0.5, *,
         warnings.warn(str(err), stacklevel=2)
     log.info("%s", plan.explain())
     return plan
+
+
+def _lowest_within_slowdown(info: GraphInfo, base_peak: int, max_slowdown: float,
+                            beam_width: int, cost: CostModel, t0: float) -> ChunkPlan:
+    base_time = cost.graph_time_s(info)
+    best = search(info, base_peak, beam_width=beam_width, cost=cost)  # the empty plan
+    lo, hi = 0.0, 1.0  # hi: a fraction known to fit the slowdown
+    for _ in range(6):
+        mid = (lo + hi) / 2
+        res = search(info, int(mid * base_peak), beam_width=beam_width, cost=cost)
+        if res.meets_budget and res.overhead_s <= max_slowdown * base_time:
+            hi, best = mid, res
+        else:
+            lo = mid
+    return _to_plan(info, best, None, time.perf_counter() - t0)
 
 
 def _base_peak(info: GraphInfo) -> int:
@@ -138,19 +157,59 @@ def _to_plan(info: GraphInfo, res: SearchResult, budget: int | None, search_s: f
 
 
 def simulate_peak_bytes(fn: Callable[..., Any], example_inputs: Sequence[Any]) -> int:
-    """Peak live bytes of ``fn(*example_inputs)`` run on fake tensors (nothing real allocated)."""
+    """Peak bytes of ``fn(*example_inputs)`` run on fake tensors (nothing real allocated).
+
+    Counts storages created by aten ops plus the CPU kernel workspaces modelled in
+    :class:`~.capture.AllocTracker`; parameters and inputs are not counted. A
+    :class:`ChunkedModule` runs its probe (first iteration of each loop only).
+    """
     mode = FakeTensorMode(allow_non_fake_inputs=True)
     with mode:
         fakes = [torch.empty_strided(tuple(x.shape), tuple(x.stride()), dtype=x.dtype,
                                      device=x.device) if isinstance(x, torch.Tensor) else x
                  for x in example_inputs]
-    tracker = LiveStorageMode()
+    tracker = AllocTracker()
     if isinstance(fn, nn.Module):
         tracker.ignore = fake_constants(mode, fn)
+    run = fn.probe if isinstance(fn, ChunkedModule) else fn  # one iteration per loop suffices
     with torch.no_grad(), mode, tracker:
-        out = fn(*fakes)
+        out = run(*fakes)
     del out
     return tracker.peak_bytes
+
+
+def compile_graph(gm: fx.GraphModule, example_inputs: Sequence[Any], memory_budget: Budget,
+                  *, simulate: bool = True, rounds: int = 3, on_miss: Literal["raise", "warn"]
+                  = "raise", **options: Any) -> ChunkedModule:
+    """Plan and generate code for an annotated graph; with ``simulate``, check and correct.
+
+    The generated program is run once on fake tensors; when that simulated peak exceeds the
+    budget, the search is repeated aiming proportionally lower (at most ``rounds`` times).
+    Raises :class:`BudgetError` (or warns, with ``on_miss="warn"``) if no round fits.
+    """
+    scale = 1.0
+    chunked: ChunkedModule | None = None
+    for _ in range(max(1, rounds)):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # a miss is reported once, after the last round
+            plan = plan_graph(gm, memory_budget, on_miss="warn", target_scale=scale, **options)
+        chunked = generate(gm, plan)
+        if not simulate:
+            break
+        sim = simulate_peak_bytes(chunked, example_inputs)
+        chunked.plan = replace(plan, simulated_peak_bytes=sim)
+        if plan.budget_bytes is None or sim <= plan.budget_bytes or not plan.meets_budget:
+            break
+        scale *= 0.99 * plan.budget_bytes / sim
+    assert chunked is not None
+    plan = chunked.plan
+    worst = max(plan.peak_after_bytes, plan.simulated_peak_bytes or 0)
+    if plan.budget_bytes is not None and worst > plan.budget_bytes:
+        err = BudgetError(plan.budget_bytes, worst, plan.peak_before_bytes)
+        if on_miss == "raise":
+            raise err
+        warnings.warn(str(err), stacklevel=3)
+    return chunked
 
 
 def autochunk(module: nn.Module, example_inputs: Sequence[Any], memory_budget: Budget = 0.5, *,
@@ -161,30 +220,26 @@ def autochunk(module: nn.Module, example_inputs: Sequence[Any], memory_budget: B
 
     Returns a :class:`ChunkedModule` (``.plan``, ``.code``); raises :class:`BudgetError` (see
     module doc) and ``RuntimeError`` from capture. With ``simulate`` the generated program is
-    also run once on fake tensors and ``plan.simulated_peak_bytes`` is filled.
+    also run on fake tensors, ``plan.simulated_peak_bytes`` is filled, and the plan is re-searched
+    lower when the simulation exceeds the budget.
     """
     gm = capture(module, example_inputs)
-    plan = plan_graph(gm, memory_budget, on_miss=on_miss, beam_width=beam_width,
-                      max_slowdown=max_slowdown, cost=cost)
-    chunked = generate(gm, plan)
-    if simulate:
-        chunked.plan = replace(plan, simulated_peak_bytes=simulate_peak_bytes(chunked,
-                                                                              example_inputs))
-    return chunked
+    return compile_graph(gm, example_inputs, memory_budget, simulate=simulate, on_miss=on_miss,
+                         beam_width=beam_width, max_slowdown=max_slowdown, cost=cost)
 
 
 def autochunk_backend(gm: fx.GraphModule, example_inputs: Sequence[Any],
                       options: dict[str, Any] | None = None) -> Callable[..., Any]:
     """``torch.compile`` backend: plan and chunk each graph it receives.
 
-    ``options`` takes the keyword arguments of :func:`plan_graph` (``memory_budget``,
-    ``on_miss``, ``beam_width``, ``max_slowdown``). Registered as ``backend="autochunk"``.
+    ``options`` takes the keyword arguments of :func:`autochunk` (``memory_budget``,
+    ``on_miss``, ``beam_width``, ``max_slowdown``, ``simulate``). Registered as
+    ``backend="autochunk"``.
     """
     opts = dict(options or {})
     budget = opts.pop("memory_budget", 0.5)
     annotate(gm, example_inputs)
-    plan = plan_graph(gm, budget, **opts)
-    return generate(gm, plan)
+    return compile_graph(gm, example_inputs, budget, **opts)
 
 
 def _register() -> None:

@@ -12,11 +12,12 @@
 - ``search_time.csv``: planning time of a 12-layer GPT-2-small-shaped graph (no real run);
 - ``results.md`` and ``frontier.png`` / ``max_seq_len.png``.
 
-Plans per (family, seq_len): ``original`` (explicit attention, eager), ``autochunk-50/30/20/10``
-(budgets as fractions of the measured original peak), ``autochunk-noslow`` (lowest peak with a
-predicted slowdown of at most 1%), ``sdpa`` (fused attention), ``sdpa+autochunk`` (AutoChunk at
-20% of the SDPA model's peak), ``hand-chunked`` (attention over queries and feed-forward over
-tokens chunked by hand). Logging only; returns a :class:`BenchReport`.
+Plans per (family, seq_len): ``original`` (explicit attention, eager),
+``autochunk-50/30/20/10`` (budgets as fractions of the measured original peak),
+``autochunk-noslow`` (the lowest budget whose plan the cost model predicts at most 1% slower),
+``sdpa`` (fused attention), ``sdpa+autochunk`` (AutoChunk at 20% of the SDPA model's peak),
+``hand-chunked`` (attention over queries and feed-forward over tokens chunked by hand).
+Logging only; returns a :class:`BenchReport`.
 """
 
 from __future__ import annotations
@@ -39,7 +40,7 @@ from .api import BudgetError, autochunk, plan_graph
 from .capture import capture
 from .measure import peak_bytes
 from .models import FAMILIES, build, effective_seq_len
-from .plan import format_bytes
+from .plan import ChunkPlan, format_bytes
 
 __all__ = ["BenchReport", "BenchRow", "MaxSeqRow", "run_benchmark"]
 
@@ -71,9 +72,11 @@ class BenchRow:
     slowdown: float
     memory_cut: float
     estimate_error: float | None
+    simulated_error: float | None
     search_s: float | None
     compile_s: float | None
     regions: int
+    budget_bytes: int | None
     meets_budget: bool | None
     max_abs_err: float
     device: str
@@ -129,22 +132,25 @@ def _time_pairs(base: Callable[[], Any], other: Callable[[], Any],
     return statistics.median(tb), statistics.median(to), statistics.median(ratios)
 
 
-def _bench_point(family: str, seq: int, repeats: int, device: str) -> list[BenchRow]:
+def _bench_point(family: str, seq: int, repeats: int, device: str,
+                 fractions: Sequence[float] = FRACTIONS, extras: bool = True) -> list[BenchRow]:
     model, inputs = build(family, seq)
     ref = model(*inputs)
     base_peak = peak_bytes(lambda: model(*inputs), device)
     rows: list[BenchRow] = []
 
     def run(name: str, fn: Callable[..., Any], *, est: int | None = None,
-            search_s: float | None = None, compile_s: float | None = None, regions: int = 0,
-            meets: bool | None = None) -> None:
+            sim: int | None = None, search_s: float | None = None,
+            compile_s: float | None = None, regions: int = 0, meets: bool | None = None,
+            budget: int | None = None) -> None:
         err = _max_err(fn(*inputs), ref)
         peak = peak_bytes(lambda: fn(*inputs), device)
         tb, tp, ratio = _time_pairs(lambda: model(*inputs), lambda: fn(*inputs), repeats)
         rows.append(BenchRow(
             family, seq, name, base_peak, peak, tb, tp, ratio - 1.0, 1.0 - peak / base_peak,
-            None if est is None else (est - peak) / peak, search_s, compile_s, regions, meets,
-            err, device))
+            None if est is None else (est - peak) / peak,
+            None if sim is None else (sim - peak) / peak, search_s, compile_s, regions, budget,
+            meets, err, device))
         log.info("%s S=%d %-16s peak %s (%.0f%% cut) slowdown %+.1f%% err %.1e", family, seq,
                  name, format_bytes(peak), 100 * (1 - peak / base_peak), 100 * (ratio - 1), err)
 
@@ -152,28 +158,37 @@ def _bench_point(family: str, seq: int, repeats: int, device: str) -> list[Bench
         t0 = time.perf_counter()
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            cm = autochunk(target, inputs, budget, on_miss="warn", simulate=False, **kw)
+            cm = autochunk(target, inputs, budget, on_miss="warn", **kw)
         return cm, time.perf_counter() - t0
 
     run("original", model)
-    for frac in FRACTIONS:
+    for frac in fractions:
         cm, cs = compiled(model, int(frac * base_peak))
         run(f"autochunk-{round(frac * 100)}", cm, est=cm.plan.peak_after_bytes,
-            search_s=cm.plan.search_s, compile_s=cs, regions=len(cm.plan.regions),
-            meets=cm.plan.meets_budget)
+            sim=cm.plan.simulated_peak_bytes, search_s=cm.plan.search_s, compile_s=cs,
+            regions=len(cm.plan.regions), meets=_meets(cm.plan), budget=cm.plan.budget_bytes)
+    if not extras:
+        return rows
     cm, cs = compiled(model, None, max_slowdown=0.01)
-    run("autochunk-noslow", cm, est=cm.plan.peak_after_bytes, search_s=cm.plan.search_s,
-        compile_s=cs, regions=len(cm.plan.regions))
+    run("autochunk-noslow", cm, est=cm.plan.peak_after_bytes, sim=cm.plan.simulated_peak_bytes,
+        search_s=cm.plan.search_s, compile_s=cs, regions=len(cm.plan.regions))
     sdpa, _ = build(family, seq, sdpa=True)
     run("sdpa", sdpa)
     sdpa_peak = peak_bytes(lambda: sdpa(*inputs), device)
     cm, cs = compiled(sdpa, int(0.2 * sdpa_peak))
-    run("sdpa+autochunk", cm, est=cm.plan.peak_after_bytes, search_s=cm.plan.search_s,
-        compile_s=cs, regions=len(cm.plan.regions), meets=cm.plan.meets_budget)
+    run("sdpa+autochunk", cm, est=cm.plan.peak_after_bytes, sim=cm.plan.simulated_peak_bytes,
+        search_s=cm.plan.search_s, compile_s=cs, regions=len(cm.plan.regions),
+        meets=_meets(cm.plan), budget=cm.plan.budget_bytes)
     chunk = max(16, effective_seq_len(family, seq) // 16)
     hand, _ = build(family, seq, chunk_size=chunk)
     run(f"hand-chunked-{chunk}", hand)
     return rows
+
+
+def _meets(plan: ChunkPlan) -> bool:
+    """Budget met by both the estimate and the simulation of the generated code."""
+    worst = max(plan.peak_after_bytes, plan.simulated_peak_bytes or 0)
+    return plan.budget_bytes is None or worst <= plan.budget_bytes
 
 
 def _largest(fits: Callable[[int], bool], start: int, step: int, limit: int) -> int:
@@ -251,8 +266,13 @@ def run_benchmark(out_dir: str | Path, quick: bool = False, *,
                   families: Sequence[str] | None = None,
                   seq_lens: dict[str, list[int]] | None = None, repeats: int | None = None,
                   threads: int = 1, max_seq: bool = True, plots: bool = True,
+                  fractions: Sequence[float] | None = None, extras: bool = True,
                   command: str = "") -> BenchReport:
-    """Run the benchmark (see module doc) and write the reports into ``out_dir``."""
+    """Run the benchmark (see module doc) and write the reports into ``out_dir``.
+
+    ``quick`` uses tiny sizes, budgets of 50% and 20% and one timed pair; ``fractions`` overrides
+    the budgets; ``extras=False`` skips the no-slowdown, SDPA and hand-chunked baselines.
+    """
     t_start = time.perf_counter()
     torch.set_num_threads(threads)
     device = "cpu"
@@ -263,7 +283,8 @@ def run_benchmark(out_dir: str | Path, quick: bool = False, *,
     with torch.no_grad():
         for fam in families:
             for seq in seqs[fam]:
-                report.rows.extend(_bench_point(fam, seq, repeats, device))
+                fracs = fractions or ((0.5, 0.2) if quick else FRACTIONS)
+                report.rows.extend(_bench_point(fam, seq, repeats, device, fracs, extras))
         if max_seq:
             budgets = QUICK_MAXSEQ_BUDGET if quick else MAXSEQ_BUDGET
             limit = 4096 if quick else 65536
@@ -304,15 +325,17 @@ def render_markdown(report: BenchReport) -> str:
              f"Wall time: {report.wall_s:.0f} s. Device: "
              f"{report.rows[0].device if report.rows else '-'}, torch {torch.__version__}, "
              f"{torch.get_num_threads()} thread(s).", "",
-             "| family | seq | plan | peak | cut | slowdown | est. error | search s | exact |",
-             "|---|---|---|---|---|---|---|---|---|"]
+             "| family | seq | plan | peak | cut | slowdown | est. error | sim. error | search s |"
+             " max abs err |",
+             "|---|---|---|---|---|---|---|---|---|---|"]
     for r in report.rows:
         est = "-" if r.estimate_error is None else f"{r.estimate_error:+.1%}"
+        sim = "-" if r.simulated_error is None else f"{r.simulated_error:+.1%}"
         srch = "-" if r.search_s is None else f"{r.search_s:.2f}"
         miss = " (budget missed)" if r.meets_budget is False else ""
         lines.append(f"| {r.family} | {r.seq_len} | {r.plan}{miss} | "
                      f"{format_bytes(r.peak_chunked_bytes)} | {r.memory_cut:.0%} | "
-                     f"{r.slowdown:+.0%} | {est} | {srch} | {r.max_abs_err:.1e} |")
+                     f"{r.slowdown:+.0%} | {est} | {sim} | {srch} | {r.max_abs_err:.1e} |")
     if report.max_seq:
         lines += ["", "| family | budget | max seq original | max seq chunked | ratio |",
                   "|---|---|---|---|---|"]

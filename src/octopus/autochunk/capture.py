@@ -37,6 +37,7 @@ from torch.utils._pytree import tree_flatten
 from torch.utils.flop_counter import flop_registry
 
 __all__ = [
+    "AllocTracker",
     "annotate",
     "capture",
     "conv_cpu_workspace_bytes",
@@ -58,7 +59,7 @@ def annotate(gm: fx.GraphModule, example_inputs: Sequence[Any]) -> fx.GraphModul
     fake_mode = FakeTensorMode(allow_non_fake_inputs=True)
     with fake_mode:
         fakes = [_to_fake(x) for x in example_inputs]
-    tracker = _AllocTracker()
+    tracker = AllocTracker()
     tracker.ignore = fake_constants(fake_mode, gm)
     with torch.no_grad(), fake_mode, tracker:
         _Annotator(gm, tracker).run(*fakes)
@@ -136,8 +137,13 @@ def _key(t: torch.Tensor) -> int:
     return t.untyped_storage()._cdata
 
 
-class _AllocTracker(TorchDispatchMode):
-    """Sum the bytes of live storages created by aten ops, and FLOPs per registered formula."""
+class AllocTracker(TorchDispatchMode):
+    """Sum the bytes of live storages created by aten ops, and FLOPs per registered formula.
+
+    ``peak_bytes`` also covers the CPU kernel workspaces dispatch cannot see (flash attention,
+    convolution), so running a program under it and ``FakeTensorMode`` predicts the allocator's
+    peak without allocating anything. Storages whose keys are in ``ignore`` are never counted.
+    """
 
     def __init__(self) -> None:
         super().__init__()
@@ -188,7 +194,7 @@ class _AllocTracker(TorchDispatchMode):
 class _Annotator(fx.Interpreter):
     """Run each node under the tracker and record its allocation, aliasing and FLOPs."""
 
-    def __init__(self, gm: fx.GraphModule, tracker: _AllocTracker) -> None:
+    def __init__(self, gm: fx.GraphModule, tracker: AllocTracker) -> None:
         super().__init__(gm)
         self.tracker = tracker
         self.owner: dict[int, str] = {}  # storage key -> node that created it

@@ -40,16 +40,14 @@ class ChunkedModule(nn.Module):
     """The chunked program: owns the captured graph module and runs the generated forward."""
 
     def __init__(self, gm: fx.GraphModule, source: str, namespace: dict[str, Any],
-                 plan: ChunkPlan) -> None:
+                 plan: ChunkPlan, probe_source: str | None = None) -> None:
         super().__init__()
         self.gm = gm
         self.plan = plan
         self._source = source
-        filename = f"<autochunk-{id(self):x}>"
-        linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
-        ns = dict(namespace)
-        exec(compile(source, filename, "exec"), ns)
-        self._fn = ns["forward"]
+        self._fn = _compile(source, f"<autochunk-{id(self):x}>", namespace)
+        self._probe = _compile(probe_source or source, f"<autochunk-probe-{id(self):x}>",
+                               namespace)
 
     @property
     def code(self) -> str:
@@ -59,6 +57,18 @@ class ChunkedModule(nn.Module):
     def forward(self, *args: Any) -> Any:
         """Run the generated program."""
         return self._fn(self, *args)
+
+    def probe(self, *args: Any) -> Any:
+        """Run the program with every loop cut to its first iteration (for memory simulation:
+        iterations allocate alike, the first chunk is the largest). Outputs are incomplete."""
+        return self._probe(self, *args)
+
+
+def _compile(source: str, filename: str, namespace: dict[str, Any]) -> Any:
+    linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
+    ns = dict(namespace)
+    exec(compile(source, filename, "exec"), ns)
+    return ns["forward"]
 
 
 @dataclass
@@ -172,6 +182,12 @@ def _qualified(obj: Any) -> str | None:
 
 def generate(gm: fx.GraphModule, plan: ChunkPlan) -> ChunkedModule:
     """Emit the chunked forward of ``gm`` under ``plan`` (see module doc)."""
+    source, ns = _source(gm, plan, first_only=False)
+    probe, _ = _source(gm, plan, first_only=True)
+    return ChunkedModule(gm, source, ns, plan, probe)
+
+
+def _source(gm: fx.GraphModule, plan: ChunkPlan, first_only: bool) -> tuple[str, dict[str, Any]]:
     nodes = list(gm.graph.nodes)
     by_name = {n.name: n for n in nodes}
     for r in plan.regions:
@@ -188,7 +204,7 @@ def generate(gm: fx.GraphModule, plan: ChunkPlan) -> ChunkedModule:
         node = nodes[idx]
         if node.name in starts:
             rid, region = starts[node.name]
-            top.extend(_emit_region(em, gm, by_name, rid, region))
+            top.extend(_emit_region(em, gm, by_name, rid, region, first_only))
             idx = nodes.index(by_name[region.end]) + 1
             continue
         if node.op == "placeholder":
@@ -206,7 +222,7 @@ def generate(gm: fx.GraphModule, plan: ChunkPlan) -> ChunkedModule:
     body = _with_dels(top, keep)
     header = f"def forward(self, {', '.join(params)}):" if params else "def forward(self):"
     source = "\n".join([header, *("    " + line for line in body)]) + "\n"
-    return ChunkedModule(gm, source, em.ns, plan)
+    return source, em.ns
 
 
 def _with_dels(stmts: list[_Stmt], keep: set[str]) -> list[str]:
@@ -227,7 +243,7 @@ def _with_dels(stmts: list[_Stmt], keep: set[str]) -> list[str]:
 
 
 def _emit_region(em: _Emitter, gm: fx.GraphModule, by_name: dict[str, fx.Node], rid: int,
-                 r: ChunkRegion) -> list[_Stmt]:
+                 r: ChunkRegion, first_only: bool = False) -> list[_Stmt]:
     nodes = list(gm.graph.nodes)
     lo, hi = nodes.index(by_name[r.start]), nodes.index(by_name[r.end])
     chunk_dim = {by_name[n]: d for n, d in r.chunk_dims}
@@ -271,7 +287,8 @@ def _emit_region(em: _Emitter, gm: fx.GraphModule, by_name: dict[str, fx.Node], 
             body.append(_Stmt([f"{node.name}[{index}] = {var}"], {var, node.name}))
     outer = {n for st in body for n in st.uses} - {st.defines for st in body if st.defines}
     inner = [f"    {line}" for line in _with_dels(body, keep=outer)]
-    loop = [f"for {i_var} in range(0, {r.extent}, {r.chunk_size}):",
+    stop = r.chunk_size if first_only else r.extent
+    loop = [f"for {i_var} in range(0, {stop}, {r.chunk_size}):",
             f"    {n_var} = min({r.chunk_size}, {r.extent} - {i_var})", *inner]
     stmts.append(_Stmt(loop, outer))
     return stmts

@@ -1,18 +1,21 @@
 """Search a chunk plan that brings the estimated activation peak under a budget.
 
-Reads a :class:`~.flow.GraphInfo`; returns a :class:`SearchResult`; mutates nothing. Steps:
+Reads a :class:`~.flow.GraphInfo`; returns a :class:`SearchResult`; mutates nothing. Stages:
 
-1. estimate the current plan and find its peak node (:mod:`estimate`);
-2. bound a window around the peak node (``window`` nodes each side, stopping at existing regions)
-   and keep the ``max_ends`` start/end positions where the live set is smallest;
-3. trace every (start, end, dim) in the window (:func:`~.flow.trace_flow`); a range overlapping an
+1. estimate the current plan (:mod:`estimate`) and find its peak node ``p``;
+2. candidate ranges: every start in ``[p - window, p]`` and the ``max_ends`` ends in
+   ``[p, p + window]`` where the live set is smallest (plus ``p`` itself);
+3. trace every (start, end, dim) (:func:`~.flow.trace_flow`, cached); a range overlapping an
    existing region must contain it and replaces it;
 4. for each legal flow choose the largest chunk size whose region peak meets the budget (at least
-   two iterations; when none does, the one reaching the lowest region peak);
-5. keep the ``beam_width`` best plans, ranked by ``(max(peak, budget), predicted overhead)``: plans
-   under the budget compete on speed, the others on peak. Plans reached twice are merged (the
-   dynamic-programming state is the set of regions). Repeat until the best plans meet the budget
-   or no candidate lowers the peak.
+   two iterations; when none does, the one reaching the lowest region peak; with an overhead cap,
+   fewer iterations until the cap holds), also cached;
+5. a candidate must lower the peak at ``p`` (other nodes, e.g. identical layers, may tie); the
+   new plan's peak comes from the old per-node peaks outside the range and the region's own walk;
+6. keep the ``beam_width`` best plans ranked by ``(max(peak, budget), bytes over budget left,
+   predicted overhead)``: plans under the budget compete on speed, the others on memory. Plans
+   reached twice are merged (the dynamic-programming state is the set of regions). Repeat until
+   the best plans meet the budget or no candidate lowers the peak.
 
 Never raises for an unreachable budget: :attr:`SearchResult.meets_budget` says so and
 ``lowest_peak_bytes`` gives the lowest peak any explored plan reached.
