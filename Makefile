@@ -13,9 +13,11 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install -q -e '.[test]'
 	touch $(STAMP)
 
+# The main job: the built-in workflows, then the evaluation on the wafer preset at the quick
+# size (a few minutes on 2 cores). The full size: .venv/bin/octopus evaluate (see README).
 run: $(STAMP)
 	$(VENV)/bin/octopus workflows
-	$(VENV)/bin/octopus analyze face-recognition
+	$(VENV)/bin/octopus evaluate --quick --out reports/evaluation-quick
 
 test: $(STAMP)
 	$(VENV)/bin/ruff check .

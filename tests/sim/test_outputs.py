@@ -219,8 +219,6 @@ def test_cli_bad_input_exits_2_with_one_line_and_no_output(args, named, tmp_path
     assert list(tmp_path.iterdir()) == []
 
 
-@pytest.mark.xfail(strict=True, reason="RunSpec's ValidationError escapes user_errors: a "
-                   "traceback and exit 1 (cli/simulate.py, experiments/run.py)")
 @pytest.mark.parametrize("rate", ["0", "-5"])
 def test_cli_non_positive_rate_exits_2_with_one_line(rate, tmp_path, runner):
     """A rate that is not positive is bad input like any other: exit 2, one line, no output."""

@@ -35,5 +35,6 @@ def user_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
     return wrapper
 
 
+from octopus.cli import evaluate as _evaluate  # noqa: E402,F401
 from octopus.cli import simulate as _simulate  # noqa: E402,F401
 from octopus.cli import workflows as _workflows  # noqa: E402,F401  (registers commands)

@@ -28,8 +28,8 @@ def simulate(
     """Simulate a workflow on an architecture under a scheduler."""
     from octopus.experiments.run import RunSpec, run_once
 
-    spec = RunSpec(workflow=workflow, arch=arch, scheduler=scheduler, instances=instances,
-                   seed=seed, rate_per_s=rate)
+    spec = RunSpec.checked(workflow=workflow, arch=arch, scheduler=scheduler, instances=instances,
+                           seed=seed, rate_per_s=rate)
     summary = run_once(spec, out_dir=out, trace=trace)
     if json:
         print_json(summary)

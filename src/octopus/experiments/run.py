@@ -7,9 +7,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from octopus.arch import load_arch
+from octopus.errors import InputError, validation_message
 from octopus.sched import scheduler_factory
 from octopus.sim.metrics import summarize
 from octopus.sim.output import RunRecorder
@@ -36,6 +37,15 @@ class RunSpec(BaseModel):
     seed: int = Field(default=0, ge=0, description="seed of every random stream")
     rate_per_s: float | None = Field(
         default=None, gt=0, description="open-loop Poisson arrivals per second; None: a batch")
+
+    @classmethod
+    def checked(cls, source: str | None = None, **fields: Any) -> RunSpec:
+        """Build a spec, turning a validation failure into an :class:`InputError`."""
+        try:
+            return cls(**fields)
+        except ValidationError as exc:
+            field, problem = validation_message(exc)
+            raise InputError(source, field, problem) from None
 
 
 def run_once(spec: RunSpec, out_dir: str | Path | None = None, trace: bool = True,

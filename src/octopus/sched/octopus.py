@@ -51,7 +51,8 @@ class OctopusConfig(SchedulerConfig):
     dual: bool = Field(default=True, description="Discriminate Dual-Scheduling on")
     adaptive: bool = Field(default=True, description="Adaptive TBU Scheduling on")
     proactive: bool = Field(default=True, description="Proactive Cluster Scheduling on")
-    diffusion: bool = Field(default=True, description="diffusion load balancing on")
+    diffusion: bool = Field(
+        default=False, description="diffusion load balancing on (off by default: see docs)")
     stable_cv: float = Field(
         default=0.25, ge=0, description="a top-level block with work CV at most this is stable")
     ewma_alpha: float = Field(default=0.05, gt=0, le=1, description="weight of a new observation")

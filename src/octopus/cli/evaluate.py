@@ -1,0 +1,67 @@
+"""``octopus evaluate``."""
+
+from __future__ import annotations
+
+import shlex
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from octopus.cli.main import JsonFlag, app, user_errors
+from octopus.cli.output import print_json, print_table
+
+
+@app.command()
+@user_errors
+def evaluate(
+    arch: Annotated[str, typer.Option(help="Architecture preset or YAML file.")] = "wafer",
+    out: Annotated[Path, typer.Option(help="Report directory to write.")] = Path(
+        "reports/evaluation"),
+    quick: Annotated[bool, typer.Option(
+        help="A small suite (minutes on 2 cores) instead of the full one.")] = False,
+    instances: Annotated[int | None, typer.Option(
+        min=1, help="Instances per run (overrides the size's default).")] = None,
+    workers: Annotated[int, typer.Option(min=1, help="Worker processes.")] = 2,
+    json: JsonFlag = False,
+) -> None:
+    """Every built-in workflow under every scheduler, with ablation, dynamicity and scaling."""
+    from dataclasses import replace
+
+    from tqdm import tqdm
+
+    from octopus.arch import load_arch
+    from octopus.experiments.evaluate import Size, evaluate
+    from octopus.experiments.report import main_rows, write_report
+
+    load_arch(arch)  # fail fast on a bad preset, before any run starts
+    size = Size.quick() if quick else Size.full()
+    if instances is not None:
+        size = replace(size, instances=instances)
+
+    def bar(stream, total):
+        return tqdm(stream, total=total, desc="runs", unit="run", file=sys.stderr,
+                    disable=json or not sys.stderr.isatty())
+
+    ev = evaluate(arch, size, workers, bar)
+    command = "octopus evaluate " + shlex.join(sys.argv[2:] if sys.argv[1:2] == ["evaluate"]
+                                               else sys.argv[1:])
+    write_report(ev, out, command.strip())
+    headline = ev.headline()
+    if json:
+        print_json(headline)
+        return
+    print_table(["workflow", "scheduler", "makespan (cycles)", "octopus speedup", "/ bound",
+                 "utilization", "starved"],
+                [[r["workflow"], r["scheduler"], f"{r['makespan_cycles']:.4g}",
+                  f"{r['octopus_speedup']:.3f}x", f"{r['bound_ratio']:.3f}",
+                  f"{r['utilization']:.1%}", f"{r['starved_fraction']:.1%}"]
+                 for r in main_rows(ev)])
+    g, m = headline["geomean_speedup"], headline["max_speedup"]
+    print("\nOctopus speedup, geometric mean (max): "
+          + ", ".join(f"over {b} {g[b]:.3f}x ({m[b]:.3f}x)" for b in g))
+    print(f"mean makespan / lower bound: {headline['mean_bound_ratio']:.3f}")
+    print("scaling efficiency: " + ", ".join(
+        f"{k} clusters {v:.3f}" for k, v in headline["scaling_efficiency"].items()))
+    print(f"\nreport: {out / 'report.md'}")
