@@ -51,7 +51,7 @@ FULL_SEQ = {"gpt": [1024, 2048], "vit": [1024, 2304], "evoformer": [128, 192],
 QUICK_SEQ = {"gpt": [256], "vit": [256], "evoformer": [48], "unet": [256]}
 # fixed budgets for the longest-sequence search, and the search granularity
 MAXSEQ_BUDGET = {"gpt": 64 * 2**20, "vit": 64 * 2**20, "evoformer": 128 * 2**20,
-                 "unet": 64 * 2**20}
+                 "unet": 32 * 2**20}
 QUICK_MAXSEQ_BUDGET = {"gpt": 8 * 2**20, "vit": 8 * 2**20, "evoformer": 16 * 2**20,
                        "unet": 8 * 2**20}
 MAXSEQ_START = {"gpt": 256, "vit": 256, "evoformer": 32, "unet": 256}

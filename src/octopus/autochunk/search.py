@@ -140,10 +140,10 @@ class _Context:
         out = []
         for s in starts:
             for e in ends:
-                if any(not (r[0].end < s or r[0].start > e) and not (
-                        s <= r[0].start and r[0].end <= e) for r in st.regions):
-                    continue  # partial overlap with an existing region
-                kept = [r for r in st.regions if r[0].end < s or r[0].start > e]
+                shrunk = self._shrink(st.regions, s, e)
+                if shrunk is None:
+                    continue  # partial overlap that cannot be resolved
+                kept, tail = shrunk
                 for d in range(len(info.shape(e) or ())):
                     picked = self._pick(s, e, d)
                     if picked is None:
@@ -152,15 +152,47 @@ class _Context:
                     chunk, overhead, region_max, region_excess = picked
                     if region_max >= st.est.peak_bytes:
                         continue  # does not lower the peak where it is
+                    last = e
+                    if tail is not None:  # the shrunk region after the new one
+                        t_pick = self._pick(tail[0].start, tail[0].end, tail[0].dim)
+                        region_max = max(region_max, t_pick[2])
+                        region_excess += t_pick[3]
+                        last = tail[0].end
                     peak = max(prefix[s - 1] if s else 0, region_max,
-                               suffix[e + 1] if e + 1 < len(old) else 0)
-                    excess = over[s] + region_excess + over[-1] - over[e + 1]
-                    regions = tuple(sorted([*kept, (flow, chunk)], key=lambda r: r[0].start))
-                    total = overhead + sum(self._pick(f.start, f.end, f.dim)[1] for f, _ in kept)
+                               suffix[last + 1] if last + 1 < len(old) else 0)
+                    excess = over[s] + region_excess + over[-1] - over[last + 1]
+                    new_regions = [*kept, (flow, chunk)] + ([tail] if tail else [])
+                    regions = tuple(sorted(new_regions, key=lambda r: r[0].start))
+                    total = overhead + sum(self._pick(f.start, f.end, f.dim)[1]
+                                           for f, _ in [*kept, *([tail] if tail else [])])
                     if self.max_overhead_s is not None and total > self.max_overhead_s:
                         continue
                     out.append((regions, peak, excess, total))
         return out
+
+    def _shrink(self, regions: Sequence[Region], s: int,
+                e: int) -> tuple[list[Region], Region | None] | None:
+        """Regions kept beside a new range ``s..e``, and an existing region cut to start after it.
+
+        Regions inside ``s..e`` are replaced; one that starts inside and ends after it is cut to
+        ``e+1..end`` if that flow is legal (its head, e.g. a hoisted computation, moves into the
+        new region); any other overlap makes the range unusable (``None``).
+        """
+        kept: list[Region] = []
+        tail: Region | None = None
+        for flow, chunk in regions:
+            if flow.end < s or flow.start > e or (s <= flow.start and flow.end <= e):
+                if flow.end < s or flow.start > e:
+                    kept.append((flow, chunk))
+                continue
+            if s <= flow.start <= e < flow.end and tail is None:
+                picked = self._pick(e + 1, flow.end, flow.dim)
+                if picked is None:
+                    return None
+                tail = (self.flows[(e + 1, flow.end, flow.dim)], picked[0])
+                continue
+            return None
+        return kept, tail
 
     def _can_start(self, s: int) -> bool:
         node = self.info.nodes[s]
@@ -180,19 +212,31 @@ class _Context:
         return self.picked[key]
 
     def _chunk_size(self, flow: Flow) -> tuple[int, float, int, int] | None:
-        """Largest chunk (fewest iterations, >= 2) whose region peak meets the budget."""
+        """Largest chunk (fewest iterations, >= 2) whose region peak meets the budget.
+
+        Node peaks in a region are close to linear in ``chunk / extent``: two walks (at 0 and at
+        the full extent) give the answer, checked by a third; bisection if the check fails.
+        """
         before = live_before(self.info, flow.start)
         n = flow.extent
 
         def peak(iters: int) -> int:
             return region_peak(self.info, flow, math.ceil(n / iters), before)
 
-        floor = peak(n)
+        p0 = region_peaks(self.info, flow, 0, before)
+        p1 = region_peaks(self.info, flow, n, before)
+        floor = max(a + (b - a) / n for a, b in zip(p0, p1, strict=True))
         target = max(self.budget, int(floor * 1.02))
-        if peak(2) <= target:
-            iters = 2
+        frac = min(((target - a) / (b - a) for a, b in zip(p0, p1, strict=True) if b > a),
+                   default=1.0)
+        chunk = max(1, min(math.ceil(n / 2), int(frac * n)))
+        iters = math.ceil(n / chunk)
+        for _ in range(3):
+            if peak(iters) <= target:
+                break
+            iters = min(n, iters + 1)
         else:
-            lo, hi = 2, n  # peak(hi) <= target < peak(lo)
+            lo, hi = 2, n  # peak(hi) <= target (floor), target < peak(lo)
             while hi - lo > 1:
                 mid = (lo + hi) // 2
                 if peak(mid) <= target:
