@@ -93,16 +93,20 @@ class Evaluation:
 
 
 def evaluate(arch: str = "wafer", size: Size | None = None, workers: int = 2,
-             progress: Callable[[Iterable, int], Iterable] | None = None) -> Evaluation:
+             progress: Callable[[Iterable, int], Iterable] | None = None,
+             arch_overrides: dict[str, Any] | None = None) -> Evaluation:
     """Run the whole suite on ``arch``; ``progress(iterable, total)`` wraps the result stream
-    (e.g. a tqdm bar). Runs go to a pool of ``workers`` processes (1: in this process)."""
+    (e.g. a tqdm bar). Runs go to a pool of ``workers`` processes (1: in this process).
+    ``arch_overrides`` (dotted keys, see :func:`octopus.arch.load_arch`) apply to every run; the
+    scaling study's cluster counts are set on top of them."""
     size = size or Size.full()
+    overrides = dict(arch_overrides or {})
     ev = Evaluation(arch, size)
     wfs = builtin_names()
 
     def base(wf: str, sched: str, seed: int, **kw: Any) -> RunSpec:
         return RunSpec(workflow=wf, arch=arch, scheduler=sched, instances=size.instances,
-                       seed=seed, **kw)
+                       seed=seed, arch_overrides=overrides, **kw)
 
     # Stage 1: tune reactive, and run everything else that does not depend on the tuning.
     jobs: dict[tuple, tuple[RunSpec, dict | None]] = {}
@@ -126,7 +130,8 @@ def evaluate(arch: str = "wafer", size: Size | None = None, workers: int = 2,
         for sched in ("greedy", "octopus"):
             spec = RunSpec(workflow=size.sweep_workflow, arch=arch, scheduler=sched,
                            instances=size.per_cluster * side * side, seed=size.seeds[0],
-                           arch_overrides={"chip.clusters_x": side, "chip.clusters_y": side})
+                           arch_overrides=overrides | {"chip.clusters_x": side,
+                                                       "chip.clusters_y": side})
             jobs[("scale", side, sched)] = (spec, None)
     results = _run_all(jobs, workers, progress)
 
@@ -164,7 +169,7 @@ def evaluate(arch: str = "wafer", size: Size | None = None, workers: int = 2,
             "throughput_per_tbu": per_tbu, "efficiency": per_tbu / ref,
             "bound_efficiency": r["lower_bound_cycles"] / r["makespan_cycles"],
         })
-    ev.heatmap = _heatmaps(arch, size)
+    ev.heatmap = _heatmaps(arch, size, overrides)
     return ev
 
 
@@ -207,13 +212,14 @@ def _run_all(jobs: dict[tuple, tuple[RunSpec, dict | None]], workers: int,
         return dict(zip(keys, stream, strict=True))
 
 
-def _heatmaps(arch: str, size: Size) -> dict[str, list[dict]]:
+def _heatmaps(arch: str, size: Size,
+              overrides: dict[str, Any] | None = None) -> dict[str, list[dict]]:
     """Per-TBU time buckets of the dynamicity workflow under static and octopus."""
     from octopus.arch import load_arch
     from octopus.sched import scheduler_factory
     from octopus.sim.simulator import Simulator
 
-    hw, wf = load_arch(arch), load_builtin(size.sweep_workflow)
+    hw, wf = load_arch(arch, overrides), load_builtin(size.sweep_workflow)
     return {s: Simulator(wf, hw, scheduler_factory(s), size.instances, size.seeds[0])
             .run().tbu_buckets() for s in ("static", "octopus")}
 
