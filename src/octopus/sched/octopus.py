@@ -115,12 +115,16 @@ class Octopus(Scheduler):
     # --- events ------------------------------------------------------------------------------
     def on_arrival(self, run: InstanceRun) -> None:
         self.arrived += 1
-        if self.config.proactive and self.topology.num_clusters > 1:
-            loads = self.predicted
-            run.site = min(range(len(loads)), key=loads.__getitem__)
-        else:
-            super().on_arrival(run)
+        run.site = self.home_cluster(run)
         self._predict(run.site, [k for k, f in enumerate(run.firings) if f.revealed_by < 0], run)
+
+    def home_cluster(self, run: InstanceRun) -> int:
+        """The cluster an arriving instance is homed on: the least predicted load (proactive),
+        else round-robin."""
+        loads = self.predicted
+        if self.config.proactive and len(loads) > 1:
+            return min(range(len(loads)), key=loads.__getitem__)
+        return run.index % len(loads)
 
     def on_reveal(self, run: InstanceRun, control: int, revealed: list[int]) -> None:
         self._predict(run.site, revealed, run)
@@ -176,7 +180,7 @@ class Octopus(Scheduler):
                 continue
             self._pop(c, task)
             if target != c:
-                self._relocate(task, c, target)
+                self._relocate(task, c, target, "steals")
             if self.machine.reconfig_cost(task, u):
                 view = None  # u's configurations change
             self.dispatch(task, u)
@@ -298,7 +302,7 @@ class Octopus(Scheduler):
                     continue
                 self._unqueue(src, entry)
                 moved += entry[3]
-                self._relocate(task, src, dst)
+                self._relocate(task, src, dst, "diffusion_moves")
                 self._push(dst, task)
             for entry in keep:
                 heapq.heappush(queue, entry)
@@ -306,12 +310,14 @@ class Octopus(Scheduler):
                 break
         self.dirty.update((src, dst))
 
-    def _relocate(self, task: Task, src: int, dst: int) -> None:
-        """Account ``task`` (already out of ``src``'s queue) to cluster ``dst``."""
+    def _relocate(self, task: Task, src: int, dst: int, reason: str) -> None:
+        """Account ``task`` (already out of ``src``'s queue) to cluster ``dst``; counted as a
+        migration and under ``reason`` in the stats."""
         self.site[task] = dst
         self.predicted[src] -= self.mean_cycles[task.block_id]
         self.predicted[dst] += self.mean_cycles[task.block_id]
         self.stats["migrations"] += 1
+        self.stats[reason] = self.stats.get(reason, 0) + 1
 
     # --- queues ----------------------------------------------------------------------------------
     def _key(self, task: Task) -> tuple:
