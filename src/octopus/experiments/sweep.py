@@ -1,0 +1,450 @@
+"""Design-space sweeps: a YAML spec expanded into points, each run once into its own directory,
+results streamed into one CSV. Re-running a sweep skips the points already finished.
+
+A spec (format in ``docs/sweeps.md``)::
+
+    name: scaling
+    base: {workflow: face-recognition, arch: chip, instances: 20}   # defaults of every point
+    grid: {scheduler: [greedy, octopus], seed: [0, 1]}              # cartesian product
+    points:                                                         # explicit list
+      - {arch.chip.clusters_x: 1, arch.chip.clusters_y: 1}
+      - {arch.chip.clusters_x: 2, arch.chip.clusters_y: 2}
+
+The points are every grid combination times every ``points`` entry (either may be left out),
+each merged over ``base``. Keys, everywhere: the run fields of
+:class:`~octopus.experiments.run.RunSpec` (``workflow``, ``arch``, ``scheduler``, ``seed``,
+``instances``, ``rate_per_s``), ``dynamicity_cv`` (every work and count distribution of the
+workflow replaced by one of the same mean and this coefficient of variation), ``scheduler.<param>``
+(a field of the scheduler's config) and ``arch.<dotted field>`` (an architecture override).
+
+Layout of the output directory ``DIR``: ``sweep.yaml`` (the spec), ``results.csv`` (one row per
+finished point: the ``point`` id, every parameter, ``clusters``, then :data:`METRICS`) and
+``points/<id>/`` (the point's run directory; its ``summary.json`` marks it finished).
+"""
+
+from __future__ import annotations
+
+import csv
+import fcntl
+import functools
+import hashlib
+import itertools
+import json
+import os
+import shutil
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from octopus.arch import load_arch
+from octopus.arch.loader import apply_overrides
+from octopus.errors import InputError, _loader, load_yaml_mapping, validation_message
+from octopus.experiments.backends import Backend
+from octopus.experiments.evaluate import with_dynamicity
+from octopus.experiments.run import RunSpec, run_once
+from octopus.sched import scheduler_class, scheduler_factory
+from octopus.sim.metrics import BUCKETS
+from octopus.workflow import Workflow, resolve_workflow
+
+__all__ = ["METRICS", "PARAMS", "PointResult", "Settings", "SweepPlan", "SweepPoint",
+           "SweepReport", "SweepSpec", "load_sweep", "parse_assignments", "plan_sweep",
+           "run_point", "run_sweep", "split_settings"]
+
+PARAMS = ("workflow", "dynamicity_cv", "arch", "scheduler", "instances", "seed", "rate_per_s")
+PREFIXES = ("scheduler.", "arch.")
+DERIVED = ("clusters",)
+METRICS = ("tbus", "makespan_cycles", "makespan_s", "lower_bound_cycles", "bound_ratio",
+           "throughput_instances_per_s", "latency_p50_cycles", "latency_p99_cycles",
+           "latency_mean_cycles", "utilization", *(f"idle_{b}_fraction" for b in BUCKETS),
+           "reconfigurations", "migrations", "task_firings", "control_firings", "noc_bytes",
+           "noc_byte_hops", "noc_d2d_byte_hops", "noc_wait_cycles")
+VALID_KEYS = ", ".join([*PARAMS, "scheduler.<param>", "arch.<dotted field>"])
+
+Scalar = str | bool | int | float | None
+
+
+# --- keys and --set ------------------------------------------------------------------------------
+def _key_problem(key: str) -> str | None:
+    """Why ``key`` is not a sweep/--set key, or None when it is one."""
+    if key in PARAMS:
+        return None
+    for prefix in PREFIXES:
+        if key.startswith(prefix) and key != prefix and ".." not in key and not key.endswith("."):
+            return None
+    return f"unknown key '{key}' (valid: {VALID_KEYS})"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Flat ``key: value`` settings split by destination."""
+
+    run: dict[str, Any]  # RunSpec fields
+    scheduler_params: dict[str, Any]
+    arch_overrides: dict[str, Any]
+    dynamicity_cv: float | None = None
+
+
+def split_settings(settings: Mapping[str, Any], source: str | None = None,
+                   allowed: Iterable[str] = PARAMS) -> Settings:
+    """Split flat settings into RunSpec fields, scheduler params and arch overrides.
+
+    ``allowed`` limits the plain (non-prefixed) keys. Values are not checked here.
+
+    Raises:
+        InputError: a key that is neither an allowed field nor ``scheduler.*``/``arch.*``.
+    """
+    allowed = set(allowed)
+    run: dict[str, Any] = {}
+    sched: dict[str, Any] = {}
+    arch: dict[str, Any] = {}
+    cv = None
+    for key, value in settings.items():
+        problem = _key_problem(key)
+        if problem is None and "." not in key and key not in allowed:
+            problem = f"not settable here (valid: {', '.join(sorted(allowed))}, " \
+                      "scheduler.<param>, arch.<dotted field>)"
+        if problem:
+            raise InputError(source, key, problem)
+        if key.startswith("scheduler."):
+            sched[key.removeprefix("scheduler.")] = value
+        elif key.startswith("arch."):
+            arch[key.removeprefix("arch.")] = value
+        elif key == "dynamicity_cv":
+            cv = value
+        else:
+            run[key] = value
+    return Settings(run, sched, arch, cv)
+
+
+def parse_assignments(items: Sequence[str], source: str = "--set") -> dict[str, Any]:
+    """Parse ``key=value`` strings; values are YAML scalars (``8``, ``0.5``, ``1e9``, ``true``,
+    ``greedy``; an empty value is null), read like values in config files.
+
+    Raises:
+        InputError: no ``=``, an empty or repeated key, or a value that is not a YAML scalar.
+    """
+    out: dict[str, Any] = {}
+    for item in items:
+        key, sep, text = item.partition("=")
+        key = key.strip()
+        if not sep or not key:
+            raise InputError(source, item, "expected key=value")
+        if key in out:
+            raise InputError(source, key, "set twice")
+        try:
+            value = yaml.load(text, Loader=_loader())
+        except yaml.YAMLError:
+            raise InputError(source, key, f"cannot read value {text!r}") from None
+        if isinstance(value, list | dict):
+            raise InputError(source, key, f"expected a single value, got {text!r}")
+        out[key] = value
+    return out
+
+
+# --- the spec ------------------------------------------------------------------------------------
+class SweepSpec(BaseModel):
+    """A sweep as written in YAML (keys checked, values checked later by :func:`plan_sweep`)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str | None = Field(default=None, description="name of the sweep (informative)")
+    description: str | None = Field(default=None, description="what the sweep is for")
+    base: dict[str, Scalar] = Field(default_factory=dict,
+                                    description="settings shared by every point (defaults)")
+    grid: dict[str, list[Scalar]] | None = Field(
+        default=None, description="axes: key -> list of values; every combination is a point")
+    points: list[dict[str, Scalar]] | None = Field(
+        default=None, description="explicit points, each a mapping of settings")
+
+    @field_validator("base")
+    @classmethod
+    def _base_keys(cls, base: dict[str, Scalar]) -> dict[str, Scalar]:
+        _check_keys(base)
+        return base
+
+    @field_validator("grid")
+    @classmethod
+    def _grid_axes(cls, grid: dict[str, list[Scalar]] | None) -> dict[str, list[Scalar]] | None:
+        if grid is None:
+            return None
+        if not grid:
+            raise ValueError("empty grid (give at least one axis: key -> list of values)")
+        _check_keys(grid)
+        for key, values in grid.items():
+            if not values:
+                raise ValueError(f"axis '{key}' has no values")
+        return grid
+
+    @field_validator("points")
+    @classmethod
+    def _point_list(cls, points: list[dict[str, Scalar]] | None) -> list[dict[str, Scalar]] | None:
+        if points is None:
+            return None
+        if not points:
+            raise ValueError("empty list of points")
+        for i, point in enumerate(points):
+            if not point:
+                raise ValueError(f"point {i + 1} is empty")
+            _check_keys(point)
+        return points
+
+    @model_validator(mode="after")
+    def _something_to_run(self) -> SweepSpec:
+        if self.grid is None and self.points is None:
+            raise ValueError("nothing to sweep: give grid: (axes) and/or points: (a list)")
+        both = sorted(set(self.grid or {}) & {k for p in self.points or [] for k in p})
+        if both:
+            raise ValueError(f"set both by grid and by points: {', '.join(both)}")
+        return self
+
+
+def _check_keys(mapping: Mapping[str, Any]) -> None:
+    for key in mapping:
+        problem = _key_problem(str(key))
+        if problem:
+            raise ValueError(problem)
+
+
+def load_sweep(path: str | Path) -> SweepSpec:
+    """Read and check a sweep spec file (keys and structure; values by :func:`plan_sweep`).
+
+    Raises:
+        InputError: unreadable file, bad YAML, unknown keys, empty grid or points, wrong types.
+    """
+    data = load_yaml_mapping(path)
+    try:
+        return SweepSpec.model_validate(data)
+    except ValidationError as exc:
+        where, problem = validation_message(exc)
+        raise InputError(path, where, problem) from None
+
+
+# --- planning: every point resolved and checked before anything runs ----------------------------
+@dataclass(frozen=True)
+class SweepPoint:
+    """One run of a sweep: resolved parameters (the CSV columns), its spec and workflow."""
+
+    id: str  # hash of the resolved run fields and the point's own scheduler./arch. settings
+    params: dict[str, Any]
+    spec: RunSpec
+    workflow_doc: dict[str, Any]  # the (possibly re-shaped) workflow, so workers need no files
+    clusters: int
+
+
+@dataclass(frozen=True)
+class SweepPlan:
+    """Every point of a sweep, in spec order, and the parameter columns of ``results.csv``."""
+
+    points: tuple[SweepPoint, ...]
+    param_columns: tuple[str, ...]
+    spec: SweepSpec | None = None
+
+    @property
+    def columns(self) -> list[str]:
+        return ["point", *self.param_columns, *DERIVED, *METRICS]
+
+
+def plan_sweep(spec: SweepSpec, source: str | Path | None = None) -> SweepPlan:
+    """Expand ``spec`` into points and check every one: its run spec, workflow, architecture
+    with overrides, and scheduler with params. Nothing runs and nothing is written.
+
+    Raises:
+        InputError: any bad value, naming the point (1-based, with its settings) and the key.
+    """
+    source = str(source) if source is not None else None
+    combos = _combinations(spec)
+    arch_keys = sorted({k for c in combos for k in (spec.base | c) if k.startswith("arch.")})
+    sched_keys = sorted({k for c in combos for k in (spec.base | c) if k.startswith("scheduler.")})
+    for key in arch_keys:  # unknown architecture fields: once per key, not once per point
+        try:
+            apply_overrides({}, {key.removeprefix("arch."): None})
+        except InputError as exc:
+            raise InputError(source, key, exc.problem) from None
+    workflows: dict[str, Workflow] = {}
+    archs: dict[tuple, Any] = {}
+    configs: dict[tuple, Any] = {}
+    points: list[SweepPoint] = []
+    seen: dict[str, int] = {}
+    for i, combo in enumerate(combos):
+        label = f"point {i + 1} of {len(combos)}" + (
+            f" ({', '.join(f'{k}={v}' for k, v in combo.items())})" if combo else "")
+        try:
+            s = split_settings(spec.base | combo, source)
+            run = RunSpec.checked(source, scheduler_params=s.scheduler_params,
+                                  arch_overrides=s.arch_overrides, **s.run)
+            cv = _check_cv(s.dynamicity_cv)
+            if run.workflow not in workflows:
+                workflows[run.workflow] = resolve_workflow(run.workflow)
+            wf = workflows[run.workflow]
+            if cv is not None:
+                wf = with_dynamicity(wf, cv)
+            akey = (run.arch, tuple(sorted(run.arch_overrides.items())))
+            if akey not in archs:
+                archs[akey] = load_arch(run.arch, run.arch_overrides)
+            arch = archs[akey]
+            skey = (run.scheduler, tuple(sorted(run.scheduler_params.items())))
+            if skey not in configs:
+                scheduler_factory(run.scheduler, run.scheduler_params, source)
+                configs[skey] = scheduler_class(run.scheduler).config_cls.model_validate(
+                    run.scheduler_params)
+        except InputError as exc:
+            raise InputError(source, label, str(exc).removeprefix(f"{source}: ")) from None
+        params: dict[str, Any] = {
+            "workflow": run.workflow, "dynamicity_cv": cv, "arch": run.arch,
+            "scheduler": run.scheduler, "instances": run.instances, "seed": run.seed,
+            "rate_per_s": run.rate_per_s}
+        own = {k for k in spec.base | combo if "." in k}
+        for key in sorted(own):  # only the point's own keys: ids do not depend on other points
+            params[key] = (getattr(configs[skey], key.removeprefix("scheduler."))
+                           if key.startswith("scheduler.")
+                           else _dotted(arch, key.removeprefix("arch.")))
+        pid = hashlib.sha256(json.dumps(params, sort_keys=True, default=str).encode()) \
+            .hexdigest()[:12]
+        for key in sched_keys:  # columns other points set: the resolved value, or blank
+            params.setdefault(key, getattr(configs[skey], key.removeprefix("scheduler."), None))
+        for key in arch_keys:
+            params.setdefault(key, _dotted(arch, key.removeprefix("arch.")))
+        if pid in seen:
+            raise InputError(source, label, f"the same run as point {seen[pid] + 1}")
+        seen[pid] = i
+        if _is_file(run.arch):  # workers may run elsewhere: pass an absolute path
+            run = run.model_copy(update={"arch": str(Path(run.arch).resolve())})
+        points.append(SweepPoint(
+            pid, params, run, wf.model_dump(mode="json", by_alias=True),
+            arch.chip.clusters_x * arch.chip.clusters_y))
+    return SweepPlan(tuple(points), (*PARAMS, *sched_keys, *arch_keys), spec)
+
+
+def _combinations(spec: SweepSpec) -> list[dict[str, Any]]:
+    """The grid's cartesian product times the explicit points (each a dict of settings)."""
+    grid = spec.grid or {}
+    combos = [dict(zip(grid, values, strict=True))
+              for values in itertools.product(*grid.values())]
+    return [c | p for c in combos for p in (spec.points or [{}])]
+
+
+def _check_cv(value: Any) -> float | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
+        raise InputError(None, "dynamicity_cv", f"expected a number >= 0, got {value!r}")
+    return float(value)
+
+
+def _dotted(model: Any, path: str) -> Any:
+    for part in path.split("."):
+        model = getattr(model, part)
+    return model
+
+
+def _is_file(arch: str) -> bool:
+    return arch.endswith((".yaml", ".yml")) or "/" in arch or "\\" in arch
+
+
+# --- running ---------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class PointResult:
+    """What a worker sends back: the summary, or the error that stopped the point."""
+
+    id: str
+    summary: dict[str, Any] | None
+    error: str | None = None
+
+
+def run_point(point: SweepPoint, root: str) -> PointResult:
+    """Run ``point`` into ``root/points/<id>/`` (no trace). Never raises: an error is returned,
+    and the point's directory is then left absent (runs are staged, see RunRecorder)."""
+    try:
+        wf = Workflow.model_validate(point.workflow_doc)
+        out = Path(root) / "points" / point.id
+        summary = run_once(point.spec, out_dir=out, trace=False, workflow=wf)
+        return PointResult(point.id, summary)
+    except Exception as exc:  # a failed point must not stop the others
+        return PointResult(point.id, None, f"{type(exc).__name__}: {exc}")
+
+
+@dataclass
+class SweepReport:
+    """How a :func:`run_sweep` call went."""
+
+    total: int
+    skipped: int  # finished before this call
+    ran: int = 0
+    failed: dict[str, str] = field(default_factory=dict)  # point id -> error
+    results: Path = Path("results.csv")
+
+
+def result_row(point: SweepPoint, summary: Mapping[str, Any]) -> dict[str, Any]:
+    """The ``results.csv`` row of a finished point."""
+    flat = dict(summary)
+    for key, value in summary.get("idle_breakdown", {}).items():
+        flat[f"idle_{key}"] = value
+    return {"point": point.id, **point.params, "clusters": point.clusters,
+            **{m: flat.get(m) for m in METRICS}}
+
+
+def run_sweep(plan: SweepPlan, out_dir: str | Path, backend: Backend,
+              progress: Callable[[Iterable, int], Iterable] | None = None) -> SweepReport:
+    """Run every point of ``plan`` not yet finished in ``out_dir``; stream ``results.csv``.
+
+    ``results.csv`` is first rebuilt from the points already finished (so it always matches
+    ``points/``), then one row is appended and flushed per point as it finishes. Leftover staging
+    directories of interrupted points are removed. ``progress(iterable, total)`` may wrap the
+    result stream (e.g. a tqdm bar over the points still to run).
+
+    Raises:
+        InputError: another sweep holds ``out_dir``.
+    """
+    out = Path(out_dir)
+    points_dir = out / "points"
+    points_dir.mkdir(parents=True, exist_ok=True)
+    lock = (out / ".lock").open("w")
+    try:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise InputError(out, None, "another sweep is writing into this directory") from None
+        for stale in points_dir.glob(".*"):  # staging dirs of points killed mid-run
+            shutil.rmtree(stale, ignore_errors=True)
+        if plan.spec is not None:
+            (out / "sweep.yaml").write_text(yaml.safe_dump(
+                plan.spec.model_dump(exclude_none=True), sort_keys=False))
+        done = {p.id: s for p in plan.points if (s := _finished(points_dir / p.id)) is not None}
+        results = out / "results.csv"
+        tmp = out / ".results.csv.tmp"
+        with tmp.open("w", newline="") as fh:
+            writer = csv.DictWriter(fh, plan.columns)
+            writer.writeheader()
+            writer.writerows(result_row(p, done[p.id]) for p in plan.points if p.id in done)
+        os.replace(tmp, results)
+        report = SweepReport(len(plan.points), len(done), results=results)
+        todo = [p for p in plan.points if p.id not in done]
+        by_id = {p.id: p for p in todo}
+        with results.open("a", newline="") as fh:
+            writer = csv.DictWriter(fh, plan.columns)
+            stream: Iterable[PointResult] = backend.map(
+                functools.partial(run_point, root=str(out)), todo)
+            if progress is not None:
+                stream = progress(stream, len(todo))
+            for res in stream:
+                if res.summary is None:
+                    report.failed[res.id] = res.error or "failed"
+                    continue
+                writer.writerow(result_row(by_id[res.id], res.summary))
+                fh.flush()
+                report.ran += 1
+        return report
+    finally:
+        lock.close()
+
+
+def _finished(run_dir: Path) -> dict[str, Any] | None:
+    """The summary of a finished run directory, or None (absent or unreadable)."""
+    try:
+        return json.loads((run_dir / "summary.json").read_text())
+    except (OSError, ValueError):
+        return None
