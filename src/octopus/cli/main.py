@@ -36,5 +36,7 @@ def user_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
 
 
 from octopus.cli import evaluate as _evaluate  # noqa: E402,F401
+from octopus.cli import plot as _plot  # noqa: E402,F401
 from octopus.cli import simulate as _simulate  # noqa: E402,F401
+from octopus.cli import sweep as _sweep  # noqa: E402,F401
 from octopus.cli import workflows as _workflows  # noqa: E402,F401  (registers commands)
