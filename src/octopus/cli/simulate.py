@@ -9,6 +9,7 @@ import typer
 
 from octopus.cli.main import JsonFlag, app, user_errors
 from octopus.cli.output import print_json, print_table, si
+from octopus.errors import InputError
 
 
 @app.command()
@@ -23,13 +24,29 @@ def simulate(
         help="Open-loop Poisson arrivals, instances per second (default: a closed batch).")] = None,
     out: Annotated[Path | None, typer.Option(help="Run directory to write.")] = None,
     trace: Annotated[bool, typer.Option(help="Write trace.json into the run directory.")] = True,
+    set_: Annotated[list[str] | None, typer.Option(
+        "--set", metavar="KEY=VALUE",
+        help="Override a setting (repeatable): arch.<dotted field> (e.g. arch.cluster.tbus_x=8), "
+             "scheduler.<param>, instances, seed or rate_per_s. Wins over the options.")] = None,
     json: JsonFlag = False,
 ) -> None:
     """Simulate a workflow on an architecture under a scheduler."""
+    from octopus.arch import load_arch
     from octopus.experiments.run import RunSpec, run_once
+    from octopus.experiments.sweep import parse_assignments, split_settings
 
-    spec = RunSpec.checked(workflow=workflow, arch=arch, scheduler=scheduler, instances=instances,
-                           seed=seed, rate_per_s=rate)
+    extra = split_settings(parse_assignments(set_ or []), "--set",
+                           allowed=("instances", "seed", "rate_per_s"))
+    fields = {"instances": instances, "seed": seed, "rate_per_s": rate} | extra.run
+    spec = RunSpec.checked("--set", workflow=workflow, arch=arch, scheduler=scheduler,
+                           scheduler_params=extra.scheduler_params,
+                           arch_overrides=extra.arch_overrides, **fields)
+    try:  # bad overrides fail before any run output, named as given
+        load_arch(spec.arch, spec.arch_overrides)
+    except InputError as exc:
+        if exc.source != "overrides":
+            raise
+        raise InputError("--set", f"arch.{exc.where}", exc.problem) from None
     summary = run_once(spec, out_dir=out, trace=trace)
     if json:
         print_json(summary)

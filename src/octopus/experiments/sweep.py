@@ -103,12 +103,10 @@ def split_settings(settings: Mapping[str, Any], source: str | None = None,
     arch: dict[str, Any] = {}
     cv = None
     for key, value in settings.items():
-        problem = _key_problem(key)
-        if problem is None and "." not in key and key not in allowed:
-            problem = f"not settable here (valid: {', '.join(sorted(allowed))}, " \
-                      "scheduler.<param>, arch.<dotted field>)"
-        if problem:
-            raise InputError(source, key, problem)
+        if (key in PARAMS and key not in allowed) or _key_problem(key):
+            valid = ", ".join([*(k for k in PARAMS if k in allowed), "scheduler.<param>",
+                               "arch.<dotted field>"])
+            raise InputError(source, key, f"unknown key (valid: {valid})")
         if key.startswith("scheduler."):
             sched[key.removeprefix("scheduler.")] = value
         elif key.startswith("arch."):
