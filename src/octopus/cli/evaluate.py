@@ -24,6 +24,10 @@ def evaluate(
     instances: Annotated[int | None, typer.Option(
         min=1, help="Instances per run (overrides the size's default).")] = None,
     workers: Annotated[int, typer.Option(min=1, help="Worker processes.")] = 2,
+    set_: Annotated[list[str] | None, typer.Option(
+        "--set", metavar="arch.FIELD=VALUE",
+        help="Override an architecture field in every run (repeatable), e.g. "
+             "arch.cluster.tbus_x=8.")] = None,
     json: JsonFlag = False,
 ) -> None:
     """Every built-in workflow under every scheduler, with ablation, dynamicity and scaling."""
@@ -32,10 +36,23 @@ def evaluate(
     from tqdm import tqdm
 
     from octopus.arch import load_arch
+    from octopus.errors import InputError
     from octopus.experiments.evaluate import Size, evaluate
     from octopus.experiments.report import main_rows, write_report
+    from octopus.experiments.sweep import parse_assignments
 
-    load_arch(arch)  # fail fast on a bad preset, before any run starts
+    overrides: dict[str, object] = {}
+    for key, value in parse_assignments(set_ or []).items():
+        if not key.startswith("arch.") or key == "arch.":
+            raise InputError("--set", key, "evaluate takes only arch.<dotted field> overrides "
+                                           "(it picks schedulers, seeds and sizes itself)")
+        overrides[key.removeprefix("arch.")] = value
+    try:  # fail fast on a bad preset or override, before any run starts
+        load_arch(arch, overrides)
+    except InputError as exc:
+        if exc.source != "overrides":
+            raise
+        raise InputError("--set", f"arch.{exc.where}", exc.problem) from None
     size = Size.quick() if quick else Size.full()
     if instances is not None:
         size = replace(size, instances=instances)
@@ -44,7 +61,7 @@ def evaluate(
         return tqdm(stream, total=total, desc="runs", unit="run", file=sys.stderr,
                     disable=json or not sys.stderr.isatty())
 
-    ev = evaluate(arch, size, workers, bar)
+    ev = evaluate(arch, size, workers, bar, arch_overrides=overrides)
     command = "octopus evaluate " + shlex.join(sys.argv[2:] if sys.argv[1:2] == ["evaluate"]
                                                else sys.argv[1:])
     write_report(ev, out, command.strip())
