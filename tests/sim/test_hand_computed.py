@@ -10,6 +10,7 @@ from __future__ import annotations
 import pytest
 from simkit import run_sim, tiny_arch
 
+from octopus.sim.state import HOST
 from octopus.workflow import Constant, WorkflowBuilder, sample_instance
 
 
@@ -77,7 +78,7 @@ def test_fanout_on_four_tbus():
         "i0/F[3]/w": (3, 44, 64), "i0/F[4]/w": (0, 50, 70), "i0/F[5]/w": (1, 74, 94),
         "i0/sink": (0, 94, 104)}
     assert sim.makespan == 104
-    assert rec.cbu_slices == [(0, "F", 10, 20)]
+    assert rec.cbu_slices == [(0, "i0/F", 10, 20)]
     # (compute, reconfig, wait_data, starved, no_work), each row summing to 104:
     # TBU 0 computes 10 + 20 + 20 + 10; TBU 1 computes 2 x 20 and waits 2 x 12; TBU 2 20 and 12;
     # TBU 3 20 and 14.
@@ -149,7 +150,7 @@ def test_static_resolves_control_on_the_host():
         "i0/a": (0, 10), "i0/L[0]/b": (2010, 2030), "i0/L[1]/b": (2030, 2050),
         "i0/L[2]/b": (2050, 2070), "i0/c": (2070, 2080)}
     assert sim.makespan == 2080
-    assert rec.cbu_slices == []  # nothing ran on a CBU
+    assert rec.cbu_slices == [(HOST, "i0/L", 10, 2000)]  # resolved by the host, not a CBU
     # One TBU serves a, b, c; by demand b (60) then a (10) are installed, c (10) is loaded at
     # run time (setup 0 cycles, 0 bytes: one reconfiguration that takes no time).
     assert sim.machine.tbus[0].reconfigurations == 1

@@ -157,6 +157,25 @@ def test_contention_trace_shows_one_transfer_per_link_at_a_time(tmp_path):
             assert start >= end - 1e-9
 
 
+def test_host_round_trips_are_traced_on_lanes_that_never_overlap(tmp_path):
+    """Under static, every Control Block's host round trip is a slice on a host lane, and the
+    slices of one lane never overlap (overlapping round trips take separate lanes)."""
+    summary = run_once(_spec(scheduler="static"), out_dir=tmp_path / "r")
+    events = json.loads((tmp_path / "r" / "trace.json").read_text())["traceEvents"]
+    lanes = {e["tid"] for e in events if e["ph"] == "M" and e["name"] == "thread_name"
+             and e["args"]["name"].startswith("host lane")}
+    spans: dict[int, list[tuple[float, float]]] = {}
+    for e in events:
+        if e["ph"] == "X" and e["tid"] in lanes:
+            spans.setdefault(e["tid"], []).append((e["ts"], e["ts"] + e["dur"]))
+    assert sum(len(v) for v in spans.values()) == summary["control_firings"]
+    assert len(lanes) > 1  # 30 instances start at once: their first round trips overlap
+    for windows in spans.values():
+        windows.sort()
+        for (_, end), (start, _) in zip(windows, windows[1:], strict=False):
+            assert start >= end - 1e-9
+
+
 def test_no_trace_option_skips_the_trace(tmp_path):
     """``trace=False`` writes every file but trace.json."""
     run_once(_spec(instances=5), out_dir=tmp_path / "r", trace=False)

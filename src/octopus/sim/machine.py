@@ -185,13 +185,13 @@ class Machine:
         a time; the host is a pure round-trip latency."""
         now = self.core.now
         if site == HOST:
-            end = now + self.arch.host.cb_roundtrip_cycles
+            start, end = now, now + self.arch.host.cb_roundtrip_cycles
         else:
             start = max(now, self.cbu_free_at[site])
             end = start + self.arch.cbu.latency_cycles
             self.cbu_free_at[site] = end
-            if self._trace is not None:
-                self._trace.cbu_slice(site, name, start, end - start)
+        if self._trace is not None:
+            self._trace.cbu_slice(site, name, start, end - start)
         self.core.schedule(end - now, COMPLETION, done)
         return end
 

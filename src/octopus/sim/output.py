@@ -46,6 +46,7 @@ class RunRecorder:
         self._csv = csv.writer(self._csv_file)
         self._csv.writerow(FIRING_COLUMNS)
         self._trace = ChromeTraceWriter(self._stage / "trace.json", clock_hz) if trace else None
+        self._host_lanes: list[int] = []  # per lane, the cycle its last host round trip ends
 
     # --- streaming sinks (called by the simulator and machine) ---------------------------------
     def firing(self, task: Task) -> None:
@@ -60,9 +61,18 @@ class RunRecorder:
             self._trace.slice((f"cluster {cluster}", f"tbu {tbu}"), name, start, dur, args)
 
     def cbu_slice(self, site: int, name: str, start: int, dur: int) -> None:
-        if self._trace is not None:
-            where = "host" if site == HOST else f"cbu {site}"
-            self._trace.slice(("control", where), name, start, dur)
+        if self._trace is None:
+            return
+        if site == HOST:  # round trips overlap: spread them over as few lanes as needed
+            lane = next((i for i, free in enumerate(self._host_lanes) if free <= start),
+                        len(self._host_lanes))
+            if lane == len(self._host_lanes):
+                self._host_lanes.append(0)
+            self._host_lanes[lane] = start + dur
+            where = f"host lane {lane}"
+        else:
+            where = f"cbu {site}"
+        self._trace.slice(("control", where), name, start, dur)
 
     def link_busy(self, link: int, start: int, end: int, nbytes: int) -> None:
         if self._trace is not None:

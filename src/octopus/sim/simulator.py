@@ -135,7 +135,8 @@ class Simulator:
         firing = run.firings[k]
         if firing.kind == CONTROL:
             site = self.scheduler.control_site(run, k)
-            self.machine.evaluate_control(site, firing.label, lambda: self._control_done(run, k))
+            self.machine.evaluate_control(site, f"i{run.index}/{firing.label}",
+                                          lambda: self._control_done(run, k))
             return
         task = run.tasks[k]
         task.ready_cycle = self.core.now
