@@ -1,0 +1,144 @@
+"""Models the workflow format can name: ``torch_model: {name, input_shape, dtype}``.
+
+Each entry builds a module with random weights (nothing downloaded) and example inputs on the
+``meta`` device (shapes only) from ``input_shape``, whose meaning is per model:
+
+=============  ===========================  =================================================
+name           input_shape                  model
+=============  ===========================  =================================================
+``gpt``        ``[batch, tokens]``          AutoChunk's GPT prefill (2 layers, d 256, 4 heads)
+``vit``        ``[batch, 3, H, W]``         AutoChunk's ViT (16x16 patches, 2 layers, d 256)
+``evoformer``  ``[msa_seqs, residues]``     AutoChunk's Evoformer block (c_m 64, c_z 32)
+``unet``       ``[batch, 4, h, w]``         AutoChunk's two-level UNet (77 context tokens)
+``encoder``    ``[batch, tokens]``          :class:`~octopus.cost.zoo.Encoder` (2 layers, d 256)
+``convnet``    ``[batch, 3, H, W]``         :class:`~octopus.cost.zoo.ConvNet` (width 32)
+``mlp``        ``[batch, features]``        :class:`~octopus.cost.zoo.MLP` (hidden 1024)
+=============  ===========================  =================================================
+
+torch is imported only when a model is built.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+__all__ = ["DTYPES", "KNOWN_MODELS", "KnownModel", "build_known"]
+
+DTYPES = ("float32", "float16", "bfloat16")
+
+
+@dataclass(frozen=True)
+class KnownModel:
+    """A named model family: what its ``input_shape`` means and how to build it."""
+
+    name: str
+    shape_meaning: str
+    rank: int  # length of input_shape
+    build: Callable[[tuple[int, ...]], tuple[Any, tuple[Any, ...]]]
+
+
+def _meta(*shape: int, dtype: Any = None) -> Any:
+    import torch
+
+    return torch.empty(shape, dtype=dtype or torch.float32, device="meta")
+
+
+def _gpt(shape: tuple[int, ...]) -> tuple[Any, tuple[Any, ...]]:
+    import torch
+
+    from octopus.autochunk.models.gpt import GPT
+
+    b, s = shape
+    return GPT(max_len=s), (_meta(b, s, dtype=torch.int64),)
+
+
+def _vit(shape: tuple[int, ...]) -> tuple[Any, tuple[Any, ...]]:
+    from octopus.autochunk.models.vit import ViT
+
+    b, c, h, w = shape
+    if c != 3 or h % 16 or w % 16:
+        raise ValueError(f"vit needs [batch, 3, H, W] with H and W multiples of 16, got {shape}")
+    return ViT((h // 16) * (w // 16)), (_meta(b, 3, h, w),)
+
+
+def _evoformer(shape: tuple[int, ...]) -> tuple[Any, tuple[Any, ...]]:
+    from octopus.autochunk.models.evoformer import Evoformer
+
+    s, r = shape
+    return Evoformer(), (_meta(s, r, 64), _meta(r, r, 32))
+
+
+def _unet(shape: tuple[int, ...]) -> tuple[Any, tuple[Any, ...]]:
+    from octopus.autochunk.models.unet import UNet
+
+    b, c, h, w = shape
+    if c != 4 or h % 2 or w % 2:
+        raise ValueError(f"unet needs [batch, 4, h, w] with even h and w, got {shape}")
+    return UNet(), (_meta(b, 4, h, w), _meta(b, 128), _meta(b, 77, 128))
+
+
+def _encoder(shape: tuple[int, ...]) -> tuple[Any, tuple[Any, ...]]:
+    import torch
+
+    from octopus.cost.zoo import Encoder
+
+    b, s = shape
+    return Encoder(max_len=s), (_meta(b, s, dtype=torch.int64),)
+
+
+def _convnet(shape: tuple[int, ...]) -> tuple[Any, tuple[Any, ...]]:
+    from octopus.cost.zoo import ConvNet
+
+    b, c, h, w = shape
+    if c != 3:
+        raise ValueError(f"convnet needs [batch, 3, H, W], got {shape}")
+    return ConvNet(), (_meta(b, 3, h, w),)
+
+
+def _mlp(shape: tuple[int, ...]) -> tuple[Any, tuple[Any, ...]]:
+    from octopus.cost.zoo import MLP
+
+    b, f = shape
+    return MLP(f), (_meta(b, f),)
+
+
+KNOWN_MODELS: dict[str, KnownModel] = {m.name: m for m in (
+    KnownModel("gpt", "[batch, tokens]", 2, _gpt),
+    KnownModel("vit", "[batch, 3, H, W]", 4, _vit),
+    KnownModel("evoformer", "[msa_seqs, residues]", 2, _evoformer),
+    KnownModel("unet", "[batch, 4, h, w]", 4, _unet),
+    KnownModel("encoder", "[batch, tokens]", 2, _encoder),
+    KnownModel("convnet", "[batch, 3, H, W]", 4, _convnet),
+    KnownModel("mlp", "[batch, features]", 2, _mlp),
+)}
+
+
+def build_known(name: str, input_shape: tuple[int, ...] | list[int], dtype: str = "float32"
+                ) -> tuple[Any, tuple[Any, ...]]:
+    """The module (eval mode, random weights, seed 0) and meta-device example inputs.
+
+    Floating-point weights and inputs are cast to ``dtype``; integer inputs (token ids) stay.
+
+    Raises:
+        ValueError: unknown ``name`` or ``dtype`` (the message lists the valid ones), or a shape
+            of the wrong rank or form for the model.
+    """
+    import torch
+
+    if name not in KNOWN_MODELS:
+        raise ValueError(f"unknown model {name!r} (choose from: {', '.join(KNOWN_MODELS)})")
+    if dtype not in DTYPES:
+        raise ValueError(f"unknown dtype {dtype!r} (choose from: {', '.join(DTYPES)})")
+    spec = KNOWN_MODELS[name]
+    shape = tuple(int(s) for s in input_shape)
+    if len(shape) != spec.rank or any(s < 1 for s in shape):
+        raise ValueError(f"{name} takes input_shape {spec.shape_meaning} (positive sizes), "
+                         f"got {list(shape)}")
+    torch.manual_seed(0)
+    module, inputs = spec.build(shape)
+    dt = getattr(torch, dtype)
+    module = module.to(dt).eval()
+    inputs = tuple(x.to(dt) if x.is_floating_point() else x for x in inputs)
+    return module, inputs
