@@ -19,7 +19,14 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from octopus.errors import InputError, load_yaml_mapping, validation_message
 from octopus.workflow.distributions import Distribution
@@ -31,6 +38,7 @@ __all__ = [
     "LoopBlock",
     "MergeBlock",
     "TaskBlock",
+    "TorchModel",
     "Workflow",
     "load_workflow",
     "parse_workflow",
@@ -45,12 +53,32 @@ class _Block(BaseModel):
     id: Annotated[str, _ID]
 
 
+class TorchModel(BaseModel):
+    """A model ``octopus.cost`` knows, at one input shape: the Task Block runs its forward pass."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    name: str = Field(min_length=1, description="registered model (see docs/cost-model.md)")
+    input_shape: list[Annotated[int, Field(ge=1)]] = Field(
+        min_length=1, description="input shape; its meaning is per model (e.g. [batch, tokens])")
+    dtype: Literal["float32", "float16", "bfloat16"] = Field(
+        default="float32", description="dtype of weights and activations")
+
+
 class TaskBlock(_Block):
-    """A unit of computation that runs on one TBU per firing."""
+    """A unit of computation that runs on one TBU per firing.
+
+    With ``torch_model``, unset ``work``, ``config_bytes``, ``output_bytes`` and ``model`` come
+    from the model's costs when the workflow is parsed (:func:`octopus.cost.resolve_torch_blocks`,
+    which imports torch only then), and the simulator times its firings with the model's roofline
+    and SRAM fit.
+    """
 
     type: Literal["task"] = "task"
     kind: Literal["ai", "general"] = Field(description="ai: work in MACs; general: operations")
-    work: Distribution = Field(description="work per firing (MACs for ai, operations for general)")
+    work: Distribution | None = Field(
+        default=None,
+        description="work per firing (MACs for ai, operations for general); required unless "
+        "torch_model is given")
     input_bytes: int = Field(
         default=0, ge=0, description="bytes read from off-chip memory per firing (source data)"
     )
@@ -63,6 +91,16 @@ class TaskBlock(_Block):
     model: str | None = Field(
         default=None, description="optional note: the model family the work figures come from"
     )
+    torch_model: TorchModel | None = Field(
+        default=None, description="an ai block defined by a known torch model at an input shape")
+
+    @model_validator(mode="after")
+    def _work_or_model(self) -> TaskBlock:
+        if self.torch_model is not None and self.kind != "ai":
+            raise ValueError("torch_model needs kind: ai")
+        if self.work is None and self.torch_model is None:
+            raise ValueError("work is required (or give torch_model)")
+        return self
 
 
 class BranchBlock(_Block):
@@ -155,6 +193,10 @@ def parse_workflow(data: dict[str, Any], source: str | Path | None = None) -> Wo
         wf = Workflow.model_validate(data)
     except ValidationError as exc:
         raise InputError(source, *_locate(exc, data)) from None
+    if any(b.type == "task" and b.torch_model is not None for b in wf.blocks):
+        from octopus.cost.resolve import resolve_torch_blocks  # lazy: leads to torch
+
+        wf = resolve_torch_blocks(wf, source)
     compile_workflow(wf, source)
     return wf
 
