@@ -8,7 +8,7 @@ four buckets (compute, reconfiguring, waiting for data, idle) that sum to the ru
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from octopus.arch import (
@@ -49,12 +49,15 @@ class Machine:
         on_tbu_free: called when a TBU becomes idle after a preload.
         trace: optional recorder with ``tbu_slice(tbu, name, start, dur, args)`` and
             ``cbu_slice(site, name, start, dur)``.
+        block_cycles: fixed cycles per firing of some Task Blocks, by id, instead of
+            :func:`~octopus.arch.compute_cycles` (blocks timed from a torch model).
     """
 
     def __init__(self, arch: ArchConfig, core: EventCore,
                  on_task_done: Callable[[Task], None], on_tbu_free: Callable[[int], None],
-                 trace=None, on_link_busy=None):
+                 trace=None, on_link_busy=None, block_cycles: Mapping[str, int] | None = None):
         self.arch = arch
+        self.block_cycles = dict(block_cycles or {})
         self.topology = Topology(arch)
         self.core = core
         self.noc = Noc(self.topology, arch, on_link_busy)
@@ -93,7 +96,8 @@ class Machine:
         return max(free + self.reconfig_cost(task, tbu), self.data_ready_cycle(task, tbu))
 
     def compute_cycles(self, task: Task) -> int:
-        return compute_cycles(self.arch, task.kind, task.work)
+        fixed = self.block_cycles.get(task.block_id)
+        return fixed if fixed is not None else compute_cycles(self.arch, task.kind, task.work)
 
     def compute_cycles_of(self, kind: str, work: float) -> int:
         """Cycles one TBU computes ``work`` of ``kind`` (MACs or operations)."""

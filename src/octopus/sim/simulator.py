@@ -16,7 +16,7 @@ through :class:`~octopus.sim.machine.Machine`. One run:
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Protocol
 
 import numpy as np
@@ -75,11 +75,13 @@ class Simulator:
         seed: the run's seed (instances, arrivals).
         arrivals: arrival cycle of each instance; ``None`` is a closed batch at cycle 0.
         recorder: optional sink for trace slices and firing rows (see ``octopus.sim.output``).
+        block_cycles: fixed cycles per firing of some Task Blocks, by id (the machine and the
+            bound both use them; see ``octopus.cost.fit_workflow``).
     """
 
     def __init__(self, workflow: Workflow, arch: ArchConfig, scheduler: SchedulerFactory,
                  instances: int, seed: int, arrivals: Sequence[int] | None = None,
-                 recorder=None):
+                 recorder=None, block_cycles: Mapping[str, int] | None = None):
         if instances < 1:
             raise ValueError(f"need at least one instance, got {instances}")
         if arrivals is not None and len(arrivals) != instances:
@@ -91,9 +93,10 @@ class Simulator:
         self.core = EventCore()
         self.machine = Machine(
             arch, self.core, self._task_done, self._tbu_idle,
-            trace=recorder, on_link_busy=recorder.link_busy if recorder is not None else None)
+            trace=recorder, on_link_busy=recorder.link_busy if recorder is not None else None,
+            block_cycles=block_cycles)
         self.scheduler = scheduler(self.machine, workflow)
-        self.capacity = arch_capacity(arch)
+        self.capacity = arch_capacity(arch, block_cycles)
         self._top = compile_workflow(workflow)
         self._decision_pending = False
         self.in_flight = 0

@@ -12,8 +12,8 @@ bound on any simulated makespan.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 
 from octopus.workflow.model import Workflow
 from octopus.workflow.sampling import CONTROL, Instance
@@ -46,11 +46,14 @@ class Capacity:
         work_cycles: integer cycles one unit needs for ``(kind, work)``; the simulator must time
             Task Block firings with the same function for the bounds to hold.
         control_cycles: the least time a Control Block evaluation takes, in cycles.
+        block_cycles: fixed cycles per firing of some Task Blocks, by id, overriding
+            ``work_cycles`` (blocks timed from a torch model, see ``octopus.cost``).
     """
 
     units: int
     work_cycles: WorkCycles
     control_cycles: int = 0
+    block_cycles: Mapping[str, int] = field(default_factory=dict)
 
     @classmethod
     def from_rates(cls, units: int, ai_work_per_cycle: float, general_work_per_cycle: float,
@@ -60,9 +63,12 @@ class Capacity:
         rates = {"ai": ai_work_per_cycle, "general": general_work_per_cycle}
         return cls(units, lambda kind, work: math.ceil(work / rates[kind]), control_cycles)
 
-    def cycles(self, kind: str, work: float) -> int:
+    def cycles(self, kind: str, work: float, block_id: str | None = None) -> int:
         """Cycles of one firing on one unit (a control firing: the control latency)."""
-        return self.control_cycles if kind == CONTROL else self.work_cycles(kind, work)
+        if kind == CONTROL:
+            return self.control_cycles
+        fixed = self.block_cycles.get(block_id) if block_id is not None else None
+        return fixed if fixed is not None else self.work_cycles(kind, work)
 
 
 def _walk(region: Region, weight: float, visit) -> None:
@@ -119,7 +125,7 @@ def _region_path(region: Region, cap: Capacity) -> CriticalPath:
 def _item_path(item, cap: Capacity) -> CriticalPath:
     blk = item.block
     if isinstance(item, TaskItem):
-        return CriticalPath(cap.cycles(blk.kind, blk.work.mean), (blk.id,))
+        return CriticalPath(cap.cycles(blk.kind, blk.work.mean, blk.id), (blk.id,))
     head = CriticalPath(cap.control_cycles, (blk.id,))
     if isinstance(item, BranchItem):
         paths = [(p, _region_path(r, cap)) for p, r in item.paths]
@@ -151,7 +157,7 @@ def _rank_region(region: Region, cap: Capacity, tail: float, ranks: dict[str, fl
         after = max((rank[s] for s in succs[i]), default=tail)
         item, blk = region.items[i], region.items[i].block
         if isinstance(item, TaskItem):
-            rank[i] = cap.cycles(blk.kind, blk.work.mean) + after
+            rank[i] = cap.cycles(blk.kind, blk.work.mean, blk.id) + after
         elif isinstance(item, BranchItem):
             rank[i] = cap.control_cycles + max(
                 (_rank_region(path, cap, after, ranks) for _, path in item.paths), default=after)
@@ -168,13 +174,13 @@ def instance_critical_path(inst: Instance, cap: Capacity) -> int:
     finish = [0] * len(inst.firings)
     for i, f in enumerate(inst.firings):
         start = max((finish[p] for p in f.preds), default=0)
-        finish[i] = start + cap.cycles(f.kind, f.work)
+        finish[i] = start + cap.cycles(f.kind, f.work, f.block_id)
     return max(finish, default=0)
 
 
 def instance_work_cycles(inst: Instance, cap: Capacity) -> int:
     """Total TBU-cycles of the instance's Task Block firings."""
-    return sum(cap.cycles(f.kind, f.work) for f in inst.firings if f.kind != CONTROL)
+    return sum(cap.cycles(f.kind, f.work, f.block_id) for f in inst.firings if f.kind != CONTROL)
 
 
 def batch_lower_bound(
@@ -212,6 +218,6 @@ def expected_lower_bound(wf: Workflow, n: int, cap: Capacity) -> float:
     """Expected-value form of the batch bound for ``n`` instances arriving at once, in cycles:
     the larger of the mean work spread over all units and the mean instance's critical path."""
     firings = expected_firings(wf)
-    per_instance = sum(firings[b.id] * cap.cycles(b.kind, b.work.mean)
+    per_instance = sum(firings[b.id] * cap.cycles(b.kind, b.work.mean, b.id)
                        for b in wf.blocks if b.type == "task")
     return max(n * per_instance / cap.units, expected_critical_path(wf, cap).cycles)
