@@ -84,11 +84,12 @@ def speedup_rows(rows: Sequence[Row], target: str = "octopus") -> list[Row]:
 
 def plot_xy(rows: Sequence[Row], x: str, y: str, out: str | Path, hue: str | None = None,
             title: str | None = None, logx: bool = False, logy: bool = False,
-            ylabel: str | None = None) -> Path:
+            ylabel: str | None = None, reference_y: float | None = None) -> Path:
     """Draw ``y`` against ``x`` (one line per ``hue`` value) into the PNG ``out``.
 
     Rows sharing ``(hue, x)`` are averaged (over seeds and any other column); a band shows their
-    min and max. Text values of ``x`` become evenly spaced categories.
+    min and max. Text values of ``x`` become evenly spaced categories. ``reference_y`` draws a
+    dashed horizontal line (e.g. 1 for speedups).
 
     Raises:
         InputError: ``x``, ``y`` or ``hue`` is not a column, or ``y`` is not numeric.
@@ -118,6 +119,8 @@ def plot_xy(rows: Sequence[Row], x: str, y: str, out: str | Path, hue: str | Non
             if any(len(v) > 1 for _, v in pts):
                 ax.fill_between(px, [min(v) for _, v in pts], [max(v) for _, v in pts],
                                 alpha=0.2)
+        if reference_y is not None:
+            ax.axhline(reference_y, color="gray", linestyle="--", linewidth=1)
         if logx:
             ax.set_xscale("log", base=2)
             if not categorical:
@@ -155,9 +158,9 @@ def plot_speedup_vs_dynamicity(rows: Sequence[Row], out: str | Path,
     ``dynamicity_cv``; ``workflow`` works too), one line per baseline, with a 1x reference."""
     rows = speedup_rows(rows, target)
     _check_columns(rows, [x])
-    return plot_xy(rows, x, "speedup", out, hue="baseline",
-                   title=f"{target} speedup vs. dynamicity",
-                   ylabel=f"speedup of {target} (baseline makespan / {target} makespan)")
+    return plot_xy(rows, x, "speedup", out, hue="baseline", reference_y=1.0,
+                   title=f"{target} speedup (baseline makespan / {target} makespan)",
+                   ylabel=f"speedup of {target}")
 
 
 def plot_throughput_vs_clusters(rows: Sequence[Row], out: str | Path, x: str = "clusters",
