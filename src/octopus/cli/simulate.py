@@ -28,6 +28,9 @@ def simulate(
         "--set", metavar="KEY=VALUE",
         help="Override a setting (repeatable): arch.<dotted field> (e.g. arch.cluster.tbus_x=8), "
              "scheduler.<param>, instances, seed or rate_per_s. Wins over the options.")] = None,
+    sram_policy: Annotated[str, typer.Option(
+        help="Torch-defined blocks whose activations exceed the SRAM: spill, autochunk or auto "
+             "(the cheaper).")] = "auto",
     json: JsonFlag = False,
 ) -> None:
     """Simulate a workflow on an architecture under a scheduler."""
@@ -40,7 +43,8 @@ def simulate(
     fields = {"instances": instances, "seed": seed, "rate_per_s": rate} | extra.run
     spec = RunSpec.checked("--set", workflow=workflow, arch=arch, scheduler=scheduler,
                            scheduler_params=extra.scheduler_params,
-                           arch_overrides=extra.arch_overrides, **fields)
+                           arch_overrides=extra.arch_overrides, sram_policy=sram_policy,
+                           **fields)
     try:  # bad overrides fail before any run output, named as given
         load_arch(spec.arch, spec.arch_overrides)
     except InputError as exc:

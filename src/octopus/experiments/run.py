@@ -5,7 +5,7 @@ directory (see :mod:`octopus.sim.output`)."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -37,6 +37,9 @@ class RunSpec(BaseModel):
     seed: int = Field(default=0, ge=0, description="seed of every random stream")
     rate_per_s: float | None = Field(
         default=None, gt=0, description="open-loop Poisson arrivals per second; None: a batch")
+    sram_policy: Literal["spill", "autochunk", "auto"] = Field(
+        default="auto", description="torch-defined blocks whose activations exceed the SRAM: "
+        "spill, chunk with AutoChunk, or the cheaper (see docs/cost-model.md)")
 
     @classmethod
     def checked(cls, source: str | None = None, **fields: Any) -> RunSpec:
@@ -62,13 +65,20 @@ def run_once(spec: RunSpec, out_dir: str | Path | None = None, trace: bool = Tru
     factory = scheduler_factory(spec.scheduler, spec.scheduler_params)
     arrivals = (poisson_arrivals(spec.instances, spec.rate_per_s, arch.clock_hz, spec.seed)
                 if spec.rate_per_s else None)
+    cycles = None
+    if any(b.type == "task" and b.torch_model is not None for b in wf.blocks):
+        from octopus.cost import fit_workflow  # only for torch-defined blocks: may import torch
+
+        cycles = {k: v.fit.cycles for k, v in fit_workflow(wf, arch, spec.sram_policy).items()}
     if out_dir is None:
-        sim = Simulator(wf, arch, factory, spec.instances, spec.seed, arrivals).run()
+        sim = Simulator(wf, arch, factory, spec.instances, spec.seed, arrivals,
+                        block_cycles=cycles).run()
         return summarize(sim)
     from octopus.arch import Topology
 
     with RunRecorder(out_dir, Topology(arch), arch.clock_hz, trace=trace) as rec:
-        sim = Simulator(wf, arch, factory, spec.instances, spec.seed, arrivals, rec).run()
+        sim = Simulator(wf, arch, factory, spec.instances, spec.seed, arrivals, rec,
+                        block_cycles=cycles).run()
         summary = summarize(sim)
         resolved = {
             "run": spec.model_dump(mode="json"),
