@@ -1,0 +1,212 @@
+"""octopus.cost: FLOPs and bytes of modules, roofline cycles, SRAM fitting, workflow resolution."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+from torch import nn
+
+from octopus.arch import config_load_cycles, load_arch
+from octopus.autochunk import capture, plan_graph
+from octopus.cost import (
+    ChunkSummary,
+    ModuleCosts,
+    fit_costs,
+    fit_module,
+    profile_module,
+    task_block_from_module,
+    tb_cycles,
+)
+from octopus.experiments.run import RunSpec, run_once
+from octopus.workflow import load_workflow
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(autouse=True)
+def _private_cache(tmp_path, monkeypatch):
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+
+
+class Attn(nn.Module):
+    """One attention layer over ``(1, S, d)``: scores ``(1, H, S, S)`` dominate the peak."""
+
+    def __init__(self, d: int = 32, heads: int = 4) -> None:
+        super().__init__()
+        self.heads = heads
+        self.q, self.k, self.v = nn.Linear(d, d), nn.Linear(d, d), nn.Linear(d, d)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        b, s, d = x.shape
+        h = self.heads
+        q = self.q(x).reshape(b, s, h, d // h).transpose(1, 2)
+        k = self.k(x).reshape(b, s, h, d // h).transpose(1, 2)
+        v = self.v(x).reshape(b, s, h, d // h).transpose(1, 2)
+        att = torch.matmul(q, k.transpose(-1, -2)).softmax(dim=-1)
+        return torch.matmul(att, v).transpose(1, 2).reshape(b, s, d)
+
+
+def test_linear_flops_macs_and_bytes_match_hand_computed():
+    """Linear(64 -> 32) on (8, 64): 8*64*32 MACs, twice the FLOPs, weights and I/O in bytes."""
+    c = profile_module(nn.Linear(64, 32), torch.empty(8, 64, device="meta"))
+    assert c.macs == 8 * 64 * 32 and c.flops == 2 * 8 * 64 * 32
+    assert c.weight_bytes == (64 * 32 + 32) * 4
+    assert (c.input_bytes, c.output_bytes) == (8 * 64 * 4, 8 * 32 * 4)
+
+
+def test_small_conv_net_macs_match_hand_computed():
+    """3x3 conv 3->8 and 1x1 conv 8->4 on 16x16: out pixels x out ch x in ch x kernel, summed."""
+    net = nn.Sequential(nn.Conv2d(3, 8, 3, padding=1), nn.ReLU(), nn.Conv2d(8, 4, 1))
+    c = profile_module(net, (1, 3, 16, 16))  # a shape means a float32 tensor
+    assert c.macs == 16 * 16 * 8 * 3 * 9 + 16 * 16 * 4 * 8
+    assert c.output_bytes == 4 * 16 * 16 * 4
+
+
+def test_activation_peak_equals_autochunk_estimate():
+    """The bridge's peak is AutoChunk's estimated original peak for the same graph."""
+    m, x = Attn().eval(), torch.randn(1, 256, 32)
+    expected = plan_graph(capture(m, (x,)), 1.0).peak_before_bytes
+    assert profile_module(m, x).activation_peak_bytes == expected
+
+
+def test_task_block_from_module_carries_macs_weights_and_output():
+    """The Task Block's work is the MACs, its configuration the weights, its output the bytes."""
+    m = nn.Linear(16, 16)
+    tb = task_block_from_module("lin", m, (4, 16))
+    assert tb.kind == "ai" and tb.work.mean == 4 * 16 * 16
+    assert tb.config_bytes == (16 * 16 + 16) * 4 and tb.output_bytes == 4 * 16 * 4
+
+
+def test_roofline_is_setup_plus_max_of_compute_and_memory():
+    """chip: 2048 MACs = 10 cycles, 640 B = 20 cycles at 32 B/cycle, setup 16 + 16 cycles."""
+    chip = load_arch("chip")
+    assert tb_cycles(chip, 2048, 0) == 32 + 10
+    assert tb_cycles(chip, 2048, 640) == 32 + 20
+    assert tb_cycles(chip, 2048, 0, slowdown=0.5) == 32 + 15
+
+
+def test_peak_over_sram_is_chunked_under_autochunk_and_the_plan_fits():
+    """An attention layer with a 4 MiB peak on a 2 MiB TBU is chunked, its plan fits, no spill."""
+    chip = load_arch("chip")
+    fit, costs = fit_module(chip, Attn().eval(), (1, 512, 32), policy="autochunk")
+    assert costs.activation_peak_bytes > chip.pea.sram_bytes
+    assert fit.applied == "autochunk" and fit.chunk is not None and fit.chunk.regions >= 1
+    assert fit.chunk.peak_after_bytes <= chip.pea.sram_bytes and fit.spill_bytes == 0
+
+
+def test_spill_policy_moves_twice_the_excess_over_the_memory_link():
+    """spill: 2 x (peak - sram) bytes, timed by the roofline."""
+    chip = load_arch("chip")
+    fit, costs = fit_module(chip, Attn().eval(), (1, 512, 32), policy="spill")
+    excess = costs.activation_peak_bytes - chip.pea.sram_bytes
+    assert fit.applied == "spill" and fit.spill_bytes == 2 * excess and fit.chunk is None
+    assert fit.cycles == tb_cycles(chip, costs.macs, 2 * excess)
+
+
+def test_a_peak_within_sram_is_left_alone_by_every_policy():
+    """Nothing to fit: every policy gives the plain roofline time."""
+    chip = load_arch("chip")
+    costs = ModuleCosts(macs=10**6, flops=2 * 10**6, weight_bytes=0, input_bytes=0,
+                        output_bytes=0, activation_peak_bytes=chip.pea.sram_bytes)
+    fits = {p: fit_costs(chip, costs, p) for p in ("spill", "autochunk", "auto")}
+    assert {f.applied for f in fits.values()} == {"fits"}
+    assert {f.cycles for f in fits.values()} == {tb_cycles(chip, 10**6)}
+
+
+@pytest.mark.parametrize(("peak", "slowdown", "cheaper"),
+                         [(10**9, 0.01, "autochunk"), (4 * 10**6, 5.0, "spill")])
+def test_auto_picks_the_cheaper_policy(peak, slowdown, cheaper):
+    """auto applies whichever of spill and autochunk takes fewer cycles."""
+    chip = load_arch("chip")
+    costs = ModuleCosts(macs=10**8, flops=2 * 10**8, weight_bytes=0, input_bytes=0,
+                        output_bytes=0, activation_peak_bytes=peak)
+    chunk = ChunkSummary(budget_bytes=chip.pea.sram_bytes, peak_after_bytes=10**6,
+                         predicted_slowdown=slowdown, regions=1, iterations=64)
+    auto = fit_costs(chip, costs, "auto", chunk)
+    assert auto.applied == cheaper
+    assert auto.cycles == min(auto.spill_cycles, auto.autochunk_cycles)
+
+
+def test_unfit_plan_spills_only_its_remaining_excess():
+    """A plan above the SRAM spills 2 x (plan peak - sram), with its slowdown applied."""
+    chip = load_arch("chip")
+    sram = chip.pea.sram_bytes
+    costs = ModuleCosts(macs=10**8, flops=2 * 10**8, weight_bytes=0, input_bytes=0,
+                        output_bytes=0, activation_peak_bytes=10**9)
+    chunk = ChunkSummary(sram, sram + 1000, 0.25, 2, 16)
+    fit = fit_costs(chip, costs, "autochunk", chunk)
+    assert fit.spill_bytes == 2000 and fit.cycles == tb_cycles(chip, 10**8, 2000, slowdown=0.25)
+
+
+def _torch_workflow(tmp_path: Path, name: str = "mlp", shape: str = "[64, 256]") -> Path:
+    path = tmp_path / "wf.yaml"
+    path.write_text(f"""
+name: one-model
+blocks:
+  - {{id: net, type: task, kind: ai, torch_model: {{name: {name}, input_shape: {shape}}}}}
+""")
+    return path
+
+
+def test_torch_model_block_gets_macs_weights_and_output_from_its_model(tmp_path):
+    """A torch_model block parses into constant work = MACs, config = weights, output bytes."""
+    tb = load_workflow(_torch_workflow(tmp_path)).block("net")
+    from octopus.cost.registry import build_known
+
+    costs = profile_module(*_flat(build_known("mlp", [64, 256])))
+    assert tb.work.mean == costs.macs and tb.config_bytes == costs.weight_bytes
+    assert tb.output_bytes == costs.output_bytes and tb.model == "mlp[64, 256]"
+
+
+def _flat(pair):
+    module, inputs = pair
+    return (module, *inputs)
+
+
+def test_unknown_torch_model_is_an_input_error_naming_the_block(tmp_path):
+    """An unregistered model name fails at load with the block and the valid names."""
+    from octopus.errors import InputError
+
+    with pytest.raises(InputError, match=r"block 'net'.*choose from: gpt"):
+        load_workflow(_torch_workflow(tmp_path, name="resnet999"))
+
+
+def test_simulation_times_torch_blocks_by_policy_and_the_bound_agrees(tmp_path):
+    """One firing: makespan = configuration load + fitted cycles; the bound is the fitted
+    cycles; spill and autochunk differ as their fits do."""
+    path = _torch_workflow(tmp_path, "encoder", "[1, 512]")
+    wf = load_workflow(path)
+    from octopus.cost import fit_workflow
+
+    chip = load_arch("chip")
+    for policy in ("spill", "autochunk"):
+        fit = fit_workflow(wf, chip, policy)["net"].fit
+        s = run_once(RunSpec(workflow=str(path), instances=1, scheduler="greedy",
+                             sram_policy=policy))
+        assert s["lower_bound_cycles"] == fit.cycles
+        assert s["makespan_cycles"] == config_load_cycles(chip, wf.block("net").config_bytes) \
+            + fit.cycles
+
+
+def test_fits_are_cached_on_disk(tmp_path):
+    """A resolved model leaves JSON files in the cache directory."""
+    from octopus.cost import cache_dir, fit_workflow
+
+    wf = load_workflow(_torch_workflow(tmp_path, "encoder", "[1, 512]"))
+    fit_workflow(wf, load_arch("chip", {"pea.sram_bytes": 1 << 20}), "auto")
+    files = list(cache_dir().glob("*.json"))
+    assert len(files) == 2 and all(json.loads(f.read_text()) for f in files)
+
+
+def test_simulate_on_plain_workflows_never_imports_torch():
+    """`octopus simulate` on a workflow without torch blocks leaves torch unimported."""
+    code = ("import sys\nfrom typer.testing import CliRunner\nfrom octopus.cli.main import app\n"
+            "r = CliRunner().invoke(app, ['simulate', '--workflow', 'face-recognition', "
+            "'--instances', '5', '--sram-policy', 'autochunk'])\n"
+            "assert r.exit_code == 0, r.output\nprint('torch' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True, cwd=ROOT)
+    assert out.stdout.strip() == "False"
