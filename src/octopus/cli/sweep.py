@@ -36,7 +36,7 @@ def sweep(
     from octopus.experiments.sweep import load_sweep, plan_sweep, run_sweep
 
     plan = plan_sweep(load_sweep(spec), spec)
-    runner = make_backend(backend, workers, address)
+    runner = make_backend(backend, workers, address, preload=["octopus.cli.main"])
 
     def bar(stream, total):
         return tqdm(stream, total=total, desc="points", unit="pt", file=sys.stderr,

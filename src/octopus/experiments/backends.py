@@ -22,11 +22,12 @@ from typing import Protocol, TypeVar
 
 from octopus.errors import InputError
 
-__all__ = ["BACKENDS", "Backend", "DaskBackend", "LocalBackend", "make_backend"]
+__all__ = ["BACKENDS", "PRELOAD", "Backend", "DaskBackend", "LocalBackend", "make_backend"]
 
 T = TypeVar("T")
 R = TypeVar("R")
 BACKENDS = ("local", "dask")
+PRELOAD = ("octopus.experiments.sweep", "numpy.random")  # what every point needs
 
 
 class Backend(Protocol):
@@ -39,20 +40,24 @@ class LocalBackend:
     """A process pool on this machine: ``workers`` processes (default: the CPU count).
 
     Every item runs in a fresh process (``max_tasks_per_child=1``) forked from a forkserver that
-    has already imported Octopus, so no state leaks from one point to the next and a new process
-    costs a fork, not an import.
+    has already imported :data:`PRELOAD` and ``preload`` (modules), so no state leaks from one
+    point to the next and a new process costs a fork, not an import. A new process re-imports
+    the caller's ``__main__`` file (as multiprocessing's spawn does): name the modules the main
+    script imports in ``preload`` to keep that cheap; ``python -`` (a script on stdin) cannot
+    start workers.
     """
 
-    def __init__(self, workers: int | None = None):
+    def __init__(self, workers: int | None = None, preload: Sequence[str] = ()):
         if workers is not None and workers < 1:
             raise InputError(None, "--workers", f"must be at least 1 (got {workers})")
         self.workers = workers or os.cpu_count() or 1
+        self.preload = [*PRELOAD, *preload]
 
     def map(self, fn: Callable[[T], R], items: Sequence[T]) -> Iterator[R]:
         if not items:
             return
         ctx = multiprocessing.get_context("forkserver")
-        ctx.set_forkserver_preload(["octopus.experiments.sweep"])
+        ctx.set_forkserver_preload(self.preload)
         pool = ProcessPoolExecutor(max_workers=min(self.workers, len(items)), mp_context=ctx,
                                    max_tasks_per_child=1)
         try:
@@ -107,9 +112,10 @@ class DaskBackend:
                 client.cancel(futures)
 
 
-def make_backend(name: str, workers: int | None = None,
-                 address: str | None = None) -> Backend:
-    """The backend called ``name`` (one of :data:`BACKENDS`).
+def make_backend(name: str, workers: int | None = None, address: str | None = None,
+                 preload: Sequence[str] = ()) -> Backend:
+    """The backend called ``name`` (one of :data:`BACKENDS`); ``preload`` goes to
+    :class:`LocalBackend`.
 
     Raises:
         InputError: unknown name, ``address`` without Dask, or Dask missing.
@@ -117,7 +123,7 @@ def make_backend(name: str, workers: int | None = None,
     if name == "local":
         if address:
             raise InputError(None, "--address", "only the dask backend connects to an address")
-        return LocalBackend(workers)
+        return LocalBackend(workers, preload)
     if name == "dask":
         return DaskBackend(address, workers)
     raise InputError(None, "--backend", f"unknown '{name}' (choose from: {', '.join(BACKENDS)})")
