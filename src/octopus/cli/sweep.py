@@ -42,7 +42,12 @@ def sweep(
         return tqdm(stream, total=total, desc="points", unit="pt", file=sys.stderr,
                     disable=json or None)  # None: shown only on a terminal
 
-    report = run_sweep(plan, out, runner, bar)
+    try:
+        report = run_sweep(plan, out, runner, bar)
+    except KeyboardInterrupt:
+        print(f"\ninterrupted: finished points are kept in {out}; re-run the same command to "
+              "resume", file=sys.stderr)
+        raise typer.Exit(130) from None
     summary = {"points": report.total, "already_finished": report.skipped, "ran": report.ran,
                "failed": report.failed, "results": str(report.results)}
     if json:
