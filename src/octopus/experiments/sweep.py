@@ -424,8 +424,9 @@ def run_sweep(plan: SweepPlan, out_dir: str | Path, backend: Backend,
         by_id = {p.id: p for p in todo}
         with results.open("a", newline="") as fh:
             writer = csv.DictWriter(fh, plan.columns)
+            root = str(out.resolve())  # workers' working directory may differ from ours
             stream: Iterable[PointResult] = backend.map(
-                functools.partial(run_point, root=str(out)), todo)
+                functools.partial(run_point, root=root), todo)
             if progress is not None:
                 stream = progress(stream, len(todo))
             for res in stream:
