@@ -84,6 +84,8 @@ BAD_SPECS = [
     ("base: {workflow: face-recognition}\ngrid: {seed: []}\n", "axis 'seed' has no values"),
     ("base: {workflow: face-recognition}\n", "nothing to sweep"),
     ("base: {workflow: face-recognition}\ngrid: {seed: 3}\n", "valid list"),
+    ("base: {workflow: face-recognition}\ngrid: {seed: [[0, 1]]}\n",
+     "grid.seed.0: expected a single value"),
     ("base: {workflow: face-recognition}\ngrid: {seed: [0, zero]}\n", "valid integer"),
     ("base: {workflow: face-recognition}\ngrid: {arch.cluster.tbus_x: [4, x]}\n", "valid integer"),
     ("base: {workflow: face-recognition}\ngrid: {scheduler: [greedy, reactive], "

@@ -218,7 +218,15 @@ def load_sweep(path: str | Path) -> SweepSpec:
         return SweepSpec.model_validate(data)
     except ValidationError as exc:
         where, problem = validation_message(exc)
+        parts = where.split(".")
+        if parts[0] in ("base", "grid", "points") and parts[-1] in _SCALAR_NAMES:
+            # a list or mapping where a value goes: pydantic names each member of the union
+            where, problem = ".".join(parts[:-1]), _SCALAR_PROBLEM
         raise InputError(path, where, problem) from None
+
+
+_SCALAR_NAMES = ("str", "bool", "int", "float", "none")
+_SCALAR_PROBLEM = "expected a single value (text, number, true/false or null)"
 
 
 # --- planning: every point resolved and checked before anything runs ----------------------------
