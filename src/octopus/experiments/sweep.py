@@ -40,13 +40,13 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from octopus.arch import load_arch
+from octopus.arch import ArchConfig, load_arch
 from octopus.arch.loader import apply_overrides
 from octopus.errors import InputError, _loader, load_yaml_mapping, validation_message
 from octopus.experiments.backends import Backend
 from octopus.experiments.evaluate import with_dynamicity
 from octopus.experiments.run import RunSpec, run_once
-from octopus.sched import scheduler_class, scheduler_factory
+from octopus.sched import SchedulerConfig, scheduler_class, scheduler_factory
 from octopus.sim.metrics import BUCKETS
 from octopus.workflow import Workflow, resolve_workflow
 
@@ -270,59 +270,77 @@ def plan_sweep(spec: SweepSpec, source: str | Path | None = None) -> SweepPlan:
             apply_overrides({}, {key.removeprefix("arch."): None})
         except InputError as exc:
             raise InputError(source, key, exc.problem) from None
-    workflows: dict[str, Workflow] = {}
-    archs: dict[tuple, Any] = {}
-    configs: dict[tuple, Any] = {}
+    resolve = _Resolver(source)
     points: list[SweepPoint] = []
     seen: dict[str, int] = {}
     for i, combo in enumerate(combos):
         label = f"point {i + 1} of {len(combos)}" + (
             f" ({', '.join(f'{k}={v}' for k, v in combo.items())})" if combo else "")
         try:
-            s = split_settings(spec.base | combo, source)
-            run = RunSpec.checked(source, scheduler_params=s.scheduler_params,
-                                  arch_overrides=s.arch_overrides, **s.run)
-            cv = _check_cv(s.dynamicity_cv)
-            if run.workflow not in workflows:
-                workflows[run.workflow] = resolve_workflow(run.workflow)
-            wf = workflows[run.workflow]
-            if cv is not None:
-                wf = with_dynamicity(wf, cv)
-            akey = (run.arch, tuple(sorted(run.arch_overrides.items())))
-            if akey not in archs:
-                archs[akey] = load_arch(run.arch, run.arch_overrides)
-            arch = archs[akey]
-            skey = (run.scheduler, tuple(sorted(run.scheduler_params.items())))
-            if skey not in configs:
-                scheduler_factory(run.scheduler, run.scheduler_params, source)
-                configs[skey] = scheduler_class(run.scheduler).config_cls.model_validate(
-                    run.scheduler_params)
+            run, cv, wf, arch, config = resolve(spec.base | combo)
         except InputError as exc:
             raise InputError(source, label, str(exc).removeprefix(f"{source}: ")) from None
+
+        def value(key: str, arch=arch, config=config) -> Any:
+            if key.startswith("scheduler."):
+                return getattr(config, key.removeprefix("scheduler."), None)
+            return _dotted(arch, key.removeprefix("arch."))
+
         params: dict[str, Any] = {
             "workflow": run.workflow, "dynamicity_cv": cv, "arch": run.arch,
             "scheduler": run.scheduler, "instances": run.instances, "seed": run.seed,
             "rate_per_s": run.rate_per_s}
-        own = {k for k in spec.base | combo if "." in k}
-        for key in sorted(own):  # only the point's own keys: ids do not depend on other points
-            params[key] = (getattr(configs[skey], key.removeprefix("scheduler."))
-                           if key.startswith("scheduler.")
-                           else _dotted(arch, key.removeprefix("arch.")))
+        # The id covers only the point's own keys, so adding points never changes it.
+        params |= {k: value(k) for k in sorted(spec.base | combo) if "." in k}
         pid = hashlib.sha256(json.dumps(params, sort_keys=True, default=str).encode()) \
             .hexdigest()[:12]
-        for key in sched_keys:  # columns other points set: the resolved value, or blank
-            params.setdefault(key, getattr(configs[skey], key.removeprefix("scheduler."), None))
-        for key in arch_keys:
-            params.setdefault(key, _dotted(arch, key.removeprefix("arch.")))
         if pid in seen:
             raise InputError(source, label, f"the same run as point {seen[pid] + 1}")
         seen[pid] = i
+        for key in (*sched_keys, *arch_keys):  # columns other points set: resolved or blank
+            params.setdefault(key, value(key))
         if _is_file(run.arch):  # workers may run elsewhere: pass an absolute path
             run = run.model_copy(update={"arch": str(Path(run.arch).resolve())})
         points.append(SweepPoint(
             pid, params, run, wf.model_dump(mode="json", by_alias=True),
             arch.chip.clusters_x * arch.chip.clusters_y))
     return SweepPlan(tuple(points), (*PARAMS, *sched_keys, *arch_keys), spec)
+
+
+class _Resolver:
+    """Checks one point's settings; loads each workflow, architecture and scheduler config once."""
+
+    def __init__(self, source: str | None):
+        self.source = source
+        self.workflows: dict[str, Workflow] = {}
+        self.archs: dict[tuple, ArchConfig] = {}
+        self.configs: dict[tuple, SchedulerConfig] = {}
+
+    def __call__(self, settings: Mapping[str, Any]
+                 ) -> tuple[RunSpec, float | None, Workflow, ArchConfig, SchedulerConfig]:
+        """``(run spec, dynamicity_cv, workflow, architecture, scheduler config)``.
+
+        Raises:
+            InputError: the first problem found.
+        """
+        s = split_settings(settings, self.source)
+        run = RunSpec.checked(self.source, scheduler_params=s.scheduler_params,
+                              arch_overrides=s.arch_overrides, **s.run)
+        cv = _check_cv(s.dynamicity_cv)
+        if run.workflow not in self.workflows:
+            self.workflows[run.workflow] = resolve_workflow(run.workflow)
+        wf = self.workflows[run.workflow]
+        if cv is not None:
+            wf = with_dynamicity(wf, cv)
+        akey = (run.arch, tuple(sorted(run.arch_overrides.items())))
+        if akey not in self.archs:
+            self.archs[akey] = load_arch(run.arch, run.arch_overrides)
+        skey = (run.scheduler, tuple(sorted(run.scheduler_params.items())))
+        if skey not in self.configs:
+            scheduler_factory(run.scheduler, run.scheduler_params, self.source)  # the checks
+            self.configs[skey] = scheduler_class(run.scheduler).config_cls.model_validate(
+                run.scheduler_params)
+        return run, cv, wf, self.archs[akey], self.configs[skey]
 
 
 def _combinations(spec: SweepSpec) -> list[dict[str, Any]]:
