@@ -11,12 +11,15 @@ from torch import nn
 
 from octopus.arch import config_load_cycles, load_arch
 from octopus.autochunk import capture, plan_graph
+from octopus.autochunk.flow import GraphInfo
 from octopus.cost import (
     ChunkSummary,
     ModuleCosts,
+    fake_inputs,
     fit_costs,
     fit_module,
     profile_module,
+    spill_traffic_bytes,
     task_block_from_module,
     tb_cycles,
 )
@@ -97,13 +100,33 @@ def test_peak_over_sram_is_chunked_under_autochunk_and_the_plan_fits():
     assert fit.chunk.peak_after_bytes <= chip.pea.sram_bytes and fit.spill_bytes == 0
 
 
-def test_spill_policy_moves_twice_the_excess_over_the_memory_link():
-    """spill: 2 x (peak - sram) bytes, timed by the roofline."""
+def test_spill_policy_moves_the_overflow_of_every_node_over_the_memory_link():
+    """spill: the per-node overflow traffic (at least twice the excess at the peak), timed by
+    the roofline."""
     chip = load_arch("chip")
-    fit, costs = fit_module(chip, Attn().eval(), (1, 512, 32), policy="spill")
-    excess = costs.activation_peak_bytes - chip.pea.sram_bytes
-    assert fit.applied == "spill" and fit.spill_bytes == 2 * excess and fit.chunk is None
-    assert fit.cycles == tb_cycles(chip, costs.macs, 2 * excess)
+    m, x = Attn().eval(), torch.empty(1, 512, 32)
+    fit, costs = fit_module(chip, m, x, policy="spill")
+    traffic = spill_traffic_bytes(GraphInfo.build(capture(m, (x,))), chip.pea.sram_bytes)
+    assert fit.applied == "spill" and fit.spill_bytes == traffic and fit.chunk is None
+    assert traffic >= 2 * (costs.activation_peak_bytes - chip.pea.sram_bytes)
+    assert fit.cycles == tb_cycles(chip, costs.macs, traffic)
+
+
+def test_spill_traffic_of_a_chain_is_hand_computed():
+    """Three 1 MiB tensors alive at once over a 2 MiB SRAM: the third overflows by 1 MiB."""
+
+    class Chain(nn.Module):
+        def forward(self, x):
+            a = x + 1
+            b = a * 2
+            c = b - 3
+            return a + b + c
+
+    info = GraphInfo.build(capture(Chain(), (torch.empty(1 << 18),)))
+    mib = 1 << 20
+    # a, b, c live together (3 MiB): c overflows 1 MiB; a + b (4 MiB live) and the sum
+    # (5 MiB) overflow by their whole 1 MiB outputs.
+    assert spill_traffic_bytes(info, 2 * mib) == 2 * (mib + mib + mib)
 
 
 def test_a_peak_within_sram_is_left_alone_by_every_policy():
@@ -130,13 +153,13 @@ def test_auto_picks_the_cheaper_policy(peak, slowdown, cheaper):
     assert auto.cycles == min(auto.spill_cycles, auto.autochunk_cycles)
 
 
-def test_unfit_plan_spills_only_its_remaining_excess():
-    """A plan above the SRAM spills 2 x (plan peak - sram), with its slowdown applied."""
+def test_unfit_plan_spills_only_its_remaining_traffic():
+    """A plan above the SRAM spills what its summary says, with its slowdown applied."""
     chip = load_arch("chip")
     sram = chip.pea.sram_bytes
     costs = ModuleCosts(macs=10**8, flops=2 * 10**8, weight_bytes=0, input_bytes=0,
                         output_bytes=0, activation_peak_bytes=10**9)
-    chunk = ChunkSummary(sram, sram + 1000, 0.25, 2, 16)
+    chunk = ChunkSummary(sram, sram + 1000, 0.25, 2, 16, spill_bytes=2000)
     fit = fit_costs(chip, costs, "autochunk", chunk)
     assert fit.spill_bytes == 2000 and fit.cycles == tb_cycles(chip, 10**8, 2000, slowdown=0.25)
 
@@ -198,7 +221,7 @@ def test_fits_are_cached_on_disk(tmp_path):
     wf = load_workflow(_torch_workflow(tmp_path, "encoder", "[1, 512]"))
     fit_workflow(wf, load_arch("chip", {"pea.sram_bytes": 1 << 20}), "auto")
     files = list(cache_dir().glob("*.json"))
-    assert len(files) == 2 and all(json.loads(f.read_text()) for f in files)
+    assert len(files) == 3 and all(json.loads(f.read_text()) for f in files)
 
 
 def test_simulate_on_plain_workflows_never_imports_torch():
@@ -210,3 +233,20 @@ def test_simulate_on_plain_workflows_never_imports_torch():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True, cwd=ROOT)
     assert out.stdout.strip() == "False"
+
+
+def test_unreachable_sram_takes_the_cheapest_plan_of_the_budget_ladder():
+    """When no plan reaches the SRAM, plans at doubling budgets are made and the one with the
+    fewest cycles is used."""
+    from octopus.cost.fit import chunk_ladder, plan_chunks
+
+    tiny = load_arch("chip", {"pea.sram_bytes": 64 * 1024})
+    m = Attn().eval()
+    fakes = fake_inputs(((1, 512, 32),))
+    gm, macs = capture(m, fakes), profile_module(m, *fakes).macs
+    rungs = chunk_ladder(tiny, gm, fakes)
+    assert len(rungs) > 1 and not rungs[0].meets_budget
+    assert [r.budget_bytes for r in rungs] == [64 * 1024 * 2**k for k in range(len(rungs))]
+    cycles = [tb_cycles(tiny, macs, r.spill_bytes, slowdown=r.predicted_slowdown) for r in rungs]
+    chosen = plan_chunks(tiny, gm, fakes, macs)
+    assert chosen == rungs[cycles.index(min(cycles))]

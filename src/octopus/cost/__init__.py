@@ -19,12 +19,15 @@ from octopus.cost.fit import (
     fit_costs,
     fit_module,
     plan_chunks,
+    spill_traffic_bytes,
     tbu_cost_model,
+    tbu_cost_params,
 )
 from octopus.cost.profile import ModuleCosts, fake_inputs, profile_module, task_block_from_module
 from octopus.cost.resolve import (
     BlockFit,
     cache_dir,
+    fit_known,
     fit_workflow,
     has_torch_blocks,
     known_costs,
@@ -43,6 +46,7 @@ __all__ = [
     "fake_inputs",
     "firing_setup_cycles",
     "fit_costs",
+    "fit_known",
     "fit_module",
     "fit_workflow",
     "has_torch_blocks",
@@ -50,7 +54,9 @@ __all__ = [
     "plan_chunks",
     "profile_module",
     "resolve_torch_blocks",
+    "spill_traffic_bytes",
     "task_block_from_module",
     "tb_cycles",
     "tbu_cost_model",
+    "tbu_cost_params",
 ]

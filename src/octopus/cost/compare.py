@@ -1,8 +1,9 @@
-"""Spill vs. AutoChunk on a workflow with torch-defined blocks: makespans per architecture.
+"""Spill vs. AutoChunk on workflows with torch-defined blocks: makespans per architecture.
 
-``python -m octopus.cost.compare [WORKFLOW] [--instances N] [--out reports/cost]`` simulates the
-workflow (default ``examples/protein-structure.yaml``) under each SRAM policy on ``chip`` and
-``wafer`` and writes ``report.md`` (a table of makespans and per-block fits) into ``--out``.
+``python -m octopus.cost.compare [WORKFLOW ...] [--instances N] [--out reports/cost]`` simulates
+each workflow (default: ``examples/protein-structure.yaml`` and
+``examples/image-generation.yaml``) under each SRAM policy on ``chip`` and ``wafer``, fits a
+list of single models (:data:`SCAN`) on one TBU, and writes ``report.md`` into ``--out``.
 """
 
 from __future__ import annotations
@@ -13,11 +14,19 @@ from pathlib import Path
 
 from octopus.arch import load_arch
 from octopus.cost.fit import SRAM_POLICIES
-from octopus.cost.resolve import fit_workflow
+from octopus.cost.resolve import fit_known, fit_workflow
 from octopus.experiments.run import RunSpec, run_once
 from octopus.workflow import resolve_workflow
 
-__all__ = ["PolicyRun", "compare_policies", "report_markdown"]
+__all__ = ["SCAN", "PolicyRun", "compare_policies", "report_markdown", "scan_markdown"]
+
+SCAN: tuple[tuple[str, tuple[int, ...]], ...] = (
+    ("evoformer", (16, 64)), ("evoformer", (32, 64)), ("evoformer", (32, 128)),
+    ("evoformer", (32, 256)), ("unet", (1, 4, 32, 32)), ("unet", (1, 4, 48, 48)),
+    ("gpt", (1, 512)), ("gpt", (1, 1024)), ("encoder", (1, 512)), ("encoder", (1, 1024)),
+    ("vit", (1, 3, 256, 256)), ("vit", (1, 3, 512, 512)),
+)
+"""Models fitted one by one in the report: (registered name, input shape)."""
 
 
 @dataclass(frozen=True)
@@ -45,46 +54,79 @@ def compare_policies(workflow: str, archs: tuple[str, ...] = ("chip", "wafer"),
 
 
 def report_markdown(workflow: str, rows: list[PolicyRun], instances: int, scheduler: str) -> str:
-    """The comparison as Markdown: makespans per policy and the per-block fits on each arch."""
+    """One workflow's comparison as Markdown: makespans per policy and per-block fits."""
     wf = resolve_workflow(workflow)
-    lines = [f"# Spill vs. AutoChunk: `{wf.name}`", "",
-             f"`python -m octopus.cost.compare {workflow} --instances {instances}` "
-             f"(scheduler `{scheduler}`, seed 0). Cycles at 1 GHz; see docs/cost-model.md.", "",
-             "| arch | policy | makespan (cycles) | vs. spill | lower bound (cycles) |",
+    lines = [f"## Workflow `{wf.name}` ({workflow})", "",
+             f"{instances} instances, scheduler `{scheduler}`, seed 0 (paired across policies).",
+             "", "| arch | policy | makespan (cycles) | vs. spill | lower bound (cycles) |",
              "|---|---|---:|---:|---:|"]
     spill = {r.arch: r.makespan_cycles for r in rows if r.policy == "spill"}
     for r in rows:
         lines.append(f"| {r.arch} | {r.policy} | {r.makespan_cycles:,} | "
                      f"{r.makespan_cycles / spill[r.arch]:.3f}x | {r.lower_bound_cycles:,} |")
-    for arch in dict.fromkeys(r.arch for r in rows):
-        hw = load_arch(arch)
-        lines += ["", f"## Per-block fit on `{arch}` (SRAM {hw.pea.sram_bytes:,} B)", "",
-                  "| block | MACs | activation peak (B) | spill cycles | autochunk cycles | "
-                  "plan peak (B) | predicted slowdown | loop iterations |",
-                  "|---|---:|---:|---:|---:|---:|---:|---:|"]
-        for bid, bf in fit_workflow(wf, hw, "auto").items():
-            c, f = bf.costs, bf.fit
-            ch = f.chunk
-            lines.append(
-                f"| {bid} | {c.macs:,} | {c.activation_peak_bytes:,} | {f.spill_cycles:,} | "
-                + (f"{f.autochunk_cycles:,} | {ch.peak_after_bytes:,} | "
-                   f"{ch.predicted_slowdown:.1%} | {ch.iterations} |" if ch else
-                   f"{f.autochunk_cycles:,} | - | - | - |"))
+    sram = {load_arch(r.arch).pea.sram_bytes for r in rows}
+    hw = load_arch(rows[0].arch)
+    lines += ["", f"Per-block fit (the same on every preset: SRAM {', '.join(map(str, sram))} B "
+              "per TBU):", "", _FIT_HEADER, _FIT_RULE]
+    lines += [_fit_row(f"`{bid}`", bf) for bid, bf in fit_workflow(wf, hw, "auto").items()]
     return "\n".join(lines) + "\n"
 
 
+_FIT_HEADER = ("| block | MACs | activation peak (B) | spill traffic (B) | spill cycles | "
+               "autochunk cycles | plan budget (B) | plan peak (B) | plan slowdown | "
+               "iterations | plan spill (B) | auto |")
+_FIT_RULE = "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|"
+
+
+def _fit_row(label: str, bf) -> str:
+    c, f, ch = bf.costs, bf.fit, bf.fit.chunk
+    spill = f.spill_bytes if f.applied == "spill" else None
+    plan = (f"{ch.budget_bytes:,} | {ch.peak_after_bytes:,} | {ch.predicted_slowdown:.1%} | "
+            f"{ch.iterations} | {ch.spill_bytes:,}" if ch else "- | - | - | - | -")
+    return (f"| {label} | {c.macs:,} | {c.activation_peak_bytes:,} | "
+            f"{'-' if spill is None else f'{spill:,}'} | {f.spill_cycles:,} | "
+            f"{f.autochunk_cycles:,} | {plan} | {f.applied} |")
+
+
+def scan_markdown(arch: str = "chip") -> str:
+    """Single models of :data:`SCAN` fitted on one TBU of ``arch``, as Markdown."""
+    from octopus.workflow.model import TorchModel
+
+    hw = load_arch(arch)
+    lines = [f"## Single models on one `{arch}` TBU (SRAM {hw.pea.sram_bytes:,} B)", "",
+             _FIT_HEADER, _FIT_RULE]
+    for name, shape in SCAN:
+        bf = fit_known(TorchModel(name=name, input_shape=list(shape)), hw, "auto")
+        lines.append(_fit_row(f"{name} {list(shape)}", bf))
+    return "\n".join(lines) + "\n"
+
+
+_INTRO = """# Real models as Task Blocks: spill vs. AutoChunk
+
+Generated by `python -m octopus.cost.compare{args}`; the model is in
+[docs/cost-model.md](../../docs/cost-model.md). Cycles at 1 GHz. `spill` streams what does not fit
+in a TBU's SRAM through off-chip memory; `autochunk` runs the AutoChunk plan fitting the SRAM
+(or, when none reaches it, the cheapest of plans at 2x, 4x, ... the SRAM, spilling the rest);
+`auto` takes the cheaper per block. "spill traffic" is filled when spilling is applied.
+"""
+
+
 def main(argv: list[str] | None = None) -> None:
-    """Command line entry: simulate, then write ``report.md`` into ``--out``."""
+    """Command line entry: simulate, fit, then write ``report.md`` into ``--out``."""
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("workflow", nargs="?", default="examples/protein-structure.yaml")
+    p.add_argument("workflows", nargs="*", default=["examples/protein-structure.yaml",
+                                                    "examples/image-generation.yaml"])
     p.add_argument("--instances", type=int, default=256)
     p.add_argument("--scheduler", default="octopus")
     p.add_argument("--out", type=Path, default=Path("reports/cost"))
     args = p.parse_args(argv)
-    rows = compare_policies(args.workflow, instances=args.instances, scheduler=args.scheduler)
+    parts = [_INTRO.format(args=" " + " ".join(argv) if argv else "")]
+    for wf in args.workflows:
+        rows = compare_policies(wf, instances=args.instances, scheduler=args.scheduler)
+        parts.append(report_markdown(wf, rows, args.instances, args.scheduler))
+    parts.append(scan_markdown())
     args.out.mkdir(parents=True, exist_ok=True)
-    (args.out / "report.md").write_text(
-        report_markdown(args.workflow, rows, args.instances, args.scheduler))
+    (args.out / "report.md").write_text("\n".join(parts))
 
 
 if __name__ == "__main__":

@@ -4,14 +4,17 @@ Let ``peak`` be the block's activation peak (AutoChunk's estimate) and ``sram = 
 When ``peak <= sram`` nothing happens: the firing takes :func:`~octopus.cost.roofline.tb_cycles`
 with no traffic. Otherwise, by policy (:data:`SRAM_POLICIES`):
 
-- ``spill``: the bytes that do not fit are written to off-chip memory once and read back once,
-  ``spill_bytes = 2 * (peak - sram)`` over the TBU memory link, overlapped with compute (the
-  roofline). This counts only the excess at the peak, a *lower bound* on real spill traffic, so
-  the gains reported for chunking are conservative.
+- ``spill``: walking the graph in order with AutoChunk's liveness estimate, the part of each
+  node's new bytes (output and kernel temporaries) above the SRAM while it runs,
+  ``min(new_i, max(0, live_i - sram))``, is written to off-chip memory once and read back once
+  (:func:`spill_traffic_bytes`), over the TBU memory link and overlapped with compute (the
+  roofline). Without a graph (untraceable module, or hand-made costs) the lower bound
+  ``2 * (peak - sram)`` is used.
 - ``autochunk``: AutoChunk plans the block at ``memory_budget = sram`` with a speed model of the
   TBU (:func:`tbu_cost_model`); the plan's predicted slowdown (``ChunkPlan.predicted_slowdown``)
-  stretches the compute cycles. When no plan fits, the plan reaching the lowest peak is used and
-  its remaining excess spills as above (``2 * (plan_peak - sram)``).
+  stretches the compute cycles. When no plan reaches the SRAM, plans at budgets ``sram * 2**k``
+  (``k = 1, 2, ...`` up to the peak) are tried too, each with the spill traffic left in the
+  chunked program, and the one with the fewest cycles is used (:func:`plan_chunks`).
 - ``auto``: the cheaper of the two in cycles (``spill`` on a tie: no program change).
 
 The TBU speed model handed to AutoChunk's :class:`~octopus.autochunk.CostModel` (documented in
@@ -32,8 +35,20 @@ from octopus.arch import ArchConfig
 from octopus.cost.profile import ModuleCosts, fake_inputs, profile_with_graph
 from octopus.cost.roofline import firing_setup_cycles, tb_cycles
 
-__all__ = ["SRAM_POLICIES", "SRAM_COPY_BYTES_PER_PE_COLUMN", "ChunkSummary", "Fit", "SramPolicy",
-           "fit_costs", "fit_module", "plan_chunks", "tbu_cost_model", "tbu_cost_params"]
+__all__ = [
+    "SRAM_COPY_BYTES_PER_PE_COLUMN",
+    "SRAM_POLICIES",
+    "ChunkSummary",
+    "Fit",
+    "SramPolicy",
+    "chunk_ladder",
+    "fit_costs",
+    "fit_module",
+    "plan_chunks",
+    "spill_traffic_bytes",
+    "tbu_cost_model",
+    "tbu_cost_params",
+]
 
 SramPolicy = Literal["spill", "autochunk", "auto"]
 SRAM_POLICIES: tuple[str, ...] = ("spill", "autochunk", "auto")
@@ -51,6 +66,8 @@ class ChunkSummary:
         predicted_slowdown: AutoChunk's predicted relative overhead under the TBU speed model.
         regions: chunk loops in the plan.
         iterations: loop iterations summed over the regions.
+        spill_bytes: off-chip traffic left in the chunked program (:func:`spill_traffic_bytes`
+            under the plan; 0 when its peak fits the SRAM).
     """
 
     budget_bytes: int
@@ -58,6 +75,7 @@ class ChunkSummary:
     predicted_slowdown: float
     regions: int
     iterations: int
+    spill_bytes: int = 0
 
     @property
     def meets_budget(self) -> bool:
@@ -93,11 +111,13 @@ class Fit:
 
 
 def fit_costs(arch: ArchConfig, costs: ModuleCosts, policy: SramPolicy,
-              chunk: ChunkSummary | None = None) -> Fit:
+              chunk: ChunkSummary | None = None, spill_bytes: int | None = None) -> Fit:
     """Cycles of one firing of a block with ``costs`` on ``arch`` under ``policy`` (pure).
 
-    ``chunk`` is the AutoChunk plan at ``budget = sram`` (:func:`plan_chunks`); it is required
-    for ``autochunk`` and used by ``auto`` when the peak exceeds the SRAM.
+    ``chunk`` is the AutoChunk plan (:func:`plan_chunks`); it is required for ``autochunk`` and
+    used by ``auto`` when the peak exceeds the SRAM. ``spill_bytes`` is the unchunked program's
+    spill traffic (:func:`spill_traffic_bytes`); ``None`` means the lower bound
+    ``2 * (peak - sram)``.
 
     Raises:
         ValueError: unknown policy, or ``autochunk`` without ``chunk`` while the peak exceeds
@@ -110,13 +130,14 @@ def fit_costs(arch: ArchConfig, costs: ModuleCosts, policy: SramPolicy,
     if costs.activation_peak_bytes <= sram:
         base = tb_cycles(arch, costs.macs)
         return Fit("fits", base, base, base, 0, None)
-    spill_bytes = 2 * (costs.activation_peak_bytes - sram)
+    if spill_bytes is None:
+        spill_bytes = 2 * (costs.activation_peak_bytes - sram)
     spill = tb_cycles(arch, costs.macs, spill_bytes)
     if chunk is None:
         if policy == "autochunk":
             raise ValueError("policy 'autochunk' needs an AutoChunk plan (see plan_chunks)")
         return Fit("spill", spill, spill, None, spill_bytes, None)
-    rest = 2 * max(0, chunk.peak_after_bytes - sram)
+    rest = chunk.spill_bytes
     chunked = tb_cycles(arch, costs.macs, rest, slowdown=chunk.predicted_slowdown)
     if policy == "spill" or (policy == "auto" and spill <= chunked):
         return Fit("spill", spill, spill, chunked, spill_bytes, chunk)
@@ -140,23 +161,88 @@ def tbu_cost_model(arch: ArchConfig) -> Any:
     return CostModel(**tbu_cost_params(arch))
 
 
-def plan_chunks(arch: ArchConfig, graph: Any, example_inputs: tuple[Any, ...]) -> ChunkSummary:
-    """Plan an annotated AutoChunk graph at ``budget = pea.sram_bytes`` under the TBU speed
-    model. When no plan meets the budget, the lowest-peak plan found is summarised instead (its
-    ``meets_budget`` is False). The generated program is checked on fake tensors."""
-    from octopus.autochunk import compile_graph
+def spill_traffic_bytes(info: Any, sram_bytes: int, regions: tuple = ()) -> int:
+    """Off-chip bytes (written + read back) of a program whose live set exceeds the SRAM.
 
-    budget = arch.pea.sram_bytes
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # a missed budget is reported by meets_budget
-        chunked = compile_graph(graph, example_inputs, budget, on_miss="warn",
-                                cost=tbu_cost_model(arch))
-    plan = chunked.plan
-    peak = max(plan.peak_after_bytes, plan.simulated_peak_bytes or 0)
-    return ChunkSummary(budget_bytes=budget, peak_after_bytes=int(peak),
-                        predicted_slowdown=float(plan.predicted_slowdown),
-                        regions=len(plan.regions),
-                        iterations=sum(r.iterations for r in plan.regions))
+    ``info`` is AutoChunk's ``GraphInfo``; ``regions`` are ``(Flow, chunk_size)`` pairs of a
+    plan. Per node ``i`` (per iteration inside a chunk loop, times the iterations), with
+    ``live_i`` AutoChunk's estimated live bytes while it runs and ``new_i`` its output plus kernel
+    temporaries (scaled by ``chunk / extent`` in a loop): ``2 * min(new_i, max(0, live_i -
+    sram))``. Mutates nothing.
+    """
+    from octopus.autochunk.estimate import estimate_peak
+
+    est = estimate_peak(info, regions)
+    in_loop = {k: (flow, chunk) for flow, chunk in regions for k, _ in flow.chunked}
+    total = 0
+    for i, live in enumerate(est.node_peak):
+        new, reps = info.out_bytes[i] + info.temp_bytes[i], 1
+        if i in in_loop:
+            flow, chunk = in_loop[i]
+            new, reps = -(-new * chunk // flow.extent), -(-flow.extent // chunk)
+        total += 2 * reps * min(new, max(0, live - sram_bytes))
+    return total
+
+
+def _plan_regions(info: Any, plan: Any) -> tuple | None:
+    """The plan's regions as ``(Flow, chunk_size)`` (``None`` if a flow cannot be re-traced)."""
+    from octopus.autochunk.flow import trace_flow
+
+    by_name = {n.name: i for i, n in enumerate(info.nodes)}
+    out = []
+    for r in plan.regions:
+        flow = trace_flow(info, by_name[r.start], by_name[r.end], r.dim)
+        names = None if flow is None else {info.nodes[k].name for k, _ in flow.chunked}
+        if names != {n for n, _ in r.chunk_dims}:
+            return None
+        out.append((flow, r.chunk_size))
+    return tuple(out)
+
+
+def chunk_ladder(arch: ArchConfig, graph: Any, example_inputs: tuple[Any, ...]
+                 ) -> list[ChunkSummary]:
+    """AutoChunk plans of an annotated graph at budgets ``sram * 2**k``, ``k = 0, 1, ...``,
+    under the TBU speed model, stopping at the first plan whose peak (estimated, and simulated on
+    the generated code) fits the SRAM, at a plan with no region, or at the original peak. Each
+    summary carries the spill traffic left in its program."""
+    from octopus.autochunk import compile_graph
+    from octopus.autochunk.estimate import estimate_peak
+    from octopus.autochunk.flow import GraphInfo
+
+    sram = arch.pea.sram_bytes
+    info = GraphInfo.build(graph)
+    peak = estimate_peak(info).peak_bytes
+    cost = tbu_cost_model(arch)
+    rungs: list[ChunkSummary] = []
+    budget = sram
+    while True:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # a missed budget is what the ladder is for
+            plan = compile_graph(graph, example_inputs, budget, on_miss="warn", cost=cost).plan
+        after = int(max(plan.peak_after_bytes, plan.simulated_peak_bytes or 0))
+        regions = _plan_regions(info, plan)
+        spill = (0 if after <= sram else 2 * (after - sram) if regions is None
+                 else spill_traffic_bytes(info, sram, regions))
+        rungs.append(ChunkSummary(budget_bytes=budget, peak_after_bytes=after,
+                                  predicted_slowdown=float(plan.predicted_slowdown),
+                                  regions=len(plan.regions),
+                                  iterations=sum(r.iterations for r in plan.regions),
+                                  spill_bytes=spill))
+        if after <= sram or budget >= peak or not plan.regions:
+            return rungs
+        budget *= 2
+
+
+def plan_chunks(arch: ArchConfig, graph: Any, example_inputs: tuple[Any, ...], macs: int
+                ) -> ChunkSummary:
+    """The AutoChunk plan fitting ``pea.sram_bytes``: the plan at ``budget = sram`` if it fits,
+    else the rung of :func:`chunk_ladder` with the fewest roofline cycles (``macs``, its
+    slowdown and its remaining spill traffic; the lower budget on a tie)."""
+    rungs = chunk_ladder(arch, graph, example_inputs)
+    if rungs[0].meets_budget:
+        return rungs[0]
+    return min(rungs, key=lambda r: tb_cycles(arch, macs, r.spill_bytes,
+                                              slowdown=r.predicted_slowdown))
 
 
 def fit_module(arch: ArchConfig, module: Any, *example_inputs: Any,
@@ -171,10 +257,12 @@ def fit_module(arch: ArchConfig, module: Any, *example_inputs: Any,
         raise ValueError(f"unknown SRAM policy {policy!r}")
     fakes = fake_inputs(example_inputs)
     costs, graph = profile_with_graph(module, fakes)
-    chunk = None
-    if (policy != "spill" and graph is not None
-            and costs.activation_peak_bytes > arch.pea.sram_bytes):
-        chunk = plan_chunks(arch, graph, fakes)
-    if chunk is None and policy == "autochunk":
-        policy = "auto"  # untraceable: spilling is the only way left
-    return fit_costs(arch, costs, policy, chunk), costs
+    sram = arch.pea.sram_bytes
+    if graph is None or costs.activation_peak_bytes <= sram:
+        # untraceable: spilling (at its lower bound) is the only way left
+        return fit_costs(arch, costs, "spill" if policy == "autochunk" else policy), costs
+    from octopus.autochunk.flow import GraphInfo
+
+    spill = spill_traffic_bytes(GraphInfo.build(graph), sram)
+    chunk = plan_chunks(arch, graph, fakes, costs.macs) if policy != "spill" else None
+    return fit_costs(arch, costs, policy, chunk, spill), costs

@@ -24,13 +24,21 @@ from pathlib import Path
 from typing import Any
 
 from octopus.arch import ArchConfig
-from octopus.cost.fit import ChunkSummary, Fit, SramPolicy, fit_costs, plan_chunks, tbu_cost_params
+from octopus.cost.fit import (
+    ChunkSummary,
+    Fit,
+    SramPolicy,
+    fit_costs,
+    plan_chunks,
+    spill_traffic_bytes,
+    tbu_cost_params,
+)
 from octopus.cost.profile import ModuleCosts, fake_inputs, profile_with_graph
 from octopus.errors import InputError
 from octopus.workflow.distributions import Constant
 from octopus.workflow.model import Workflow
 
-__all__ = ["BlockFit", "cache_dir", "fit_workflow", "has_torch_blocks", "known_costs",
+__all__ = ["BlockFit", "cache_dir", "fit_known", "fit_workflow", "has_torch_blocks", "known_costs",
            "resolve_torch_blocks"]
 
 
@@ -105,21 +113,45 @@ def known_costs(ref: Any) -> ModuleCosts:
     return costs
 
 
-def _known_chunk(ref: Any, arch: ArchConfig) -> ChunkSummary | None:
-    """The AutoChunk plan at ``budget = sram`` for a registered model, cached (``None``: the
-    model is untraceable)."""
-    key = _key("chunk", ref, sram=arch.pea.sram_bytes, **tbu_cost_params(arch))
-    data = _read(key)
-    if data is not None:
-        return ChunkSummary.from_dict(data["chunk"]) if data["chunk"] else None
+def _graph(ref: Any) -> tuple[Any, tuple[Any, ...], ModuleCosts]:
+    """The annotated graph, fake inputs and costs of a reference (built once per process)."""
     pkey = _key("profile", ref)
     if pkey not in _graphs:
         costs, graph, fakes = _build(ref)
         _graphs[pkey] = (graph, fakes)
+        _write(pkey, costs.to_dict())
     graph, fakes = _graphs[pkey]
-    chunk = plan_chunks(arch, graph, fakes) if graph is not None else None
-    _write(key, {"chunk": chunk.to_dict() if chunk else None})
-    return chunk
+    return graph, fakes, known_costs(ref)
+
+
+def _known_spill(ref: Any, arch: ArchConfig) -> int | None:
+    """Spill traffic of the unchunked model on ``arch``'s SRAM, cached (``None``: untraceable,
+    the caller uses the lower bound)."""
+    key = _key("spill", ref, sram=arch.pea.sram_bytes)
+    data = _read(key)
+    if data is None:
+        graph, _, _ = _graph(ref)
+        spill = None
+        if graph is not None:
+            from octopus.autochunk.flow import GraphInfo
+
+            spill = spill_traffic_bytes(GraphInfo.build(graph), arch.pea.sram_bytes)
+        data = {"spill_bytes": spill}
+        _write(key, data)
+    return data["spill_bytes"]
+
+
+def _known_chunk(ref: Any, arch: ArchConfig) -> ChunkSummary | None:
+    """The AutoChunk plan fitting ``arch``'s SRAM for a registered model, cached (``None``: the
+    model is untraceable)."""
+    key = _key("chunk", ref, sram=arch.pea.sram_bytes, **tbu_cost_params(arch))
+    data = _read(key)
+    if data is None:
+        graph, fakes, costs = _graph(ref)
+        chunk = plan_chunks(arch, graph, fakes, costs.macs) if graph is not None else None
+        data = {"chunk": chunk.to_dict() if chunk else None}
+        _write(key, data)
+    return ChunkSummary.from_dict(data["chunk"]) if data["chunk"] else None
 
 
 def resolve_torch_blocks(wf: Workflow, source: str | Path | None = None) -> Workflow:
@@ -178,12 +210,26 @@ def fit_workflow(wf: Workflow, arch: ArchConfig, policy: SramPolicy = "auto"
         if ref is None:
             continue
         try:
-            costs = known_costs(ref)
+            out[b.id] = fit_known(ref, arch, policy, b.id)
         except ValueError as exc:
             raise InputError(None, f"block '{b.id}': torch_model", str(exc)) from None
-        chunk = None
-        if policy != "spill" and costs.activation_peak_bytes > arch.pea.sram_bytes:
-            chunk = _known_chunk(ref, arch)
-        applied = "auto" if (chunk is None and policy == "autochunk") else policy
-        out[b.id] = BlockFit(b.id, costs, fit_costs(arch, costs, applied, chunk))
     return out
+
+
+def fit_known(ref: Any, arch: ArchConfig, policy: SramPolicy = "auto", block_id: str = ""
+              ) -> BlockFit:
+    """Fit one registered model reference (``name``, ``input_shape``, ``dtype``; e.g. a
+    :class:`~octopus.workflow.model.TorchModel`) into ``arch``'s SRAM under ``policy``, cached.
+
+    Raises:
+        ValueError: unknown model, dtype, malformed shape, or unknown policy.
+    """
+    costs = known_costs(ref)
+    chunk, spill, applied = None, None, policy
+    if costs.activation_peak_bytes > arch.pea.sram_bytes:
+        spill = _known_spill(ref, arch)
+        if policy != "spill":
+            chunk = _known_chunk(ref, arch)
+        if chunk is None and policy == "autochunk":
+            applied = "spill"  # untraceable: spilling is the only way left
+    return BlockFit(block_id, costs, fit_costs(arch, costs, applied, chunk, spill))
