@@ -54,7 +54,10 @@ __all__ = ["METRICS", "PARAMS", "PointResult", "Settings", "SweepPlan", "SweepPo
            "SweepReport", "SweepSpec", "load_sweep", "parse_assignments", "plan_sweep",
            "run_point", "run_sweep", "split_settings"]
 
-PARAMS = ("workflow", "dynamicity_cv", "arch", "scheduler", "instances", "seed", "rate_per_s")
+# Every RunSpec field but the two dicts (they are the scheduler./arch. keys), plus dynamicity_cv.
+RUN_FIELDS = tuple(f for f in RunSpec.model_fields if f not in ("scheduler_params",
+                                                                "arch_overrides"))
+PARAMS = ("workflow", "dynamicity_cv", *(f for f in RUN_FIELDS if f != "workflow"))
 PREFIXES = ("scheduler.", "arch.")
 DERIVED = ("clusters",)
 METRICS = ("tbus", "makespan_cycles", "makespan_s", "lower_bound_cycles", "bound_ratio",
@@ -286,10 +289,8 @@ def plan_sweep(spec: SweepSpec, source: str | Path | None = None) -> SweepPlan:
                 return getattr(config, key.removeprefix("scheduler."), None)
             return _dotted(arch, key.removeprefix("arch."))
 
-        params: dict[str, Any] = {
-            "workflow": run.workflow, "dynamicity_cv": cv, "arch": run.arch,
-            "scheduler": run.scheduler, "instances": run.instances, "seed": run.seed,
-            "rate_per_s": run.rate_per_s}
+        fields = run.model_dump(mode="json", include=set(RUN_FIELDS))
+        params: dict[str, Any] = {k: cv if k == "dynamicity_cv" else fields[k] for k in PARAMS}
         # The id covers only the point's own keys, so adding points never changes it.
         params |= {k: value(k) for k in sorted(spec.base | combo) if "." in k}
         pid = hashlib.sha256(json.dumps(params, sort_keys=True, default=str).encode()) \
