@@ -12,7 +12,7 @@ from typing import Any
 
 import yaml
 
-__all__ = ["InputError", "load_yaml_mapping", "validation_message"]
+__all__ = ["InputError", "load_yaml_mapping", "parse_yaml_value", "validation_message"]
 
 
 class InputError(ValueError):
@@ -46,6 +46,15 @@ def load_yaml_mapping(path: str | Path) -> dict[str, Any]:
     if not isinstance(data, dict):
         raise InputError(path, None, "expected a mapping at the top level")
     return data
+
+
+def parse_yaml_value(text: str) -> Any:
+    """Read one value (e.g. from ``--set key=value``) with the same rules as config files.
+
+    Raises:
+        yaml.YAMLError: ``text`` is not YAML.
+    """
+    return yaml.load(text, Loader=_loader())
 
 
 @cache

@@ -42,7 +42,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from octopus.arch import ArchConfig, load_arch
 from octopus.arch.loader import apply_overrides
-from octopus.errors import InputError, _loader, load_yaml_mapping, validation_message
+from octopus.errors import InputError, load_yaml_mapping, parse_yaml_value, validation_message
 from octopus.experiments.backends import Backend
 from octopus.experiments.evaluate import with_dynamicity
 from octopus.experiments.run import RunSpec, run_once
@@ -137,7 +137,7 @@ def parse_assignments(items: Sequence[str], source: str = "--set") -> dict[str, 
         if key in out:
             raise InputError(source, key, "set twice")
         try:
-            value = yaml.load(text, Loader=_loader())
+            value = parse_yaml_value(text)
         except yaml.YAMLError:
             raise InputError(source, key, f"cannot read value {text!r}") from None
         if isinstance(value, list | dict):
