@@ -250,3 +250,13 @@ def test_unreachable_sram_takes_the_cheapest_plan_of_the_budget_ladder():
     cycles = [tb_cycles(tiny, macs, r.spill_bytes, slowdown=r.predicted_slowdown) for r in rungs]
     chosen = plan_chunks(tiny, gm, fakes, macs)
     assert chosen == rungs[cycles.index(min(cycles))]
+
+
+def test_schedulers_estimate_torch_blocks_with_their_fitted_cycles(tmp_path):
+    """Static partitions and Octopus ranks read the fitted cycles, not the MACs alone."""
+    from octopus.sched.partition import block_demand
+
+    wf = load_workflow(_torch_workflow(tmp_path))
+    by_macs = block_demand(wf, lambda kind, work: 1)
+    assert by_macs == {"net": 1.0}
+    assert block_demand(wf, lambda kind, work: 1, {"net": 777}) == {"net": 777.0}

@@ -7,17 +7,20 @@ static spatial compiler sizes pipeline stages from a profile.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 
 from octopus.workflow import Workflow, expected_firings
 
 __all__ = ["block_demand", "proportional_partition"]
 
 
-def block_demand(wf: Workflow, cycles: Callable[[str, float], int]) -> dict[str, float]:
-    """Expected TBU-cycles per instance of every Task Block, by id."""
+def block_demand(wf: Workflow, cycles: Callable[[str, float], int],
+                 block_cycles: Mapping[str, int] | None = None) -> dict[str, float]:
+    """Expected TBU-cycles per instance of every Task Block, by id (``block_cycles``: fixed
+    cycles per firing of some blocks, as the machine times them)."""
     firings = expected_firings(wf)
-    return {b.id: firings[b.id] * cycles(b.kind, b.work.mean)
+    fixed = block_cycles or {}
+    return {b.id: firings[b.id] * (fixed[b.id] if b.id in fixed else cycles(b.kind, b.work.mean))
             for b in wf.blocks if b.type == "task"}
 
 
