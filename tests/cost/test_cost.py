@@ -253,7 +253,7 @@ def test_unreachable_sram_takes_the_cheapest_plan_of_the_budget_ladder():
 
 
 def test_schedulers_estimate_torch_blocks_with_their_fitted_cycles(tmp_path):
-    """Static partitions and Octopus ranks read the fitted cycles, not the MACs alone."""
+    """Expected demand (static partition, Octopus quotas) takes fitted cycles over MAC cycles."""
     from octopus.sched.partition import block_demand
 
     wf = load_workflow(_torch_workflow(tmp_path))

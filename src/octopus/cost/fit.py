@@ -21,12 +21,15 @@ The TBU speed model handed to AutoChunk's :class:`~octopus.autochunk.CostModel` 
 ``docs/cost-model.md``): ``flops_per_s = 2 * rows * cols * ai_efficiency * clock_hz``;
 ``launch_s = (rows + cols) / clock_hz`` (each op in a loop iteration pays the array's fill and
 drain, as a firing does); ``copy_bytes_per_s = SRAM_COPY_BYTES_PER_PE_COLUMN * cols * clock_hz``
-(one 32-bit word per PE column per cycle, an assumption); ``knee_rows`` AutoChunk's default.
+(one 32-bit word per PE column per cycle, an assumption); ``mem_bytes_per_s = inf`` (writing
+activations to SRAM is not a bottleneck in the roofline, so the graph's predicted time is its
+compute and the slowdown is relative to it); ``knee_rows`` AutoChunk's default.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import math
 import warnings
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -150,6 +153,9 @@ def tbu_cost_params(arch: ArchConfig) -> dict[str, float]:
     pes = arch.pea.rows * arch.pea.cols
     return {"launch_s": firing_setup_cycles(arch) / clock,
             "flops_per_s": 2.0 * pes * arch.pea.ai_efficiency * clock,
+            # activations written to SRAM cost no time in the roofline: the graph's time is
+            # its compute, so the plan's slowdown is relative to the compute cycles it stretches
+            "mem_bytes_per_s": math.inf,
             "copy_bytes_per_s": float(SRAM_COPY_BYTES_PER_PE_COLUMN * arch.pea.cols * clock)}
 
 
