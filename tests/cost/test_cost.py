@@ -260,3 +260,35 @@ def test_schedulers_estimate_torch_blocks_with_their_fitted_cycles(tmp_path):
     by_macs = block_demand(wf, lambda kind, work: 1)
     assert by_macs == {"net": 1.0}
     assert block_demand(wf, lambda kind, work: 1, {"net": 777}) == {"net": 777.0}
+
+
+def test_tbu_speed_model_times_a_graph_by_compute_and_launches_only():
+    """AutoChunk's graph time under the TBU model has no memory term (the roofline's view)."""
+    from octopus.cost import tbu_cost_model
+
+    model = tbu_cost_model(load_arch("chip"))
+    info = GraphInfo.build(capture(Attn(), (torch.empty(1, 64, 32),)))
+    ops = sum(1 for n in info.nodes if n.op.startswith("call"))
+    expected = sum(info.flops) / model.flops_per_s + ops * model.launch_s
+    assert model.graph_time_s(info) == pytest.approx(expected)
+
+
+def test_half_precision_model_has_half_the_weight_and_output_bytes():
+    """dtype float16 halves weights and outputs; MACs do not change."""
+    from octopus.cost.registry import build_known
+
+    full = profile_module(*_flat(build_known("mlp", [8, 32])))
+    half = profile_module(*_flat(build_known("mlp", [8, 32], "float16")))
+    assert half.macs == full.macs
+    assert 2 * half.weight_bytes == full.weight_bytes and 2 * half.output_bytes == full.output_bytes
+
+
+def test_bad_sram_policy_on_the_command_line_exits_2():
+    """--sram-policy rejects an unknown policy with a one-line error naming the option."""
+    from typer.testing import CliRunner
+
+    from octopus.cli.main import app
+
+    r = CliRunner().invoke(app, ["simulate", "--workflow", "face-recognition",
+                                 "--sram-policy", "bogus", "--instances", "2"])
+    assert r.exit_code == 2 and "--sram-policy" in r.output

@@ -38,6 +38,9 @@ def simulate(
     from octopus.experiments.run import RunSpec, run_once
     from octopus.experiments.sweep import parse_assignments, split_settings
 
+    if sram_policy not in ("spill", "autochunk", "auto"):
+        raise InputError("--sram-policy", None,
+                         f"{sram_policy!r} is not one of: spill, autochunk, auto")
     extra = split_settings(parse_assignments(set_ or []), "--set",
                            allowed=("instances", "seed", "rate_per_s"))
     fields = {"instances": instances, "seed": seed, "rate_per_s": rate} | extra.run
