@@ -292,3 +292,18 @@ def test_bad_sram_policy_on_the_command_line_exits_2():
     r = CliRunner().invoke(app, ["simulate", "--workflow", "face-recognition",
                                  "--sram-policy", "bogus", "--instances", "2"])
     assert r.exit_code == 2 and "--sram-policy" in r.output
+
+
+def test_a_warm_cache_simulates_torch_workflows_without_importing_torch(tmp_path):
+    """Once profiles and plans are cached, simulating a torch-defined workflow imports no torch."""
+    path = _torch_workflow(tmp_path, "encoder", "[1, 512]")
+    run_once(RunSpec(workflow=str(path), instances=2, sram_policy="auto"))  # fills the cache
+    code = ("import sys\nfrom octopus.experiments.run import RunSpec, run_once\n"
+            f"run_once(RunSpec(workflow={str(path)!r}, instances=2, sram_policy='auto'))\n"
+            "print('torch' in sys.modules)")
+    import os
+
+    env = {**os.environ, "XDG_CACHE_HOME": str(tmp_path / "cache")}
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True, cwd=ROOT, env=env)
+    assert out.stdout.strip() == "False"

@@ -19,7 +19,7 @@ import json
 import os
 from dataclasses import dataclass
 from functools import cache
-from importlib import metadata, resources
+from importlib import metadata
 from pathlib import Path
 from typing import Any
 
@@ -57,8 +57,9 @@ def cache_dir() -> Path:
 def _code_version() -> str:
     """A hash of the sources whose change may change a profile or a plan."""
     h = hashlib.sha256()
-    for pkg in ("octopus.cost", "octopus.autochunk", "octopus.autochunk.models"):
-        for f in sorted(Path(str(resources.files(pkg))).glob("*.py")):
+    root = Path(__file__).resolve().parent.parent  # by path: importing autochunk imports torch
+    for folder in ("cost", "autochunk", "autochunk/models"):
+        for f in sorted((root / folder).glob("*.py")):
             h.update(f.read_bytes())
     return h.hexdigest()[:16]
 
