@@ -18,7 +18,11 @@ from octopus.cost.resolve import fit_known, fit_workflow
 from octopus.experiments.run import RunSpec, run_once
 from octopus.workflow import resolve_workflow
 
-__all__ = ["SCAN", "PolicyRun", "compare_policies", "report_markdown", "scan_markdown"]
+__all__ = ["SCAN", "SRAM_SIZES", "PolicyRun", "compare_policies", "report_markdown",
+           "scan_markdown", "sram_markdown"]
+
+SRAM_SIZES: tuple[int, ...] = (1 << 20, 2 << 20, 4 << 20, 8 << 20, 16 << 20)
+"""SRAM sizes per TBU (bytes) of the sensitivity table."""
 
 SCAN: tuple[tuple[str, tuple[int, ...]], ...] = (
     ("evoformer", (16, 64)), ("evoformer", (32, 64)), ("evoformer", (32, 128)),
@@ -40,17 +44,37 @@ class PolicyRun:
 
 
 def compare_policies(workflow: str, archs: tuple[str, ...] = ("chip", "wafer"),
-                     instances: int = 256, scheduler: str = "octopus", seed: int = 0
-                     ) -> list[PolicyRun]:
+                     instances: int = 256, scheduler: str = "octopus", seed: int = 0,
+                     arch_overrides: dict | None = None) -> list[PolicyRun]:
     """Simulate ``workflow`` once per architecture and SRAM policy (same seed: paired)."""
     wf = resolve_workflow(workflow)
     rows = []
     for arch in archs:
         for policy in SRAM_POLICIES:
             s = run_once(RunSpec(workflow=workflow, arch=arch, scheduler=scheduler,
-                                 instances=instances, seed=seed, sram_policy=policy), workflow=wf)
+                                 instances=instances, seed=seed, sram_policy=policy,
+                                 arch_overrides=arch_overrides or {}), workflow=wf)
             rows.append(PolicyRun(arch, policy, s["makespan_cycles"], s["lower_bound_cycles"]))
     return rows
+
+
+def sram_markdown(workflows: list[str], instances: int, scheduler: str,
+                  sizes: tuple[int, ...] = SRAM_SIZES, arch: str = "chip") -> str:
+    """Makespan under ``autochunk`` and ``auto`` relative to ``spill`` as the SRAM per TBU
+    varies (``pea.sram_bytes`` overridden on ``arch``), as Markdown."""
+    lines = [f"## SRAM size per TBU (`{arch}`, {instances} instances)", "",
+             "Makespan relative to `spill` at the same SRAM size.", "",
+             "| workflow | SRAM (MiB) | spill makespan (cycles) | autochunk | auto |",
+             "|---|---:|---:|---:|---:|"]
+    for workflow in workflows:
+        name = resolve_workflow(workflow).name
+        for size in sizes:
+            rows = {r.policy: r.makespan_cycles for r in compare_policies(
+                workflow, (arch,), instances, scheduler, arch_overrides={"pea.sram_bytes": size})}
+            lines.append(f"| {name} | {size / 2**20:g} | {rows['spill']:,} | "
+                         f"{rows['autochunk'] / rows['spill']:.3f}x | "
+                         f"{rows['auto'] / rows['spill']:.3f}x |")
+    return "\n".join(lines) + "\n"
 
 
 def report_markdown(workflow: str, rows: list[PolicyRun], instances: int, scheduler: str) -> str:
@@ -124,6 +148,7 @@ def main(argv: list[str] | None = None) -> None:
     for wf in args.workflows:
         rows = compare_policies(wf, instances=args.instances, scheduler=args.scheduler)
         parts.append(report_markdown(wf, rows, args.instances, args.scheduler))
+    parts.append(sram_markdown(args.workflows, args.instances, args.scheduler))
     parts.append(scan_markdown())
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "report.md").write_text("\n".join(parts))
