@@ -307,3 +307,15 @@ def test_a_warm_cache_simulates_torch_workflows_without_importing_torch(tmp_path
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True, cwd=ROOT, env=env)
     assert out.stdout.strip() == "False"
+
+
+def test_policy_comparison_of_a_one_block_workflow_has_auto_at_the_cheaper(tmp_path):
+    """compare_policies runs every policy; with one block, auto's makespan is the smaller."""
+    from octopus.cost.compare import compare_policies, report_markdown
+
+    path = str(_torch_workflow(tmp_path, "encoder", "[1, 512]"))
+    rows = compare_policies(path, archs=("chip",), instances=2, scheduler="greedy")
+    span = {r.policy: r.makespan_cycles for r in rows}
+    assert set(span) == {"spill", "autochunk", "auto"}
+    assert span["auto"] == min(span["spill"], span["autochunk"])
+    assert "| chip | auto |" in report_markdown(path, rows, 2, "greedy")
