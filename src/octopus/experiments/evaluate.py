@@ -64,6 +64,7 @@ class Evaluation:
     dynamicity: list[dict] = field(default_factory=list)
     scaling: list[dict] = field(default_factory=list)
     heatmap: dict[str, list[dict]] = field(default_factory=dict)  # scheduler -> tbu buckets
+    tbu_positions: list[tuple[int, int]] = field(default_factory=list)  # (x, y) on the mesh
 
     def makespan(self, wf: str, sched: str) -> float:
         """Mean makespan over seeds, in cycles."""
@@ -169,7 +170,7 @@ def evaluate(arch: str = "wafer", size: Size | None = None, workers: int = 2,
             "throughput_per_tbu": per_tbu, "efficiency": per_tbu / ref,
             "bound_efficiency": r["lower_bound_cycles"] / r["makespan_cycles"],
         })
-    ev.heatmap = _heatmaps(arch, size, overrides)
+    ev.heatmap, ev.tbu_positions = _heatmaps(arch, size, overrides)
     return ev
 
 
@@ -212,16 +213,19 @@ def _run_all(jobs: dict[tuple, tuple[RunSpec, dict | None]], workers: int,
         return dict(zip(keys, stream, strict=True))
 
 
-def _heatmaps(arch: str, size: Size,
-              overrides: dict[str, Any] | None = None) -> dict[str, list[dict]]:
-    """Per-TBU time buckets of the dynamicity workflow under static and octopus."""
-    from octopus.arch import load_arch
+def _heatmaps(arch: str, size: Size, overrides: dict[str, Any]
+              ) -> tuple[dict[str, list[dict]], list[tuple[int, int]]]:
+    """Per-TBU time buckets of the dynamicity workflow under static and octopus, and every
+    TBU's position on the mesh."""
+    from octopus.arch import Topology, load_arch
     from octopus.sched import scheduler_factory
     from octopus.sim.simulator import Simulator
 
-    hw, wf = load_arch(arch, overrides), load_builtin(size.sweep_workflow)
-    return {s: Simulator(wf, hw, scheduler_factory(s), size.instances, size.seeds[0])
-            .run().tbu_buckets() for s in ("static", "octopus")}
+    hw, wf = load_arch(arch, overrides or None), load_builtin(size.sweep_workflow)
+    buckets = {s: Simulator(wf, hw, scheduler_factory(s), size.instances, size.seeds[0])
+               .run().tbu_buckets() for s in ("static", "octopus")}
+    topo = Topology(hw)
+    return buckets, [topo.position(u) for u in range(topo.num_tbus)]
 
 
 def _geomean(values: list[float]) -> float:

@@ -17,7 +17,7 @@ from pathlib import Path
 from octopus.experiments.evaluate import BASELINES, Evaluation
 from octopus.sim.metrics import BUCKETS
 
-__all__ = ["main_rows", "write_report"]
+__all__ = ["main_rows", "plot_heatmap", "write_report"]
 
 SCHEDULERS = ("static", "reactive", "greedy", "octopus")
 TARGETS = {"geomean_static": 2.5, "max_static": 4.26, "bound_ratio": 1.15, "efficiency_64": 0.85}
@@ -65,8 +65,9 @@ def write_report(ev: Evaluation, out_dir: str | Path, command: str) -> Path:
         _csv(stage / "scaling.csv", ev.scaling)
         for sched, buckets in ev.heatmap.items():
             _csv(stage / f"heatmap_{sched}.csv",
-                 [{"tbu": u, **{f"{b}_cycles": row[b] for b in BUCKETS}}
-                  for u, row in enumerate(buckets)])
+                 [{"tbu": u, "x": x, "y": y, **{f"{b}_cycles": row[b] for b in BUCKETS}}
+                  for u, (row, (x, y)) in enumerate(zip(buckets, ev.tbu_positions,
+                                                        strict=True))])
         headline = ev.headline()
         (stage / "headline.json").write_text(json.dumps(headline, indent=2) + "\n")
         _plots(ev, rows, abl, stage)
@@ -162,17 +163,33 @@ def _plots(ev: Evaluation, rows: list[dict], abl: list[dict], stage: Path) -> No
     _save(fig, stage / "scaling.png")
 
     if ev.heatmap:
-        fig, axes = plt.subplots(1, len(ev.heatmap), figsize=(5 * len(ev.heatmap), 4.5))
-        for ax, (sched, buckets) in zip(np.atleast_1d(axes), sorted(ev.heatmap.items()),
-                                        strict=True):
-            util = np.array([b["compute"] / max(1, sum(b.values())) for b in buckets])
-            side = int(round(len(util) ** 0.5))
-            im = ax.imshow(util[: side * side].reshape(side, side), vmin=0, vmax=1, cmap="viridis")
-            ax.set_title(f"{sched}: TBU utilization")
-            ax.set_xticks([])
-            ax.set_yticks([])
-        fig.colorbar(im, ax=axes, shrink=0.8)
-        _save(fig, stage / "heatmap.png")
+        plot_heatmap({sched: [b["compute"] / max(1, sum(b.values())) for b in buckets]
+                      for sched, buckets in ev.heatmap.items()},
+                     ev.tbu_positions, stage / "heatmap.png")
+
+
+def plot_heatmap(utilization: dict[str, list[float]], positions: list[tuple[int, int]],
+                 path: Path) -> None:
+    """One panel per scheduler: each TBU's utilization drawn at its ``(x, y)`` mesh position."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import numpy as np
+
+    width = max(x for x, _ in positions) + 1
+    height = max(y for _, y in positions) + 1
+    fig, axes = plt.subplots(1, len(utilization), figsize=(5 * len(utilization), 4.5))
+    for ax, (sched, util) in zip(np.atleast_1d(axes), sorted(utilization.items()), strict=True):
+        grid = np.full((height, width), np.nan)
+        for (x, y), u in zip(positions, util, strict=True):
+            grid[y, x] = u
+        im = ax.imshow(grid, vmin=0, vmax=1, cmap="viridis")
+        ax.set_title(f"{sched}: TBU utilization")
+        ax.set_xticks([])
+        ax.set_yticks([])
+    fig.colorbar(im, ax=axes, shrink=0.8)
+    _save(fig, path)
 
 
 def _save(fig, path: Path) -> None:
