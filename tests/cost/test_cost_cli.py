@@ -1,0 +1,29 @@
+"""`octopus simulate` and torch: no import for plain workflows, the --sram-policy option."""
+
+import subprocess
+import sys
+
+from costkit import ROOT
+
+
+def test_simulate_on_plain_workflows_never_imports_torch():
+    """`octopus simulate` on a workflow without torch blocks leaves torch unimported."""
+    code = ("import sys\nfrom typer.testing import CliRunner\nfrom octopus.cli.main import app\n"
+            "r = CliRunner().invoke(app, ['simulate', '--workflow', 'face-recognition', "
+            "'--instances', '5', '--sram-policy', 'autochunk'])\n"
+            "assert r.exit_code == 0, r.output\nprint('torch' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True, cwd=ROOT)
+    assert out.stdout.strip() == "False"
+
+
+def test_bad_sram_policy_on_the_command_line_exits_2():
+    """--sram-policy rejects an unknown policy with a one-line error naming the option."""
+    from typer.testing import CliRunner
+
+    from octopus.cli.main import app
+
+    r = CliRunner().invoke(app, ["simulate", "--workflow", "face-recognition",
+                                 "--sram-policy", "bogus", "--instances", "2"])
+    assert r.exit_code == 2 and "--sram-policy" in r.output
+

@@ -1,0 +1,97 @@
+"""octopus.cost.resolve and compare: torch_model blocks in workflows, caching, simulation."""
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+from costkit import ROOT, flat, torch_workflow
+
+from octopus.arch import config_load_cycles, load_arch
+from octopus.cost import (
+    profile_module,
+)
+from octopus.experiments.run import RunSpec, run_once
+from octopus.workflow import load_workflow
+
+
+def test_torch_model_block_gets_macs_weights_and_output_from_its_model(tmp_path):
+    """A torch_model block parses into constant work = MACs, config = weights, output bytes."""
+    tb = load_workflow(torch_workflow(tmp_path)).block("net")
+    from octopus.cost.registry import build_known
+
+    costs = profile_module(*flat(build_known("mlp", [64, 256])))
+    assert tb.work.mean == costs.macs and tb.config_bytes == costs.weight_bytes
+    assert tb.output_bytes == costs.output_bytes and tb.model == "mlp[64, 256]"
+
+
+def test_unknown_torch_model_is_an_input_error_naming_the_block(tmp_path):
+    """An unregistered model name fails at load with the block and the valid names."""
+    from octopus.errors import InputError
+
+    with pytest.raises(InputError, match=r"block 'net'.*choose from: gpt"):
+        load_workflow(torch_workflow(tmp_path, name="resnet999"))
+
+
+def test_simulation_times_torch_blocks_by_policy_and_the_bound_agrees(tmp_path):
+    """One firing: makespan = configuration load + fitted cycles; the bound is the fitted
+    cycles; spill and autochunk differ as their fits do."""
+    path = torch_workflow(tmp_path, "encoder", "[1, 512]")
+    wf = load_workflow(path)
+    from octopus.cost import fit_workflow
+
+    chip = load_arch("chip")
+    for policy in ("spill", "autochunk"):
+        fit = fit_workflow(wf, chip, policy)["net"].fit
+        s = run_once(RunSpec(workflow=str(path), instances=1, scheduler="greedy",
+                             sram_policy=policy))
+        assert s["lower_bound_cycles"] == fit.cycles
+        assert s["makespan_cycles"] == config_load_cycles(chip, wf.block("net").config_bytes) \
+            + fit.cycles
+
+
+def test_fits_are_cached_on_disk(tmp_path):
+    """A resolved model leaves JSON files in the cache directory."""
+    from octopus.cost import cache_dir, fit_workflow
+
+    wf = load_workflow(torch_workflow(tmp_path, "encoder", "[1, 512]"))
+    fit_workflow(wf, load_arch("chip", {"pea.sram_bytes": 1 << 20}), "auto")
+    files = list(cache_dir().glob("*.json"))
+    assert len(files) == 3 and all(json.loads(f.read_text()) for f in files)
+
+
+def test_a_warm_cache_simulates_torch_workflows_without_importing_torch(tmp_path):
+    """Once profiles and plans are cached, simulating a torch-defined workflow imports no torch."""
+    path = torch_workflow(tmp_path, "encoder", "[1, 512]")
+    run_once(RunSpec(workflow=str(path), instances=2, sram_policy="auto"))  # fills the cache
+    code = ("import sys\nfrom octopus.experiments.run import RunSpec, run_once\n"
+            f"run_once(RunSpec(workflow={str(path)!r}, instances=2, sram_policy='auto'))\n"
+            "print('torch' in sys.modules)")
+    env = {**os.environ, "XDG_CACHE_HOME": str(tmp_path / "cache")}
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True, cwd=ROOT, env=env)
+    assert out.stdout.strip() == "False"
+
+
+def test_schedulers_estimate_torch_blocks_with_their_fitted_cycles(tmp_path):
+    """Expected demand (static partition, Octopus quotas) takes fitted cycles over MAC cycles."""
+    from octopus.sched.partition import block_demand
+
+    wf = load_workflow(torch_workflow(tmp_path))
+    by_macs = block_demand(wf, lambda kind, work: 1)
+    assert by_macs == {"net": 1.0}
+    assert block_demand(wf, lambda kind, work: 1, {"net": 777}) == {"net": 777.0}
+
+
+def test_policy_comparison_of_a_one_block_workflow_has_auto_at_the_cheaper(tmp_path):
+    """compare_policies runs every policy; with one block, auto's makespan is the smaller."""
+    from octopus.cost.compare import compare_policies, report_markdown
+
+    path = str(torch_workflow(tmp_path, "encoder", "[1, 512]"))
+    rows = compare_policies(path, archs=("chip",), instances=2, scheduler="greedy")
+    span = {r.policy: r.makespan_cycles for r in rows}
+    assert set(span) == {"spill", "autochunk", "auto"}
+    assert span["auto"] == min(span["spill"], span["autochunk"])
+    assert "| chip | auto |" in report_markdown(path, rows, 2, "greedy")
+
