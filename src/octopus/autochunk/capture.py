@@ -25,16 +25,16 @@ fails; the input module is not modified (``annotate`` mutates only the graph it 
 from __future__ import annotations
 
 import math
-import weakref
 from collections.abc import Sequence
 from typing import Any
 
 import torch
 from torch import fx, nn
 from torch._subclasses.fake_tensor import FakeTensorMode
-from torch.utils._python_dispatch import TorchDispatchMode
 from torch.utils._pytree import tree_flatten
 from torch.utils.flop_counter import flop_registry
+
+from .measure import LiveStorageMode
 
 __all__ = [
     "AllocTracker",
@@ -137,47 +137,24 @@ def _key(t: torch.Tensor) -> int:
     return t.untyped_storage()._cdata
 
 
-class AllocTracker(TorchDispatchMode):
-    """Sum the bytes of live storages created by aten ops, and FLOPs per registered formula.
+class AllocTracker(LiveStorageMode):
+    """:class:`~.measure.LiveStorageMode` plus FLOPs and the CPU kernel workspaces.
 
-    ``peak_bytes`` also covers the CPU kernel workspaces dispatch cannot see (flash attention,
-    convolution), so running a program under it and ``FakeTensorMode`` predicts the allocator's
-    peak without allocating anything. Storages whose keys are in ``ignore`` are never counted.
+    ``peak_bytes`` also covers the buffers dispatch cannot see (flash attention, convolution), so
+    running a program under it and ``FakeTensorMode`` predicts the allocator's peak without
+    allocating anything. ``flops`` sums ``torch.utils.flop_counter`` formulas.
     """
 
     def __init__(self) -> None:
         super().__init__()
-        self.live_bytes = 0
-        self.peak_bytes = 0
         self.flops = 0
         self.workspace: tuple[int, int, int, int] | None = None
-        self.ignore: set[int] = set()  # storages of fake parameters
-        self._seen: set[int] = set()
 
-    def _release(self, key: int, nbytes: int) -> None:
-        self._seen.discard(key)
-        self.live_bytes -= nbytes
-
-    def __torch_dispatch__(self, func, types, args=(), kwargs=None):  # noqa: ANN001
-        kwargs = kwargs or {}
-        flat_in = [t for t in tree_flatten((args, kwargs))[0] if isinstance(t, torch.Tensor)]
-        before = {_key(t) for t in flat_in}
-        out = func(*args, **kwargs)
+    def after_op(self, func: Any, args: tuple, kwargs: dict, out: Any) -> None:
+        """Count FLOPs and raise the peak by the kernel's internal workspace, if any."""
         formula = flop_registry.get(func._overloadpacket)
         if formula is not None:
             self.flops += int(formula(*args, **kwargs, out_val=out))
-        for t in tree_flatten(out)[0]:
-            if not isinstance(t, torch.Tensor):
-                continue
-            k = _key(t)
-            if k in before or k in self._seen or k in self.ignore:
-                continue
-            storage = t.untyped_storage()
-            nbytes = storage.nbytes()
-            self._seen.add(k)
-            self.live_bytes += nbytes
-            weakref.finalize(storage, self._release, k, nbytes)
-        self.peak_bytes = max(self.peak_bytes, self.live_bytes)
         if _FLASH_CPU is not None and func._overloadpacket is _FLASH_CPU and (
                 args[0].device.type == "cpu"):
             q, k = args[0], args[1]
@@ -188,7 +165,6 @@ class AllocTracker(TorchDispatchMode):
         elif func._overloadpacket is _CONV and args[0].device.type == "cpu":
             ws = conv_cpu_workspace_bytes(args[0], args[1], out, args[3])
             self.peak_bytes = max(self.peak_bytes, self.live_bytes + ws)
-        return out
 
 
 class _Annotator(fx.Interpreter):

@@ -86,7 +86,11 @@ class LiveStorageMode(TorchDispatchMode):
             self.live_bytes += nbytes
             weakref.finalize(storage, self._release, key, nbytes)
         self.peak_bytes = max(self.peak_bytes, self.live_bytes)
+        self.after_op(func, args, kwargs, out)
         return out
+
+    def after_op(self, func: Any, args: tuple, kwargs: dict, out: Any) -> None:
+        """Hook for subclasses, called after each op is counted. Does nothing here."""
 
 
 def _is_tensor(x: object) -> bool:
