@@ -6,7 +6,14 @@ import pytest
 import torch
 from torch._subclasses.fake_tensor import FakeTensorMode
 
-from octopus.autochunk import dispatch_peak_bytes, parse_budget, peak_bytes, profiler_peak_bytes
+from octopus.autochunk import (
+    cross_checked_peak,
+    dispatch_peak_bytes,
+    parse_budget,
+    peak_bytes,
+    profiler_peak_bytes,
+)
+from octopus.autochunk.capture import flash_cpu_workspace_bytes
 
 
 @pytest.mark.parametrize(("budget", "expected"), [
@@ -39,6 +46,15 @@ def test_profiler_and_dispatch_meters_agree_on_plain_ops() -> None:
     assert profiler_peak_bytes(lambda: _attention(x)) == expected
     assert dispatch_peak_bytes(lambda: _attention(x)) == expected
     assert peak_bytes(lambda: _attention(x), "cpu") == expected
+
+
+def test_cross_check_sees_the_flash_attention_workspace() -> None:
+    """Fused SDPA allocates a per-thread buffer only the allocator sees; the gap is that buffer."""
+    q, k, v = (torch.randn(1, 2, 256, 16) for _ in range(3))
+    reading = cross_checked_peak(
+        lambda: torch.nn.functional.scaled_dot_product_attention(q, k, v))
+    assert reading.kernel_internal_bytes == flash_cpu_workspace_bytes(
+        256, 256, 16, torch.get_num_threads())
 
 
 def test_dispatch_meter_predicts_on_fake_tensors() -> None:

@@ -22,7 +22,14 @@ from .api import (
 from .capture import annotate, capture
 from .codegen import ChunkedModule, generate
 from .cost import CostModel
-from .measure import LiveStorageMode, dispatch_peak_bytes, peak_bytes, profiler_peak_bytes
+from .measure import (
+    LiveStorageMode,
+    PeakReading,
+    cross_checked_peak,
+    dispatch_peak_bytes,
+    peak_bytes,
+    profiler_peak_bytes,
+)
 from .plan import ChunkPlan, ChunkRegion
 
 __all__ = [
@@ -32,11 +39,13 @@ __all__ = [
     "ChunkedModule",
     "CostModel",
     "LiveStorageMode",
+    "PeakReading",
     "annotate",
     "autochunk",
     "autochunk_backend",
     "capture",
     "compile_graph",
+    "cross_checked_peak",
     "dispatch_peak_bytes",
     "generate",
     "parse_budget",

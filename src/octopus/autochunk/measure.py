@@ -19,6 +19,7 @@ from __future__ import annotations
 import gc
 import weakref
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import torch
@@ -28,6 +29,8 @@ from torch.utils._pytree import tree_flatten
 
 __all__ = [
     "LiveStorageMode",
+    "PeakReading",
+    "cross_checked_peak",
     "cuda_peak_bytes",
     "dispatch_peak_bytes",
     "peak_bytes",
@@ -127,3 +130,21 @@ def peak_bytes(fn: Callable[[], Any], device: torch.device | str = "cpu") -> int
     if torch.device(device).type == "cuda":
         return cuda_peak_bytes(fn)
     return profiler_peak_bytes(fn)
+
+
+@dataclass(frozen=True)
+class PeakReading:
+    """Two readings of one call's peak: the allocator's and the live-storage count's."""
+
+    allocator_bytes: int
+    live_storage_bytes: int
+
+    @property
+    def kernel_internal_bytes(self) -> int:
+        """What kernels allocated internally (seen by the allocator, not by dispatch)."""
+        return self.allocator_bytes - self.live_storage_bytes
+
+
+def cross_checked_peak(fn: Callable[[], Any]) -> PeakReading:
+    """Run ``fn`` twice on CPU: under the profiler and under :class:`LiveStorageMode`."""
+    return PeakReading(profiler_peak_bytes(fn), dispatch_peak_bytes(fn))
