@@ -80,20 +80,9 @@ def live_before(info: GraphInfo, index: int) -> list[int]:
 
 
 def _free(info: GraphInfo, i: int, live: dict[int, int], total: int) -> int:
-    for o in _frees(info)[i]:
+    for o in info.frees[i]:
         total -= live.pop(o, 0)
     return total
-
-
-def _frees(info: GraphInfo) -> list[list[int]]:
-    cached = getattr(info, "_frees_cache", None)
-    if cached is None:
-        cached = [[] for _ in info.nodes]
-        for o, last in enumerate(info.free_at):
-            if 0 <= last < len(info.nodes):
-                cached[last].append(o)
-        info._frees_cache = cached  # type: ignore[attr-defined]
-    return cached
 
 
 def _walk_region(info: GraphInfo, flow: Flow, chunk: int, live: dict[int, int], total: int,
@@ -101,7 +90,7 @@ def _walk_region(info: GraphInfo, flow: Flow, chunk: int, live: dict[int, int], 
     frac = chunk / flow.extent
     chunked = dict(flow.chunked)
     loop_used = {info.owner[j] for k in chunked for j in info.inputs[k] if j not in chunked}
-    frees = _frees(info)
+    frees = info.frees
     # 1. hoisted nodes, computed whole before the loop
     for h in flow.hoisted:
         out = info.out_bytes[h]

@@ -27,6 +27,8 @@ from .rules import DimMap, dim_map, node_shape
 
 __all__ = ["Flow", "GraphInfo", "trace_flow"]
 
+# ops that copy a non-contiguous input before computing (matched by name: function, method or
+# module class); used by the estimator to add a copy of sliced inputs read by them
 _CONTIGUOUS_OPS = ("linear", "matmul", "bmm", "einsum", "conv", "scaled_dot_product", "Linear",
                    "Conv", "reshape", "view", "layer_norm", "LayerNorm", "group_norm", "GroupNorm")
 
@@ -49,6 +51,7 @@ class GraphInfo:
     inputs: list[list[int]] = field(default_factory=list)
     needs_contiguous: list[bool] = field(default_factory=list)
     workspace: list[tuple[int, int, int, int] | None] = field(default_factory=list)
+    frees: list[list[int]] = field(default_factory=list)  # owners freed after node i
 
     @classmethod
     def build(cls, gm: fx.GraphModule) -> GraphInfo:
@@ -95,6 +98,10 @@ class GraphInfo:
             if info.nodes[last].op == "output":
                 last = n_nodes
             info.free_at[o] = max(info.free_at[o], last)
+        info.frees = [[] for _ in info.nodes]
+        for o, last in enumerate(info.free_at):
+            if 0 <= last < n_nodes:
+                info.frees[last].append(o)
         return info
 
     def shape(self, i: int) -> tuple[int, ...] | None:
