@@ -35,6 +35,7 @@ def user_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
     return wrapper
 
 
+from octopus.cli import autochunk as _autochunk  # noqa: E402,F401
 from octopus.cli import evaluate as _evaluate  # noqa: E402,F401
 from octopus.cli import plot as _plot  # noqa: E402,F401
 from octopus.cli import simulate as _simulate  # noqa: E402,F401

@@ -1,0 +1,44 @@
+"""``octopus autochunk-bench``: the AutoChunk benchmark (see ``octopus.autochunk.bench``)."""
+
+from __future__ import annotations
+
+import os
+import shlex
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from octopus.cli.main import app, user_errors
+
+FAMILIES = ("gpt", "vit", "evoformer", "unet")
+
+
+@app.command("autochunk-bench")
+@user_errors
+def autochunk_bench(
+    out: Annotated[Path, typer.Option(help="Report directory.")] = Path("reports/autochunk"),
+    quick: Annotated[bool, typer.Option(help="Tiny sizes: a smoke test.")] = False,
+    family: Annotated[list[str] | None, typer.Option(
+        help=f"Model family to run (repeatable; default all of {', '.join(FAMILIES)}).")] = None,
+    threads: Annotated[int, typer.Option(min=1, help="torch threads.")] = 1,
+    max_seq: Annotated[bool, typer.Option(
+        help="Search the longest sequence that fits a fixed budget.")] = True,
+) -> None:
+    """Original vs. chunked memory and time per model family, and the longest sequence that
+    fits a fixed budget; writes results.csv, max_seq_len.csv, results.md and plots."""
+    from octopus.errors import InputError
+
+    for f in family or ():
+        if f not in FAMILIES:
+            raise InputError(None, "--family", f"unknown family '{f}' (choose from: "
+                             f"{', '.join(FAMILIES)})")
+    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # before torch loads: no spin-waits
+    from octopus.autochunk.bench import run_benchmark
+
+    command = "octopus " + shlex.join(sys.argv[1:])
+    report = run_benchmark(out, quick, families=family, threads=threads, max_seq=max_seq,
+                           command=command)
+    print((out / "results.md").read_text())
+    print(f"wall time {report.wall_s:.0f} s")
