@@ -20,6 +20,10 @@ from octopus.sim.metrics import BUCKETS
 __all__ = ["main_rows", "plot_heatmap", "write_report"]
 
 SCHEDULERS = ("static", "reactive", "greedy", "octopus")
+REAL_MODELS = """## Real models in a TBU's SRAM
+
+Fitting real PyTorch models into a TBU's SRAM (spill vs. AutoChunk, on `chip` and `wafer`) is
+measured by `python -m octopus.cost.compare`; see [the cost report](../cost/report.md)."""
 TARGETS = {"geomean_static": 2.5, "max_static": 4.26, "bound_ratio": 1.15, "efficiency_64": 0.85}
 
 
@@ -279,6 +283,8 @@ def _markdown(ev: Evaluation, rows: list[dict], abl: list[dict], headline: dict,
         *[f"| {r['clusters']} | {r['tbus']} | {r['instances']} | {r['makespan_cycles']:.4g} | "
           f"{r['greedy_makespan_cycles']:.4g} | {r['throughput_per_tbu']:.4g} | "
           f"{r['efficiency']:.3f} | {r['bound_efficiency']:.3f} |" for r in ev.scaling],
+        "",
+        *REAL_MODELS.splitlines(),
         "",
     ]
     return "\n".join(lines)
