@@ -1,7 +1,7 @@
 """Spill vs. AutoChunk on workflows with torch-defined blocks: makespans per architecture.
 
 ``python -m octopus.cost.compare [WORKFLOW ...] [--instances N] [--out reports/cost]`` simulates
-each workflow (default: ``examples/protein-structure.yaml`` and
+each workflow (default: ``protein-structure`` and
 ``examples/image-generation.yaml``) under each SRAM policy on ``chip`` and ``wafer``, fits a
 list of single models (:data:`SCAN`) on one TBU, and writes ``report.md`` into ``--out``.
 """
@@ -138,7 +138,7 @@ in a TBU's SRAM through off-chip memory; `autochunk` runs the AutoChunk plan fit
 def main(argv: list[str] | None = None) -> None:
     """Command line entry: simulate, fit, then write ``report.md`` into ``--out``."""
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("workflows", nargs="*", default=["examples/protein-structure.yaml",
+    p.add_argument("workflows", nargs="*", default=["protein-structure",
                                                     "examples/image-generation.yaml"])
     p.add_argument("--instances", type=int, default=256)
     p.add_argument("--scheduler", default="octopus")
