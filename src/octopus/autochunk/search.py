@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import itertools
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from .cost import CostModel
@@ -236,14 +236,8 @@ class _Context:
                 break
             iters = min(n, iters + 1)
         else:
-            lo, hi = 2, n  # peak(hi) <= target (floor), target < peak(lo)
-            while hi - lo > 1:
-                mid = (lo + hi) // 2
-                if peak(mid) <= target:
-                    hi = mid
-                else:
-                    lo = mid
-            iters = hi
+            # peak(n) <= target (floor), target < peak(2): the fewest iterations that fit
+            iters = _bisect(2, n, lambda it: peak(it) <= target)[1]
         if self.max_overhead_s is not None:
             iters = self._cap_iterations(flow, iters)
             if iters is None:
@@ -266,11 +260,17 @@ class _Context:
             return iters
         if over(2) > cap:
             return None
-        lo, hi = 2, iters  # over(lo) <= cap < over(hi)
-        while hi - lo > 1:
-            mid = (lo + hi) // 2
-            if over(mid) <= cap:
-                lo = mid
-            else:
-                hi = mid
-        return lo
+        # over(2) <= cap < over(iters): the most iterations whose overhead fits
+        return _bisect(2, iters, lambda it: over(it) > cap)[0]
+
+
+def _bisect(lo: int, hi: int, at_hi: Callable[[int], bool]) -> tuple[int, int]:
+    """Narrow ``[lo, hi]`` to adjacent integers, keeping ``at_hi(hi)`` true and ``at_hi(lo)``
+    false (``at_hi`` must be monotone: false up to some point, true from there)."""
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        if at_hi(mid):
+            hi = mid
+        else:
+            lo = mid
+    return lo, hi
