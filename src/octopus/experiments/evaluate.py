@@ -22,7 +22,7 @@ from octopus.sched.octopus import OctopusConfig
 from octopus.workflow import Workflow, builtin_names, load_builtin
 from octopus.workflow.distributions import Constant, LogNormal
 
-__all__ = ["BASELINES", "Evaluation", "Size", "evaluate", "with_dynamicity"]
+__all__ = ["BASELINES", "Evaluation", "Size", "evaluate", "geomean", "with_dynamicity"]
 
 BASELINES = ("static", "reactive", "greedy")
 REACTIVE_GRID = [{"threshold_tasks_per_tbu": t, "window_cycles": w}
@@ -84,7 +84,7 @@ class Evaluation:
             "arch": self.arch,
             "instances": self.size.instances,
             "seeds": list(self.size.seeds),
-            "geomean_speedup": {b: _geomean(v) for b, v in speed.items()},
+            "geomean_speedup": {b: geomean(v) for b, v in speed.items()},
             "max_speedup": {b: max(v) for b, v in speed.items()},
             "per_workflow": {w: {s: self.makespan(w, s) for s in self.main[w]} for w in wfs},
             "mean_bound_ratio": sum(ratios) / len(ratios),
@@ -228,5 +228,5 @@ def _heatmaps(arch: str, size: Size, overrides: dict[str, Any]
     return buckets, [topo.position(u) for u in range(topo.num_tbus)]
 
 
-def _geomean(values: list[float]) -> float:
+def geomean(values: list[float]) -> float:
     return math.exp(sum(math.log(v) for v in values) / len(values))

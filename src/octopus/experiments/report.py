@@ -14,7 +14,7 @@ import shutil
 import tempfile
 from pathlib import Path
 
-from octopus.experiments.evaluate import BASELINES, Evaluation
+from octopus.experiments.evaluate import BASELINES, Evaluation, geomean
 from octopus.sim.metrics import BUCKETS
 
 __all__ = ["main_rows", "plot_heatmap", "write_report"]
@@ -294,7 +294,9 @@ def _targets(ev: Evaluation, h: dict) -> list[str]:
     """The spec's targets, each with what was measured and, when missed, by how much."""
     rows = main_rows(ev)
     static_ratio = [r["bound_ratio"] for r in rows if r["scheduler"] == "static"]
-    best_possible = sum(static_ratio) / len(static_ratio)
+    # Octopus cannot beat the bound, so its speedup over static on a workflow is at most
+    # static's own bound ratio there: these are the ceilings of the two targets.
+    best_geomean, best_max = geomean(static_ratio), max(static_ratio)
     eff = h["scaling_efficiency"].get("64")
     behind = [(w, b) for w in ev.main for b in ("greedy", "reactive") if ev.speedup(w, b) < 1.0]
     out = [
@@ -302,10 +304,10 @@ def _targets(ev: Evaluation, h: dict) -> list[str]:
         f"{h['geomean_speedup']['static']:.3f}x; maximum >= {TARGETS['max_static']}x: measured "
         f"{h['max_speedup']['static']:.3f}x. "
         + ("Met." if h["geomean_speedup"]["static"] >= TARGETS["geomean_static"] else
-           f"Missed. No scheduler can beat the lower bound, and `static` itself is on average "
-           f"only {best_possible:.3f}x the bound here, so {best_possible:.3f}x is the most any "
-           "scheduler could gain over it on this suite; its loss is *starved* time (see the "
-           "idle breakdown)."),
+           f"Missed. No scheduler can beat the lower bound, and `static` itself runs at only "
+           f"{best_geomean:.3f}x the bound (geometric mean; {best_max:.3f}x at most) here, so "
+           "those are the largest speedups any scheduler could show over it on this suite; its "
+           "loss is *starved* time (see the idle breakdown)."),
         "- Octopus >= greedy and >= tuned reactive on every workflow: "
         + ("met." if not behind else "missed on " + ", ".join(
             f"{w} vs {b} ({ev.speedup(w, b):.3f}x)" for w, b in behind) + "."),
