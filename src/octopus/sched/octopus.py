@@ -188,10 +188,11 @@ class Octopus(Scheduler):
 
     def _steal_for(self, c: int) -> None:
         """Offer backlogged cluster ``c``'s queue to idle TBUs of the nearest clusters."""
+        idle_per_cluster = self.machine.idle_per_cluster
         for other in self.by_distance[c]:
             if not self.queued[c] or not self.machine.idle:
                 return
-            if other != c:
+            if other != c and idle_per_cluster[other]:
                 self._serve(c, other)
 
     def _pick(self, c: int, u: int, view: _Residency) -> Task | None:

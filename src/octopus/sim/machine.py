@@ -63,6 +63,7 @@ class Machine:
         self.noc = Noc(self.topology, arch, on_link_busy)
         self.tbus = [TbuState([]) for _ in range(self.topology.num_tbus)]
         self.idle: set[int] = set(range(self.topology.num_tbus))
+        self.idle_per_cluster = [self.topology.tbus_per_cluster] * self.topology.num_clusters
         self.cbu_free_at = [0] * self.topology.num_clusters
         self._on_task_done = on_task_done
         self._on_tbu_free = on_tbu_free
@@ -78,6 +79,8 @@ class Machine:
 
     def idle_in(self, cluster: int) -> list[int]:
         """Idle TBUs of ``cluster``, lowest id first."""
+        if not self.idle_per_cluster[cluster]:
+            return []
         return [u for u in self.topology.tbus_of(cluster) if u in self.idle]
 
     def reconfig_cost(self, task: Task, tbu: int) -> int:
@@ -141,7 +144,7 @@ class Machine:
         state.wait_data_cycles += start - now - reconfig
         state.compute_cycles += compute
         state.firings += 1
-        self.idle.discard(tbu)
+        self._set_busy(tbu)
         task.tbu, task.dispatch_cycle, task.start_cycle, task.end_cycle = tbu, now, start, end
         if self._trace is not None:
             if reconfig:
@@ -164,7 +167,7 @@ class Machine:
         state.busy_until = now + cycles
         state.reconfig_cycles += cycles
         state.preload_block = block_id
-        self.idle.discard(tbu)
+        self._set_busy(tbu)
         if self._trace is not None:
             self._trace.tbu_slice(tbu, f"preload {block_id}", now, cycles)
         self.core.schedule(cycles, COMPLETION, self._preloaded, tbu)
@@ -230,12 +233,20 @@ class Machine:
             ready = max(ready, now + memory_cycles(self.arch, firing.task.input_bytes))
         return ready
 
+    def _set_busy(self, tbu: int) -> None:
+        self.idle.discard(tbu)
+        self.idle_per_cluster[self.topology.cluster_of(tbu)] -= 1
+
+    def _set_idle(self, tbu: int) -> None:
+        self.idle.add(tbu)
+        self.idle_per_cluster[self.topology.cluster_of(tbu)] += 1
+
     def _finish(self, task: Task) -> None:
-        self.idle.add(task.tbu)
+        self._set_idle(task.tbu)
         task.run.tbu_of[task.idx] = task.tbu
         self._on_task_done(task)
 
     def _preloaded(self, tbu: int) -> None:
         self.tbus[tbu].preload_block = None
-        self.idle.add(tbu)
+        self._set_idle(tbu)
         self._on_tbu_free(tbu)
