@@ -97,6 +97,8 @@ class Octopus(Scheduler):
         self.seq = count().__next__
         self.timer_armed = False
         self.done = 0
+        self.refused: set[int] = set()  # clusters whose heads every non-holding TBU refuses
+        self.idle_holders: dict[str, list[int]] | None = None  # per decision, see below
         self.neighbors = [topo.cluster_neighbors(c) for c in range(topo.num_clusters)]
         self.by_distance = [sorted(range(topo.num_clusters),
                                    key=lambda o, c=c: (topo.cluster_distance(c, o), o))
@@ -162,6 +164,8 @@ class Octopus(Scheduler):
 
     # --- decisions -----------------------------------------------------------------------------
     def decide(self) -> None:
+        self.refused: set[int] = set()
+        self.idle_holders: dict[str, list[int]] | None = None
         for c in sorted(self.dirty):
             self._serve(c, c)
         self.dirty.clear()
@@ -170,15 +174,28 @@ class Octopus(Scheduler):
                 self._steal_for(c)
 
     def _serve(self, c: int, target: int) -> None:
-        """Idle TBUs of cluster ``target`` take work queued in cluster ``c``."""
+        """Idle TBUs of cluster ``target`` take work queued in cluster ``c``.
+
+        Speed: a TBU holding none of the queue heads' configurations pays the same load for
+        each head whichever TBU it is (a dedicated one only more), so once such an undedicated
+        TBU has refused every head (``c`` in ``self.refused``), every other TBU holding none of
+        them would too, until the next dispatch changes the queues or the holders' load; those
+        TBUs are not asked again."""
         view = None
         for u in self.machine.idle_in(target):
             if not self.queued[c]:
                 return
             view = view or _Residency(self.machine, self.topology.tbus_of(c))
+            holds_head = any(self.machine.is_resident(u, b) for b, q in self.queues[c].items()
+                             if q)
+            if c in self.refused and not holds_head:
+                continue
             task = self._pick(c, u, view)
             if task is None:
+                if self.config.dual and not holds_head and not self._guard_cost(u, view):
+                    self.refused.add(c)
                 continue
+            self.refused.clear()  # a dispatch changes what the holders can reach: ask again
             self._pop(c, task)
             if target != c:
                 self._relocate(task, c, target, "steals")
@@ -187,13 +204,29 @@ class Octopus(Scheduler):
             self.dispatch(task, u)
 
     def _steal_for(self, c: int) -> None:
-        """Offer backlogged cluster ``c``'s queue to idle TBUs of the nearest clusters."""
+        """Offer backlogged cluster ``c``'s queue to idle TBUs of the nearest clusters (once
+        its heads are refused, only to clusters with an idle TBU holding one of them)."""
         idle_per_cluster = self.machine.idle_per_cluster
         for other in self.by_distance[c]:
             if not self.queued[c] or not self.machine.idle:
                 return
-            if other != c and idle_per_cluster[other]:
-                self._serve(c, other)
+            if other == c or not idle_per_cluster[other]:
+                continue
+            if c in self.refused and other not in self._clusters_holding_heads(c):
+                continue
+            self._serve(c, other)
+
+    def _clusters_holding_heads(self, c: int) -> set[int]:
+        """Clusters with an idle TBU that holds the configuration of one of ``c``'s queue
+        heads (idle TBUs' configurations are read once per decision)."""
+        if self.idle_holders is None:
+            self.idle_holders = defaultdict(list)
+            for u in self.machine.idle:
+                for b in self.machine.tbus[u].resident:
+                    self.idle_holders[b].append(u)
+        idle, cluster_of = self.machine.idle, self.topology.cluster_of
+        return {cluster_of(u) for b, q in self.queues[c].items() if q
+                for u in self.idle_holders.get(b, ()) if u in idle}
 
     def _pick(self, c: int, u: int, view: _Residency) -> Task | None:
         """The firing idle TBU ``u`` of cluster ``c`` should run now, or None to stay idle."""
