@@ -324,31 +324,34 @@ def render_markdown(report: BenchReport) -> str:
     lines = ["# AutoChunk benchmark", "", f"Command: `{report.command}`" if report.command else "",
              f"Wall time: {report.wall_s:.0f} s. Device: "
              f"{report.rows[0].device if report.rows else '-'}, torch {torch.__version__}, "
-             f"{torch.get_num_threads()} thread(s).", "",
-             "| family | seq | plan | peak | cut | slowdown | est. error | sim. error | search s |"
-             " max abs err |",
-             "|---|---|---|---|---|---|---|---|---|---|"]
-    for r in report.rows:
-        est = "-" if r.estimate_error is None else f"{r.estimate_error:+.1%}"
-        sim = "-" if r.simulated_error is None else f"{r.simulated_error:+.1%}"
-        srch = "-" if r.search_s is None else f"{r.search_s:.2f}"
-        miss = " (budget missed)" if r.meets_budget is False else ""
-        lines.append(f"| {r.family} | {r.seq_len} | {r.plan}{miss} | "
-                     f"{format_bytes(r.peak_chunked_bytes)} | {r.memory_cut:.0%} | "
-                     f"{r.slowdown:+.0%} | {est} | {sim} | {srch} | {r.max_abs_err:.1e} |")
+             f"{torch.get_num_threads()} thread(s).", ""]
+
+    def fmt(value: float | None, spec: str) -> str:
+        return "-" if value is None else format(value, spec)
+
+    lines += _md_table(
+        ["family", "seq", "plan", "peak", "cut", "slowdown", "est. error", "sim. error",
+         "search s", "max abs err"],
+        [[r.family, r.seq_len, r.plan + (" (budget missed)" if r.meets_budget is False else ""),
+          format_bytes(r.peak_chunked_bytes), f"{r.memory_cut:.0%}", f"{r.slowdown:+.0%}",
+          fmt(r.estimate_error, "+.1%"), fmt(r.simulated_error, "+.1%"), fmt(r.search_s, ".2f"),
+          f"{r.max_abs_err:.1e}"] for r in report.rows])
     if report.max_seq:
-        lines += ["", "| family | budget | max seq original | max seq chunked | ratio |",
-                  "|---|---|---|---|---|"]
-        for m in report.max_seq:
-            lines.append(f"| {m.family} | {format_bytes(m.budget_bytes)} | {m.max_seq_original}"
-                         f" | {m.max_seq_chunked} | {m.ratio:.1f}x |")
+        lines += ["", *_md_table(
+            ["family", "budget", "max seq original", "max seq chunked", "ratio"],
+            [[m.family, format_bytes(m.budget_bytes), m.max_seq_original, m.max_seq_chunked,
+              f"{m.ratio:.1f}x"] for m in report.max_seq])]
     if report.search_time:
-        lines += ["", "| graph | seq | nodes | capture s | search s | regions |",
-                  "|---|---|---|---|---|---|"]
-        for s in report.search_time:
-            lines.append(f"| {s['model']} | {s['seq_len']} | {s['nodes']} | {s['capture_s']} | "
-                         f"{s['search_s']} | {s['regions']} |")
+        keys = ["model", "seq_len", "nodes", "capture_s", "search_s", "regions"]
+        lines += ["", *_md_table(["graph", "seq", "nodes", "capture s", "search s", "regions"],
+                                 [[t[k] for k in keys] for t in report.search_time])]
     return "\n".join(lines) + "\n"
+
+
+def _md_table(headers: list[str], rows: list[list[Any]]) -> list[str]:
+    """A markdown table: header, separator and one line per row."""
+    return [f"| {' | '.join(headers)} |", "|" + "---|" * len(headers),
+            *(f"| {' | '.join(str(v) for v in row)} |" for row in rows)]
 
 
 def _plots(report: BenchReport, out: Path) -> None:
