@@ -1,7 +1,8 @@
 """Run the AutoChunk benchmark: ``python benchmarks/autochunk_bench.py [--quick] [--out DIR]``.
 
 Writes ``results.csv``, ``max_seq_len.csv``, ``search_time.csv``, ``results.md`` and plots to
-``reports/autochunk/`` (see :mod:`octopus.autochunk.bench`). ``--quick`` is the CI smoke size.
+``reports/autochunk/`` (see :mod:`octopus.experiments.autochunk_bench`). ``--quick`` is the CI
+smoke size.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import shlex  # noqa: E402
 import sys  # noqa: E402
 from pathlib import Path  # noqa: E402
 
-from octopus.autochunk.bench import run_benchmark  # noqa: E402
+from octopus.experiments.autochunk_bench import run_benchmark  # noqa: E402
 
 
 def main(argv: list[str] | None = None) -> int:

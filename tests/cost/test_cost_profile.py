@@ -45,7 +45,7 @@ def test_task_block_from_module_carries_macs_weights_and_output():
 
 def test_half_precision_model_has_half_the_weight_and_output_bytes():
     """dtype float16 halves weights and outputs; MACs do not change."""
-    from octopus.cost.registry import build_known
+    from octopus.models import build_known
 
     full = profile_module(*flat(build_known("mlp", [8, 32])))
     half = profile_module(*flat(build_known("mlp", [8, 32], "float16")))

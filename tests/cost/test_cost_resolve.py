@@ -19,7 +19,7 @@ from octopus.workflow import load_workflow
 def test_torch_model_block_gets_macs_weights_and_output_from_its_model(tmp_path):
     """A torch_model block parses into constant work = MACs, config = weights, output bytes."""
     tb = load_workflow(torch_workflow(tmp_path)).block("net")
-    from octopus.cost.registry import build_known
+    from octopus.models import build_known
 
     costs = profile_module(*flat(build_known("mlp", [64, 256])))
     assert tb.work.mean == costs.macs and tb.config_bytes == costs.weight_bytes

@@ -1,4 +1,4 @@
-"""``octopus autochunk-bench``: the AutoChunk benchmark (see ``octopus.autochunk.bench``)."""
+"""``octopus autochunk-bench``: the AutoChunk benchmark (``experiments.autochunk_bench``)."""
 
 from __future__ import annotations
 
@@ -35,7 +35,7 @@ def autochunk_bench(
             raise InputError(None, "--family", f"unknown family '{f}' (choose from: "
                              f"{', '.join(FAMILIES)})")
     os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # before torch loads: no spin-waits
-    from octopus.autochunk.bench import run_benchmark
+    from octopus.experiments.autochunk_bench import run_benchmark
 
     command = "octopus " + shlex.join(sys.argv[1:])
     report = run_benchmark(out, quick, families=family, threads=threads, max_seq=max_seq,

@@ -58,7 +58,7 @@ def _code_version() -> str:
     """A hash of the sources whose change may change a profile or a plan."""
     h = hashlib.sha256()
     root = Path(__file__).resolve().parent.parent  # by path: importing autochunk imports torch
-    for folder in ("cost", "autochunk", "autochunk/models"):
+    for folder in ("cost", "autochunk", "models"):
         for f in sorted((root / folder).glob("*.py")):
             h.update(f.read_bytes())
     return h.hexdigest()[:16]
@@ -90,7 +90,7 @@ _graphs: dict[str, tuple[Any, tuple[Any, ...]]] = {}  # profile key -> (graph, f
 
 
 def _build(ref: Any) -> tuple[ModuleCosts, Any, tuple[Any, ...]]:
-    from octopus.cost.registry import build_known
+    from octopus.models import build_known
 
     module, inputs = build_known(ref.name, ref.input_shape, ref.dtype)
     fakes = fake_inputs(inputs)

@@ -17,7 +17,7 @@ form a well-structured graph is checked by :func:`octopus.workflow.structure.com
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 
 from pydantic import (
     BaseModel,
@@ -45,6 +45,10 @@ __all__ = [
     "save_workflow",
 ]
 
+Dtype = Literal["float32", "float16", "bfloat16"]
+DTYPES: tuple[str, ...] = get_args(Dtype)
+"""The dtypes a ``torch_model`` block may run in (weights and activations)."""
+
 _ID = Field(pattern=r"^[A-Za-z_][A-Za-z0-9_.-]*$", description="unique block id")
 
 
@@ -60,7 +64,7 @@ class TorchModel(BaseModel):
     name: str = Field(min_length=1, description="registered model (see docs/cost-model.md)")
     input_shape: list[Annotated[int, Field(ge=1)]] = Field(
         min_length=1, description="input shape; its meaning is per model (e.g. [batch, tokens])")
-    dtype: Literal["float32", "float16", "bfloat16"] = Field(
+    dtype: Dtype = Field(
         default="float32", description="dtype of weights and activations")
 
 

@@ -36,11 +36,9 @@ from typing import Any
 import torch
 from torch import nn
 
-from .api import BudgetError, autochunk, plan_graph
-from .capture import capture
-from .measure import peak_bytes
-from .models import FAMILIES, build, effective_seq_len
-from .plan import ChunkPlan, format_bytes
+from octopus.autochunk import BudgetError, ChunkPlan, autochunk, capture, peak_bytes, plan_graph
+from octopus.autochunk.plan import format_bytes
+from octopus.models.families import FAMILIES, build, effective_seq_len
 
 __all__ = ["BenchReport", "BenchRow", "MaxSeqRow", "run_benchmark"]
 
@@ -247,7 +245,7 @@ def _max_seq(family: str, budget: int, start: int, device: str, limit: int) -> M
 
 def _search_time(layers: int = 12, seq: int = 1024) -> dict[str, Any]:
     """Plan a GPT-2-small-shaped graph (12 x 768, 12 heads) at 20%: capture and search time."""
-    from .models.gpt import GPT  # noqa: PLC0415  (only this helper needs the class)
+    from octopus.models.gpt import GPT
 
     torch.manual_seed(0)
     model = GPT(layers=layers, d=768, heads=12, vocab=4096).eval()

@@ -2,28 +2,28 @@
 
 ``build(family, seq_len, sdpa=False, chunk_size=None)`` returns ``(model, inputs)`` in eval mode:
 
-- ``gpt``: :class:`~.gpt.GPT` prefill, ``seq_len`` tokens;
-- ``vit``: :class:`~.vit.ViT`, ``seq_len`` rounded to ``p*p`` patches (+1 class token);
-- ``evoformer``: :class:`~.evoformer.Evoformer`, ``seq_len`` residues, 32 MSA sequences;
-- ``unet``: :class:`~.unet.UNet`, ``seq_len`` rounded to ``h*w`` latent pixels (even ``h``).
+- ``gpt``: :class:`~octopus.models.gpt.GPT` prefill, ``seq_len`` tokens;
+- ``vit``: :class:`~octopus.models.vit.ViT`, ``seq_len`` rounded to ``p*p`` patches (+1 class
+  token);
+- ``evoformer``: :class:`~octopus.models.evoformer.Evoformer`, ``seq_len`` residues, 32 MSA
+  sequences;
+- ``unet``: :class:`~octopus.models.unet.UNet`, ``seq_len`` rounded to ``h*w`` latent pixels
+  (even ``h``).
 
 ``sdpa`` switches every attention to the fused kernel; ``chunk_size`` turns on hand-written
-chunking of attention (over queries) and feed-forward layers (over tokens).
+chunking of attention (over queries) and feed-forward layers (over tokens). torch is imported
+by :func:`build` only, so :data:`FAMILIES` is cheap to read.
 """
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-import torch
-from torch import nn
-
-from .evoformer import Evoformer
-from .gpt import GPT
-from .layers import Attention, FeedForward
-from .unet import UNet
-from .vit import ViT
+if TYPE_CHECKING:
+    import torch
+    from torch import nn
 
 __all__ = ["FAMILIES", "Family", "build", "effective_seq_len"]
 
@@ -56,7 +56,19 @@ def effective_seq_len(family: str, seq_len: int) -> int:
 
 def build(family: str, seq_len: int, *, sdpa: bool = False, chunk_size: int | None = None,
           seed: int = 0) -> tuple[nn.Module, tuple[torch.Tensor, ...]]:
-    """Model and example inputs for ``family`` at ``seq_len`` (see module doc)."""
+    """Model and example inputs for ``family`` at ``seq_len`` (see module doc).
+
+    Raises:
+        ValueError: unknown ``family``.
+    """
+    import torch
+
+    from octopus.models.evoformer import Evoformer
+    from octopus.models.gpt import GPT
+    from octopus.models.layers import Attention, FeedForward
+    from octopus.models.unet import UNet
+    from octopus.models.vit import ViT
+
     if family not in FAMILIES:
         raise ValueError(f"unknown family {family!r}; choose from {sorted(FAMILIES)}")
     torch.manual_seed(seed)

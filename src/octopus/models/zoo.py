@@ -1,7 +1,7 @@
 """Small vision and language models in plain torch (random weights, nothing downloaded).
 
-They complement the AutoChunk benchmark families (:mod:`octopus.autochunk.models`) in the
-registry of known models (:mod:`octopus.cost.registry`):
+They complement the benchmark families (:mod:`octopus.models.families`) in the registry of
+known models (:mod:`octopus.models.registry`):
 
 - :class:`Encoder`: a BERT-style bidirectional encoder over token ids ``(B, S)`` (long-context
   document understanding), returning the per-token states ``(B, S, d)``;

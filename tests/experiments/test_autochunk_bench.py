@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 from pathlib import Path
 
-from octopus.autochunk.bench import run_benchmark
+from octopus.experiments.autochunk_bench import run_benchmark
 
 REQUIRED = {"family", "seq_len", "plan", "peak_original_bytes", "peak_chunked_bytes",
             "time_original_s", "time_chunked_s", "estimate_error", "search_s", "device"}

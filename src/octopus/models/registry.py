@@ -3,16 +3,16 @@
 Each entry builds a module with random weights (nothing downloaded) and example inputs on the
 ``meta`` device (shapes only) from ``input_shape``, whose meaning is per model:
 
-=============  ===========================  =================================================
-name           input_shape                  model
-=============  ===========================  =================================================
-``gpt``        ``[batch, tokens]``          AutoChunk's GPT prefill (2 layers, d 256, 4 heads)
-``vit``        ``[batch, 3, H, W]``         AutoChunk's ViT (16x16 patches, 2 layers, d 256)
-``evoformer``  ``[msa_seqs, residues]``     AutoChunk's Evoformer block (c_m 64, c_z 32)
-``unet``       ``[batch, 4, h, w]``         AutoChunk's two-level UNet (77 context tokens)
-``encoder``    ``[batch, tokens]``          :class:`~octopus.cost.zoo.Encoder` (2 layers, d 256)
-``convnet``    ``[batch, 3, H, W]``         :class:`~octopus.cost.zoo.ConvNet` (width 32)
-``mlp``        ``[batch, features]``        :class:`~octopus.cost.zoo.MLP` (hidden 1024)
+=============  ===========================  ===================================================
+name           input_shape                  model (in :mod:`octopus.models`)
+=============  ===========================  ===================================================
+``gpt``        ``[batch, tokens]``          :class:`~.gpt.GPT` prefill (2 layers, d 256, 4 heads)
+``vit``        ``[batch, 3, H, W]``         :class:`~.vit.ViT` (16x16 patches, 2 layers, d 256)
+``evoformer``  ``[msa_seqs, residues]``     :class:`~.evoformer.Evoformer` block (c_m 64, c_z 32)
+``unet``       ``[batch, 4, h, w]``         :class:`~.unet.UNet` (two levels, 77 context tokens)
+``encoder``    ``[batch, tokens]``          :class:`~.zoo.Encoder` (2 layers, d 256)
+``convnet``    ``[batch, 3, H, W]``         :class:`~.zoo.ConvNet` (width 32)
+``mlp``        ``[batch, features]``        :class:`~.zoo.MLP` (hidden 1024)
 =============  ===========================  =================================================
 
 torch is imported only when a model is built.
@@ -24,9 +24,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["DTYPES", "KNOWN_MODELS", "KnownModel", "build_known"]
-
-DTYPES = ("float32", "float16", "bfloat16")
+__all__ = ["KNOWN_MODELS", "KnownModel", "build_known"]
 
 
 @dataclass(frozen=True)
@@ -48,14 +46,14 @@ def _meta(*shape: int, dtype: Any = None) -> Any:
 def _gpt(shape: tuple[int, ...]) -> tuple[Any, tuple[Any, ...]]:
     import torch
 
-    from octopus.autochunk.models.gpt import GPT
+    from octopus.models.gpt import GPT
 
     b, s = shape
     return GPT(max_len=s), (_meta(b, s, dtype=torch.int64),)
 
 
 def _vit(shape: tuple[int, ...]) -> tuple[Any, tuple[Any, ...]]:
-    from octopus.autochunk.models.vit import ViT
+    from octopus.models.vit import ViT
 
     b, c, h, w = shape
     if c != 3 or h % 16 or w % 16:
@@ -64,14 +62,14 @@ def _vit(shape: tuple[int, ...]) -> tuple[Any, tuple[Any, ...]]:
 
 
 def _evoformer(shape: tuple[int, ...]) -> tuple[Any, tuple[Any, ...]]:
-    from octopus.autochunk.models.evoformer import Evoformer
+    from octopus.models.evoformer import Evoformer
 
     s, r = shape
     return Evoformer(), (_meta(s, r, 64), _meta(r, r, 32))
 
 
 def _unet(shape: tuple[int, ...]) -> tuple[Any, tuple[Any, ...]]:
-    from octopus.autochunk.models.unet import UNet
+    from octopus.models.unet import UNet
 
     b, c, h, w = shape
     if c != 4 or h % 2 or w % 2:
@@ -82,14 +80,14 @@ def _unet(shape: tuple[int, ...]) -> tuple[Any, tuple[Any, ...]]:
 def _encoder(shape: tuple[int, ...]) -> tuple[Any, tuple[Any, ...]]:
     import torch
 
-    from octopus.cost.zoo import Encoder
+    from octopus.models.zoo import Encoder
 
     b, s = shape
     return Encoder(max_len=s), (_meta(b, s, dtype=torch.int64),)
 
 
 def _convnet(shape: tuple[int, ...]) -> tuple[Any, tuple[Any, ...]]:
-    from octopus.cost.zoo import ConvNet
+    from octopus.models.zoo import ConvNet
 
     b, c, h, w = shape
     if c != 3:
@@ -98,7 +96,7 @@ def _convnet(shape: tuple[int, ...]) -> tuple[Any, tuple[Any, ...]]:
 
 
 def _mlp(shape: tuple[int, ...]) -> tuple[Any, tuple[Any, ...]]:
-    from octopus.cost.zoo import MLP
+    from octopus.models.zoo import MLP
 
     b, f = shape
     return MLP(f), (_meta(b, f),)
@@ -119,18 +117,21 @@ def build_known(name: str, input_shape: tuple[int, ...] | list[int], dtype: str 
                 ) -> tuple[Any, tuple[Any, ...]]:
     """The module (eval mode, random weights, seed 0) and meta-device example inputs.
 
-    Floating-point weights and inputs are cast to ``dtype``; integer inputs (token ids) stay.
+    Floating-point weights and inputs are cast to ``dtype`` (the name of a torch floating-point
+    dtype; the workflow format admits ``octopus.workflow.model.DTYPES``); integer inputs (token
+    ids) stay.
 
     Raises:
-        ValueError: unknown ``name`` or ``dtype`` (the message lists the valid ones), or a shape
-            of the wrong rank or form for the model.
+        ValueError: unknown ``name`` (the message lists the valid ones), a ``dtype`` that names
+            no floating-point dtype, or a shape of the wrong rank or form for the model.
     """
     import torch
 
     if name not in KNOWN_MODELS:
         raise ValueError(f"unknown model {name!r} (choose from: {', '.join(KNOWN_MODELS)})")
-    if dtype not in DTYPES:
-        raise ValueError(f"unknown dtype {dtype!r} (choose from: {', '.join(DTYPES)})")
+    dt = getattr(torch, dtype, None)
+    if not isinstance(dt, torch.dtype) or not dt.is_floating_point:
+        raise ValueError(f"{dtype!r} is not a torch floating-point dtype")
     spec = KNOWN_MODELS[name]
     shape = tuple(int(s) for s in input_shape)
     if len(shape) != spec.rank or any(s < 1 for s in shape):
@@ -138,7 +139,6 @@ def build_known(name: str, input_shape: tuple[int, ...] | list[int], dtype: str 
                          f"got {list(shape)}")
     torch.manual_seed(0)
     module, inputs = spec.build(shape)
-    dt = getattr(torch, dtype)
     module = module.to(dt).eval()
     inputs = tuple(x.to(dt) if x.is_floating_point() else x for x in inputs)
     return module, inputs
