@@ -10,7 +10,7 @@ Two stages:
    under each scheduler.
 
 Each run is one process, one thread, timed around ``Simulator.run()`` (sampling of instances is
-inside it; loading the workflow and the architecture is not). A run that passes ``--limit-s``
+inside it; resolving the run spec, :func:`octopus.run.resolve`, is not). A run that passes ``--limit-s``
 is stopped and reported as such. Other processes on the machine inflate wall times; compare
 the best of ``--repeat`` runs and note the load average printed at the start. Run::
 
@@ -32,10 +32,9 @@ import sys
 import time
 from dataclasses import dataclass
 
-from octopus.arch import load_arch
-from octopus.sched import scheduler_factory, scheduler_names
-from octopus.sim import Simulator
-from octopus.workflow import builtin_names, load_builtin
+from octopus.run import RunSpec, resolve
+from octopus.sched import scheduler_names
+from octopus.workflow import builtin_names
 
 
 class _TooSlow(Exception):
@@ -70,8 +69,8 @@ HEADER = (f"{'workflow':20} {'scheduler':9} {'inst':>7} {'wall_s':>8} {'fire/ins
 def run(workflow: str, arch_name: str, scheduler: str, instances: int, seed: int,
         limit_s: int, profile: cProfile.Profile | None = None) -> Result:
     """One timed run; the wall clock covers ``Simulator.run()`` only."""
-    wf, arch = load_builtin(workflow), load_arch(arch_name)
-    sim = Simulator(wf, arch, scheduler_factory(scheduler), instances, seed)
+    sim = resolve(RunSpec(workflow=workflow, arch=arch_name, scheduler=scheduler,
+                          instances=instances, seed=seed)).simulator()
 
     def expire(signum: int, frame: object) -> None:
         raise _TooSlow

@@ -1,18 +1,22 @@
 """User-facing input errors shared by every loader.
 
 A loader that rejects input raises :class:`InputError`; the CLI prints its one-line message and
-exits with code 2. Nothing else in the package catches it, so library users get the exception.
+exits with code 2. A loader that finds several independent problems raises them together as
+:class:`InputErrors` (one line each). Nothing else in the package catches them, so library users
+get the exception.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from functools import cache
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-__all__ = ["InputError", "load_yaml_mapping", "parse_yaml_value", "validation_message"]
+__all__ = ["InputError", "InputErrors", "load_yaml_mapping", "parse_yaml_value", "raise_all",
+           "validation_message", "validation_messages"]
 
 
 class InputError(ValueError):
@@ -24,6 +28,39 @@ class InputError(ValueError):
         self.problem = problem
         parts = [p for p in (self.source, where) if p]
         super().__init__(": ".join([*parts, problem]))
+
+    @property
+    def problems(self) -> tuple[InputError, ...]:
+        """Every problem this error reports, one line each (here: itself)."""
+        return (self,)
+
+
+class InputErrors(InputError):
+    """Several independent problems found in one input; ``str(error)`` has one line each.
+
+    Its ``source``, ``where`` and ``problem`` are the first problem's."""
+
+    def __init__(self, problems: Sequence[InputError]):
+        if not problems:
+            raise ValueError("InputErrors needs at least one problem")
+        self._problems = tuple(p for e in problems for p in e.problems)
+        first = self._problems[0]
+        super().__init__(first.source, first.where, first.problem)
+
+    @property
+    def problems(self) -> tuple[InputError, ...]:
+        return self._problems
+
+    def __str__(self) -> str:
+        return "\n".join(str(p) for p in self._problems)
+
+
+def raise_all(problems: Sequence[InputError]) -> None:
+    """Raise the one problem, or all of them as :class:`InputErrors`; nothing when empty."""
+    if len(problems) == 1:
+        raise problems[0]
+    if problems:
+        raise InputErrors(problems)
 
 
 def load_yaml_mapping(path: str | Path) -> dict[str, Any]:
@@ -76,9 +113,21 @@ def validation_message(exc: Any) -> tuple[str, str]:
     error: an unknown field (a typo explains the "missing" errors it causes) or else the first."""
     errors = exc.errors()
     first = next((e for e in errors if e.get("type") == "extra_forbidden"), errors[0])
-    loc = ".".join(str(p) for p in first.get("loc", ()) if not str(p).startswith("function-"))
-    msg = first.get("msg", "invalid value")
-    if first.get("type") == "extra_forbidden":
+    return _described(first)
+
+
+def validation_messages(exc: Any) -> list[tuple[str, str]]:
+    """Every error of a pydantic ``ValidationError`` as ``(field path, problem)``, except a
+    missing field beside an unknown one in the same mapping (the typo explains it)."""
+    errors = exc.errors()
+    typo_parents = {tuple(e["loc"][:-1]) for e in errors if e.get("type") == "extra_forbidden"}
+    return [_described(e) for e in errors
+            if not (e.get("type") == "missing" and tuple(e["loc"][:-1]) in typo_parents)]
+
+
+def _described(error: dict[str, Any]) -> tuple[str, str]:
+    loc = ".".join(str(p) for p in error.get("loc", ()) if not str(p).startswith("function-"))
+    msg = error.get("msg", "invalid value")
+    if error.get("type") == "extra_forbidden":
         msg = "unknown field (check the spelling)"
-    msg = msg.removeprefix("Value error, ")
-    return loc or "<root>", msg
+    return loc or "<root>", msg.removeprefix("Value error, ")

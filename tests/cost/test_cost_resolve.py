@@ -1,4 +1,5 @@
-"""octopus.cost.resolve and compare: torch_model blocks in workflows, caching, simulation."""
+"""torch_model blocks in workflows: resolved by a run (octopus.cost.resolve through
+octopus.run), cached on disk, simulated; the SRAM study on them."""
 
 import json
 import os
@@ -12,13 +13,15 @@ from octopus.arch import config_load_cycles, load_arch
 from octopus.cost import (
     profile_module,
 )
-from octopus.experiments.run import RunSpec, run_once
+from octopus.run import RunSpec, execute, resolve_workflow
 from octopus.workflow import load_workflow
 
 
 def test_torch_model_block_gets_macs_weights_and_output_from_its_model(tmp_path):
-    """A torch_model block parses into constant work = MACs, config = weights, output bytes."""
-    tb = load_workflow(torch_workflow(tmp_path)).block("net")
+    """A torch_model block resolves into constant work = MACs, config = weights, output bytes;
+    loading the file alone leaves it unresolved (the workflow package never imports cost)."""
+    assert load_workflow(torch_workflow(tmp_path)).block("net").work is None
+    tb = resolve_workflow(torch_workflow(tmp_path)).block("net")
     from octopus.models import build_known
 
     costs = profile_module(*flat(build_known("mlp", [64, 256])))
@@ -27,27 +30,27 @@ def test_torch_model_block_gets_macs_weights_and_output_from_its_model(tmp_path)
 
 
 def test_unknown_torch_model_is_an_input_error_naming_the_block(tmp_path):
-    """An unregistered model name fails at load with the block and the valid names."""
+    """An unregistered model name fails at resolution with the block and the valid names."""
     from octopus.errors import InputError
 
     with pytest.raises(InputError, match=r"block 'net'.*choose from: gpt"):
-        load_workflow(torch_workflow(tmp_path, name="resnet999"))
+        resolve_workflow(torch_workflow(tmp_path, name="resnet999"))
 
 
 def test_simulation_times_torch_blocks_by_policy_and_the_bound_agrees(tmp_path):
     """One firing: makespan = configuration load + fitted cycles; the bound is the fitted
     cycles; spill and autochunk differ as their fits do."""
     path = torch_workflow(tmp_path, "encoder", "[1, 512]")
-    wf = load_workflow(path)
+    wf = resolve_workflow(path)
     from octopus.cost import fit_workflow
 
     chip = load_arch("chip")
     for policy in ("spill", "autochunk"):
         fit = fit_workflow(wf, chip, policy)["net"].fit
-        s = run_once(RunSpec(workflow=str(path), instances=1, scheduler="greedy",
-                             sram_policy=policy))
-        assert s["lower_bound_cycles"] == fit.cycles
-        assert s["makespan_cycles"] == config_load_cycles(chip, wf.block("net").config_bytes) \
+        r = execute(RunSpec(workflow=str(path), instances=1, scheduler="greedy",
+                            sram_policy=policy))
+        assert r.lower_bound_cycles == fit.cycles
+        assert r.makespan_cycles == config_load_cycles(chip, wf.block("net").config_bytes) \
             + fit.cycles
 
 
@@ -55,7 +58,7 @@ def test_fits_are_cached_on_disk(tmp_path):
     """A resolved model leaves JSON files in the cache directory."""
     from octopus.cost import cache_dir, fit_workflow
 
-    wf = load_workflow(torch_workflow(tmp_path, "encoder", "[1, 512]"))
+    wf = resolve_workflow(torch_workflow(tmp_path, "encoder", "[1, 512]"))
     fit_workflow(wf, load_arch("chip", {"pea.sram_bytes": 1 << 20}), "auto")
     files = list(cache_dir().glob("*.json"))
     assert len(files) == 3 and all(json.loads(f.read_text()) for f in files)
@@ -64,9 +67,9 @@ def test_fits_are_cached_on_disk(tmp_path):
 def test_a_warm_cache_simulates_torch_workflows_without_importing_torch(tmp_path):
     """Once profiles and plans are cached, simulating a torch-defined workflow imports no torch."""
     path = torch_workflow(tmp_path, "encoder", "[1, 512]")
-    run_once(RunSpec(workflow=str(path), instances=2, sram_policy="auto"))  # fills the cache
-    code = ("import sys\nfrom octopus.experiments.run import RunSpec, run_once\n"
-            f"run_once(RunSpec(workflow={str(path)!r}, instances=2, sram_policy='auto'))\n"
+    execute(RunSpec(workflow=str(path), instances=2, sram_policy="auto"))  # fills the cache
+    code = ("import sys\nfrom octopus.run import RunSpec, execute\n"
+            f"execute(RunSpec(workflow={str(path)!r}, instances=2, sram_policy='auto'))\n"
             "print('torch' in sys.modules)")
     env = {**os.environ, "XDG_CACHE_HOME": str(tmp_path / "cache")}
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
@@ -78,7 +81,7 @@ def test_schedulers_estimate_torch_blocks_with_their_fitted_cycles(tmp_path):
     """Expected demand (static partition, Octopus quotas) takes fitted cycles over MAC cycles."""
     from octopus.sched.partition import block_demand
 
-    wf = load_workflow(torch_workflow(tmp_path))
+    wf = resolve_workflow(torch_workflow(tmp_path))
     by_macs = block_demand(wf, lambda kind, work: 1)
     assert by_macs == {"net": 1.0}
     assert block_demand(wf, lambda kind, work: 1, {"net": 777}) == {"net": 777.0}
@@ -86,7 +89,7 @@ def test_schedulers_estimate_torch_blocks_with_their_fitted_cycles(tmp_path):
 
 def test_policy_comparison_of_a_one_block_workflow_has_auto_at_the_cheaper(tmp_path):
     """compare_policies runs every policy; with one block, auto's makespan is the smaller."""
-    from octopus.cost.compare import compare_policies, report_markdown
+    from octopus.experiments.sram_study import compare_policies, report_markdown
 
     path = str(torch_workflow(tmp_path, "encoder", "[1, 512]"))
     rows = compare_policies(path, archs=("chip",), instances=2, scheduler="greedy")

@@ -6,8 +6,8 @@ import pytest
 from typer.testing import CliRunner
 
 from octopus.cli.main import app
-from octopus.experiments.evaluate import CV_LEVELS, with_dynamicity
-from octopus.workflow import expected_firings, expected_work, load_builtin
+from octopus.experiments.evaluate import CV_LEVELS
+from octopus.workflow import expected_firings, expected_work, load_builtin, with_dynamicity
 
 
 def test_evaluate_quick_writes_the_report_and_headline(tmp_path):

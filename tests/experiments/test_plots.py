@@ -62,7 +62,7 @@ def test_plot_writes_a_png(tmp_path, args):
 
 @pytest.mark.parametrize(("args", "needle"), [
     (["--x", "nope", "--y", "makespan_cycles"], "nope: not a column"),
-    (["--x", "seed", "--y", "scheduler"], "not numeric"),
+    (["--x", "seed", "--y", "scheduler"], "scheduler: not a numeric column"),
     (["--x", "seed"], "needs --x FIELD and --y METRIC"),
     (["--kind", "pie"], "unknown 'pie'"),
 ])

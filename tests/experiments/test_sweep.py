@@ -21,7 +21,7 @@ from octopus.experiments.sweep import (
     parse_assignments,
     plan_sweep,
     run_sweep,
-    split_settings,
+    spec_fields,
 )
 
 
@@ -63,11 +63,14 @@ def test_point_ids_depend_only_on_resolved_parameters(tmp_path):
 
 
 def test_dynamicity_axis_reshapes_the_workflow(tmp_path):
-    """dynamicity_cv sets the CV of every task's work distribution in the shipped workflow."""
+    """dynamicity_cv sets the CV of every task's work distribution in the workflow a point runs."""
+    from octopus.run import resolve
+
     plan = _plan(tmp_path, "base: {workflow: face-recognition, instances: 20}\n"
                            "grid: {dynamicity_cv: [0, 1.5]}\n")
     for point, cv in zip(plan.points, (0.0, 1.5), strict=True):
-        works = [b["work"] for b in point.workflow_doc["blocks"] if b["type"] == "task"]
+        works = [b.work.model_dump(by_alias=True) for b in resolve(point.spec).workflow.blocks
+                 if b.type == "task"]
         assert point.params["dynamicity_cv"] == cv
         if cv:
             assert all(w["dist"] == "lognormal" and w["cv"] == cv for w in works)
@@ -167,22 +170,22 @@ def test_results_csv_is_rebuilt_from_finished_points(tmp_path):
 def test_failed_point_is_reported_and_retried(tmp_path, monkeypatch):
     """A point whose run raises is left out of results.csv, reported, and run again next time."""
     plan = _plan(tmp_path)
-    real = sweep_mod.run_once
+    real = sweep_mod.execute
 
     def flaky(spec, **kw):
-        if spec.scheduler == "octopus" and spec.seed == 1:
+        if spec.scheduler.name == "octopus" and spec.seed == 1:
             raise RuntimeError("boom")
         return real(spec, **kw)
 
-    monkeypatch.setattr(sweep_mod, "run_once", flaky)
+    monkeypatch.setattr(sweep_mod, "execute", flaky)
     report = run_sweep(plan, tmp_path / "out", SerialBackend())
     assert report.ran == 9 and len(report.failed) == 3
     assert all("RuntimeError: boom" in e for e in report.failed.values())
-    monkeypatch.setattr(sweep_mod, "run_once", real)
+    monkeypatch.setattr(sweep_mod, "execute", real)
     again = SerialBackend()
     report = run_sweep(plan, tmp_path / "out", again)
     assert {p.id for p in again.seen} == set(report.failed) | {
-        p.id for p in plan.points if p.spec.scheduler == "octopus" and p.spec.seed == 1}
+        p.id for p in plan.points if p.spec.scheduler.name == "octopus" and p.spec.seed == 1}
     assert (report.ran, report.failed) == (3, {})
 
 
@@ -191,7 +194,7 @@ def test_killed_sweep_completes_on_rerun_without_recomputing(tmp_path):
     rest, leaves the finished points' files untouched, and no staging directory survives."""
     spec = write_spec(tmp_path, SPEC_12.replace("instances: 20", "instances: 60"))
     out = tmp_path / "out"
-    cmd = [sys.executable, "-c", "from octopus.cli.main import app; app()",
+    cmd = [sys.executable, "-c", "from octopus.cli.main import main; main()",
            "sweep", str(spec), "--out", str(out), "--workers", "1"]
     proc = subprocess.Popen(cmd, start_new_session=True, stdout=subprocess.DEVNULL,
                             stderr=subprocess.DEVNULL)
@@ -234,10 +237,14 @@ def test_bad_assignments_are_input_errors(items):
         parse_assignments(items)
 
 
-def test_settings_split_by_destination():
-    """arch.* become overrides, scheduler.* params, the rest run fields; others are refused."""
-    s = split_settings({"arch.cluster.tbus_x": 2, "scheduler.window_cycles": 5, "seed": 3})
-    assert (s.arch_overrides, s.scheduler_params, s.run) == (
-        {"cluster.tbus_x": 2}, {"window_cycles": 5}, {"seed": 3})
+def test_settings_become_run_spec_fields():
+    """arch.* become overrides, scheduler.* the scheduler's parameters (of the default scheduler
+    unless one is named), the rest run fields; others are refused."""
+    assert spec_fields({"arch.cluster.tbus_x": 2, "scheduler.window_cycles": 5, "seed": 3,
+                        "scheduler": "reactive"}) == {
+        "arch_overrides": {"cluster.tbus_x": 2}, "seed": 3,
+        "scheduler": {"name": "reactive", "window_cycles": 5}}
+    assert spec_fields({"scheduler.dual": False})["scheduler"] == {"name": "octopus",
+                                                                   "dual": False}
     with pytest.raises(InputError, match="unknown key"):
-        split_settings({"workflow": "x"}, allowed=("seed",))
+        spec_fields({"workflow": "x"}, allowed=("seed",))

@@ -8,20 +8,19 @@ from __future__ import annotations
 import signal
 from collections import Counter
 from collections.abc import Iterator
-from typing import Any
 
 import pytest
 
 from octopus.arch import ArchConfig, compute_cycles, load_arch
+from octopus.run import resolve_workflow
 from octopus.sched import scheduler_factory, scheduler_names
-from octopus.sim import Simulator, poisson_arrivals
+from octopus.sim import NullRecorder, Simulator, poisson_arrivals
 from octopus.sim.capacity import arch_capacity
 from octopus.sim.state import Task
 from octopus.workflow import (
     batch_lower_bound,
     builtin_names,
     expected_lower_bound,
-    load_builtin,
     sample_instance,
 )
 from octopus.workflow.sampling import CONTROL
@@ -30,23 +29,14 @@ INSTANCES = 40
 SEED = 7
 
 
-class _Firings:
+class _Firings(NullRecorder):
     """A recorder that keeps finished firings and ignores trace slices."""
 
     def __init__(self) -> None:
         self.tasks: list[Task] = []
 
-    def firing(self, task: Task) -> None:
+    def task_done(self, task: Task) -> None:
         self.tasks.append(task)
-
-    def tbu_slice(self, *args: Any) -> None:
-        pass
-
-    def cbu_slice(self, *args: Any) -> None:
-        pass
-
-    def link_busy(self, *args: Any) -> None:
-        pass
 
 
 @pytest.fixture
@@ -83,7 +73,7 @@ def test_run_invariants(workflow, scheduler, arch, deadline):
 def test_open_loop_invariants(workflow, scheduler, deadline):
     """The same invariants under Poisson arrivals on chip-4 at half its capacity."""
     arch = load_arch("chip-4")
-    wf = load_builtin(workflow)
+    wf = resolve_workflow(workflow)
     # half the rate the machine sustains (mean TBU-cycles per instance spread over all TBUs):
     # busy, with queues that build in bursts and drain
     cycles_per_instance = expected_lower_bound(wf, 1000, arch_capacity(arch)) / 1000
@@ -94,7 +84,7 @@ def test_open_loop_invariants(workflow, scheduler, deadline):
 
 def _check_run(workflow: str, scheduler: str, arch: ArchConfig,
                arrivals: list[int] | None) -> None:
-    wf = load_builtin(workflow)
+    wf = resolve_workflow(workflow)
     rec = _Firings()
     sim = Simulator(wf, arch, scheduler_factory(scheduler), INSTANCES, SEED, arrivals,
                     recorder=rec).run()
@@ -156,7 +146,7 @@ def _check_run(workflow: str, scheduler: str, arch: ArchConfig,
 @pytest.mark.parametrize("scheduler", scheduler_names())
 def test_same_seed_same_run(scheduler, deadline):
     """Two runs with the same seed place every firing at the same TBU and cycles."""
-    wf, arch = load_builtin("face-recognition"), load_arch("chip-4")
+    wf, arch = resolve_workflow("face-recognition"), load_arch("chip-4")
 
     def placements() -> list[tuple[int, int, int, int, int]]:
         rec = _Firings()

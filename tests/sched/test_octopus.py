@@ -7,7 +7,7 @@ import pytest
 from octopus.arch import load_arch
 from octopus.sched import scheduler_factory
 from octopus.sched.diffusion import diffusion_flows, diffusion_step
-from octopus.sim import Simulator
+from octopus.sim import NullRecorder, Simulator
 from octopus.workflow import Constant, WorkflowBuilder
 
 
@@ -17,23 +17,14 @@ def arch(tbus: int, clusters: int = 1, **overrides):
                               "chip.clusters_x": clusters, "pea.ai_efficiency": 1.0, **overrides})
 
 
-class Placements:
+class Placements(NullRecorder):
     """A recorder keeping every finished firing."""
 
     def __init__(self):
         self.tasks = []
 
-    def firing(self, task):
+    def task_done(self, task):
         self.tasks.append(task)
-
-    def tbu_slice(self, *args):
-        pass
-
-    def cbu_slice(self, *args):
-        pass
-
-    def link_busy(self, *args):
-        pass
 
     def of(self, block):
         return [t for t in self.tasks if t.block_id == block]
@@ -46,7 +37,8 @@ def home_on_0(sim):
 
 def run(wf, hw, instances=1, setup=None, arrivals=None, **params):
     rec = Placements()
-    sim = Simulator(wf, hw, scheduler_factory("octopus", params), instances, 0, arrivals, rec)
+    factory = scheduler_factory({"name": "octopus", **params})
+    sim = Simulator(wf, hw, factory, instances, 0, arrivals, rec)
     if setup:
         setup(sim)
     return sim.run(), rec

@@ -8,7 +8,7 @@ from typing import Any
 
 from octopus.arch import ArchConfig, load_arch
 from octopus.sched import scheduler_factory
-from octopus.sim import Simulator
+from octopus.sim import NullRecorder, Simulator
 from octopus.sim.state import Task
 from octopus.workflow import Workflow
 
@@ -27,9 +27,11 @@ def tiny_arch(tbus_x: int = 1, tbus_y: int = 1, **overrides: Any) -> ArchConfig:
     return load_arch("chip", {**base, **overrides})
 
 
-class Collector:
-    """A run recorder (the interface :class:`~octopus.sim.output.RunRecorder` offers) that keeps
-    every finished firing and every slice in memory."""
+class Collector(NullRecorder):
+    """A :class:`~octopus.sim.recorder.Recorder` that keeps every finished firing and every
+    timed action in memory: TBU windows as ``(tbu, name, start, cycles)`` named as the trace
+    names them (``load B``, ``preload B``, ``wait data``, the block id), control windows as
+    ``(site, label, start, cycles)`` and link windows as ``(link, start, end, bytes)``."""
 
     def __init__(self) -> None:
         self.tasks: list[Task] = []
@@ -37,16 +39,24 @@ class Collector:
         self.cbu_slices: list[tuple[int, str, int, int]] = []
         self.link_slices: list[tuple[int, int, int, int]] = []
 
-    def firing(self, task: Task) -> None:
+    def task_done(self, task: Task) -> None:
         self.tasks.append(task)
 
-    def tbu_slice(self, tbu: int, name: str, start: int, dur: int, args: Any = None) -> None:
-        self.tbu_slices.append((tbu, name, start, dur))
+    def reconfigure(self, tbu: int, block_id: str, start: int, cycles: int, ahead: bool) -> None:
+        self.tbu_slices.append((tbu, f"{'preload' if ahead else 'load'} {block_id}", start,
+                                cycles))
 
-    def cbu_slice(self, site: int, name: str, start: int, dur: int) -> None:
-        self.cbu_slices.append((site, name, start, dur))
+    def wait_data(self, tbu: int, start: int, cycles: int) -> None:
+        self.tbu_slices.append((tbu, "wait data", start, cycles))
 
-    def link_busy(self, link: int, start: int, end: int, nbytes: int) -> None:
+    def compute(self, tbu: int, task: Task) -> None:
+        self.tbu_slices.append((tbu, task.block_id, task.start_cycle,
+                                task.end_cycle - task.start_cycle))
+
+    def control(self, site: int, label: str, start: int, cycles: int) -> None:
+        self.cbu_slices.append((site, label, start, cycles))
+
+    def link(self, link: int, start: int, end: int, nbytes: int) -> None:
         self.link_slices.append((link, start, end, nbytes))
 
     def schedule(self) -> dict[str, tuple[int, int, int]]:

@@ -1,4 +1,5 @@
-"""NoC timing at both fidelities, contention on a shared link, stats and the link callback.
+"""NoC timing at both fidelities, contention on a shared link, stats and the recorder's link
+windows.
 
 Machine: 'chip' on a 2x2 mesh of 2x2-TBU clusters (global 4x4 TBU mesh, ids as in
 tests/arch/test_topology.py). Intra links: 64 B/cycle, 2 cycles/hop; d2d: 16 B/cycle, 10 cycles.
@@ -9,10 +10,21 @@ from __future__ import annotations
 import pytest
 
 from octopus.arch import Topology, load_arch, transfer_cycles
+from octopus.sim import NULL_RECORDER, NullRecorder
 from octopus.sim.noc import Noc
 
 
-def _noc(model: str, on_link_busy=None) -> tuple[Noc, Topology]:
+class _Links(NullRecorder):
+    """A recorder passing every link window to ``fn(link, start, end, nbytes)``."""
+
+    def __init__(self, fn) -> None:
+        self.fn = fn
+
+    def link(self, link: int, start: int, end: int, nbytes: int) -> None:
+        self.fn(link, start, end, nbytes)
+
+
+def _noc(model: str, on_link=None) -> tuple[Noc, Topology]:
     arch = load_arch(
         "chip",
         {
@@ -24,7 +36,7 @@ def _noc(model: str, on_link_busy=None) -> tuple[Noc, Topology]:
         },
     )
     topo = Topology(arch)
-    return Noc(topo, arch, on_link_busy), topo
+    return Noc(topo, arch, _Links(on_link) if on_link else NULL_RECORDER), topo
 
 
 @pytest.mark.parametrize("model", ["analytic", "contention"])
@@ -88,8 +100,8 @@ def test_estimate_has_no_side_effects():
     assert noc.stats.transfers == 1
 
 
-def test_stats_and_link_callback():
-    """Bytes, bytes x hops, per-link busy cycles and the callback's windows add up."""
+def test_stats_and_link_windows():
+    """Bytes, bytes x hops, per-link busy cycles and the recorded windows add up."""
     windows = []
     noc, topo = _noc("contention", lambda *w: windows.append(w))
     noc.transfer(0, 1, 640, now=0)
@@ -112,7 +124,7 @@ def test_negative_bytes_raise():
 
 
 def test_link_windows_feed_a_chrome_trace(tmp_path):
-    """The callback can write one slice per link window to a trace, on a track per link."""
+    """The recorder can write one slice per link window to a trace, on a track per link."""
     import json
 
     from octopus.sim.trace import ChromeTraceWriter

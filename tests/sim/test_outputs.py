@@ -4,6 +4,7 @@ run leaves behind (nothing)."""
 from __future__ import annotations
 
 import csv
+import importlib
 import json
 from pathlib import Path
 
@@ -12,12 +13,13 @@ from typer.testing import CliRunner
 
 from octopus.arch import load_arch
 from octopus.cli.main import app
-from octopus.experiments import run as run_module
-from octopus.experiments.run import RunSpec, run_once
+from octopus.run import RunResult, RunSpec, execute
+from octopus.run.outdir import MARKER
 from octopus.sched.greedy import Greedy, GreedyConfig
 from octopus.sim.state import Task
 
-FILES = {"config.resolved.yaml", "summary.json", "firings.csv", "tbus.csv", "trace.json"}
+resolve_module = importlib.import_module("octopus.run.resolve")  # the module, not the function
+FILES = {"config.resolved.yaml", "summary.json", "firings.csv", "tbus.csv", "trace.json", MARKER}
 
 
 def _spec(**kw) -> RunSpec:
@@ -30,7 +32,7 @@ def _spec(**kw) -> RunSpec:
 def run_dir(tmp_path_factory) -> Path:
     """One greedy run of face-recognition on chip-4, written to disk."""
     out = tmp_path_factory.mktemp("runs") / "r"
-    run_once(_spec(), out_dir=out)
+    execute(_spec(), out_dir=out)
     return out
 
 
@@ -46,8 +48,8 @@ def _rows(path: Path) -> list[dict[str, str]]:
 def test_same_seed_gives_byte_identical_files(scheduler, tmp_path):
     """Two runs of one spec write byte-identical summary, firings, TBU table and trace."""
     spec = _spec(scheduler=scheduler, instances=20)
-    first = run_once(spec, out_dir=tmp_path / "a")
-    second = run_once(spec, out_dir=tmp_path / "b")
+    first = execute(spec, out_dir=tmp_path / "a")
+    second = execute(spec, out_dir=tmp_path / "b")
     assert first == second
     for name in ("summary.json", "firings.csv", "tbus.csv", "trace.json"):
         assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes(), name
@@ -55,15 +57,17 @@ def test_same_seed_gives_byte_identical_files(scheduler, tmp_path):
 
 def test_another_seed_gives_another_run(tmp_path):
     """A different seed samples different instances, so the firings differ."""
-    run_once(_spec(instances=20), out_dir=tmp_path / "a")
-    run_once(_spec(instances=20, seed=12), out_dir=tmp_path / "b")
+    execute(_spec(instances=20), out_dir=tmp_path / "a")
+    execute(_spec(instances=20, seed=12), out_dir=tmp_path / "b")
     assert ((tmp_path / "a" / "firings.csv").read_bytes()
             != (tmp_path / "b" / "firings.csv").read_bytes())
 
 
 def test_summary_without_a_directory_equals_the_written_one(run_dir):
-    """``run_once`` without ``out_dir`` returns the same summary that a run directory holds."""
-    assert run_once(_spec()) == json.loads((run_dir / "summary.json").read_text())
+    """``execute`` without ``out_dir`` returns the result that a run directory holds."""
+    result = execute(_spec())
+    assert result.to_json() == (run_dir / "summary.json").read_text()
+    assert RunResult.from_dict(json.loads((run_dir / "summary.json").read_text())) == result
 
 
 # --- the files ------------------------------------------------------------------------------
@@ -141,7 +145,7 @@ def test_trace_is_chrome_trace_json_with_one_track_per_unit(run_dir):
 
 def test_contention_trace_shows_one_transfer_per_link_at_a_time(tmp_path):
     """Under the 'contention' NoC, the windows on each link's track never overlap."""
-    run_once(_spec(arch_overrides={"noc.model": "contention"}), out_dir=tmp_path / "r")
+    execute(_spec(arch_overrides={"noc.model": "contention"}), out_dir=tmp_path / "r")
     doc = json.loads((tmp_path / "r" / "trace.json").read_text())
     events = doc["traceEvents"]
     links = {e["pid"] for e in events if e["ph"] == "M" and e["name"] == "process_name"
@@ -160,7 +164,7 @@ def test_contention_trace_shows_one_transfer_per_link_at_a_time(tmp_path):
 def test_host_round_trips_are_traced_on_lanes_that_never_overlap(tmp_path):
     """Under static, every Control Block's host round trip is a slice on a host lane, and the
     slices of one lane never overlap (overlapping round trips take separate lanes)."""
-    summary = run_once(_spec(scheduler="static"), out_dir=tmp_path / "r")
+    summary = execute(_spec(scheduler="static"), out_dir=tmp_path / "r")
     events = json.loads((tmp_path / "r" / "trace.json").read_text())["traceEvents"]
     lanes = {e["tid"] for e in events if e["ph"] == "M" and e["name"] == "thread_name"
              and e["args"]["name"].startswith("host lane")}
@@ -168,7 +172,7 @@ def test_host_round_trips_are_traced_on_lanes_that_never_overlap(tmp_path):
     for e in events:
         if e["ph"] == "X" and e["tid"] in lanes:
             spans.setdefault(e["tid"], []).append((e["ts"], e["ts"] + e["dur"]))
-    assert sum(len(v) for v in spans.values()) == summary["control_firings"]
+    assert sum(len(v) for v in spans.values()) == summary.control_firings
     assert len(lanes) > 1  # 30 instances start at once: their first round trips overlap
     for windows in spans.values():
         windows.sort()
@@ -178,7 +182,7 @@ def test_host_round_trips_are_traced_on_lanes_that_never_overlap(tmp_path):
 
 def test_no_trace_option_skips_the_trace(tmp_path):
     """``trace=False`` writes every file but trace.json."""
-    run_once(_spec(instances=5), out_dir=tmp_path / "r", trace=False)
+    execute(_spec(instances=5), out_dir=tmp_path / "r", trace=False)
     assert {p.name for p in (tmp_path / "r").iterdir()} == FILES - {"trace.json"}
 
 
@@ -196,20 +200,20 @@ class _Crashing(Greedy):
 
 def test_a_failing_run_leaves_nothing_half_written(tmp_path, monkeypatch):
     """A run that raises mid-way writes nothing and leaves an older run in place untouched."""
-    monkeypatch.setattr(run_module, "scheduler_factory",
-                        lambda name, params=None: lambda m, w: _Crashing(GreedyConfig(), m, w))
+    monkeypatch.setattr(resolve_module, "scheduler_factory",
+                        lambda choice: lambda m, w: _Crashing(GreedyConfig(), m, w))
     with pytest.raises(RuntimeError, match="crashed"):
-        run_once(_spec(), out_dir=tmp_path / "new")
+        execute(_spec(), out_dir=tmp_path / "new")
     assert list(tmp_path.iterdir()) == []
 
     monkeypatch.undo()
     old = tmp_path / "old"
-    run_once(_spec(instances=5), out_dir=old)
+    execute(_spec(instances=5), out_dir=old)
     before = {p.name: p.read_bytes() for p in old.iterdir()}
-    monkeypatch.setattr(run_module, "scheduler_factory",
-                        lambda name, params=None: lambda m, w: _Crashing(GreedyConfig(), m, w))
+    monkeypatch.setattr(resolve_module, "scheduler_factory",
+                        lambda choice: lambda m, w: _Crashing(GreedyConfig(), m, w))
     with pytest.raises(RuntimeError, match="crashed"):
-        run_once(_spec(), out_dir=old)
+        execute(_spec(), out_dir=old)
     assert [p.name for p in tmp_path.iterdir()] == ["old"]
     assert {p.name: p.read_bytes() for p in old.iterdir()} == before
 

@@ -12,7 +12,7 @@ import simpy
 from simkit import Collector, run_sim, tiny_arch
 
 from octopus.arch import ArchConfig
-from octopus.experiments.run import RunSpec, run_once
+from octopus.run import RunSpec, execute
 from octopus.sched import scheduler_factory
 from octopus.sim import Simulator, poisson_arrivals
 from octopus.sim.capacity import arch_capacity
@@ -223,19 +223,18 @@ def test_idle_gaps_between_arrivals_count_as_no_work():
     assert sim.latencies == [10, 10, 10]
 
 
-def test_run_once_with_a_rate_reports_open_loop_metrics():
+def test_a_run_with_a_rate_reports_open_loop_metrics():
     """``rate_per_s`` runs an open-loop stream; throughput is instances over the makespan."""
     spec = RunSpec(workflow="face-recognition", arch="chip", scheduler="greedy", instances=40,
                    seed=3, rate_per_s=2000.0)
-    summary = run_once(spec)
-    assert summary["instances"] == 40
+    result = execute(spec)
+    assert result.instances == 40
     arrivals = poisson_arrivals(40, 2000.0, 1e9, 3)
-    assert summary["makespan_cycles"] > arrivals[-1]
-    assert summary["makespan_cycles"] >= summary["lower_bound_cycles"] > arrivals[-1]
-    assert summary["throughput_instances_per_s"] == pytest.approx(
-        40 / summary["makespan_s"])
-    assert summary["idle_breakdown"]["no_work_fraction"] > 0
-    assert summary != run_once(spec.model_copy(update={"rate_per_s": None}))
+    assert result.makespan_cycles > arrivals[-1]
+    assert result.makespan_cycles >= result.lower_bound_cycles > arrivals[-1]
+    assert result.throughput_instances_per_s == pytest.approx(40 / result.makespan_s)
+    assert result.idle_fraction("no_work") > 0
+    assert result != execute(spec.model_copy(update={"rate_per_s": None}))
 
 
 # --- errors ---------------------------------------------------------------------------------

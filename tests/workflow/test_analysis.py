@@ -3,6 +3,7 @@
 import numpy as np
 import pytest
 
+from octopus.run import resolve_workflow
 from octopus.workflow import (
     Capacity,
     batch_lower_bound,
@@ -12,7 +13,6 @@ from octopus.workflow import (
     expected_work,
     instance_critical_path,
     iter_instances,
-    load_builtin,
 )
 
 CAP = Capacity.from_rates(units=4, ai_work_per_cycle=200.0, general_work_per_cycle=64.0,
@@ -26,7 +26,7 @@ def test_expected_firings_match_10000_samples(name):
     For rare blocks 2% is below the sampling noise itself (a block firing in 10% of instances has
     a 3% relative standard error at n = 10,000), so the tolerance there is 4 standard errors.
     """
-    wf = load_builtin(name)
+    wf = resolve_workflow(name)
     expected = expected_firings(wf)
     n = 10_000
     per_instance = {b: np.zeros(n) for b in expected}
@@ -57,7 +57,7 @@ def test_critical_path_of_a_chain_is_its_sum():
 
 def test_batch_bound_is_max_of_work_and_critical_path():
     """The bound is the larger of total work / units and the longest instance chain."""
-    wf = load_builtin("video-analytics")
+    wf = resolve_workflow("video-analytics")
     insts = list(iter_instances(wf, 30, seed=0))
     bound = batch_lower_bound(insts, CAP)
     work = sum(CAP.cycles(f.kind, f.work) for i in insts for f in i.tasks())
@@ -67,7 +67,7 @@ def test_batch_bound_is_max_of_work_and_critical_path():
 
 def test_batch_bound_respects_arrivals():
     """A late arrival cannot finish before it arrives plus its own critical path."""
-    wf = load_builtin("face-recognition")
+    wf = resolve_workflow("face-recognition")
     insts = list(iter_instances(wf, 2, seed=0))
     late = 10**9
     bound = batch_lower_bound(insts, CAP, arrivals=[0, late])
@@ -83,7 +83,7 @@ def test_dynamicity_spans_low_to_high():
     cvs = []
     for name in builtin_names():
         w = np.array([instance_work_cycles(i, CAP)
-                      for i in iter_instances(load_builtin(name), 1000, seed=0)])
+                      for i in iter_instances(resolve_workflow(name), 1000, seed=0)])
         cvs.append(w.std() / w.mean())
     assert min(cvs) < 0.1 and max(cvs) > 1.0
     assert len(builtin_names()) >= 6

@@ -10,15 +10,16 @@ from typing import Annotated
 
 import typer
 
-from octopus.cli.main import app, user_errors
-
-FAMILIES = ("gpt", "vit", "evoformer", "unet")
+from octopus.cli.app import app, user_errors
+from octopus.models.families import FAMILIES
 
 
 @app.command("autochunk-bench")
 @user_errors
 def autochunk_bench(
-    out: Annotated[Path, typer.Option(help="Report directory.")] = Path("reports/autochunk"),
+    out: Annotated[Path, typer.Option(
+        help="Report directory (replaces only an earlier benchmark report).")
+    ] = Path("runs/autochunk"),
     quick: Annotated[bool, typer.Option(help="Tiny sizes: a smoke test.")] = False,
     family: Annotated[list[str] | None, typer.Option(
         help=f"Model family to run (repeatable; default all of {', '.join(FAMILIES)}).")] = None,
@@ -26,8 +27,9 @@ def autochunk_bench(
     max_seq: Annotated[bool, typer.Option(
         help="Search the longest sequence that fits a fixed budget.")] = True,
 ) -> None:
-    """Original vs. chunked memory and time per model family, and the longest sequence that
-    fits a fixed budget; writes results.csv, max_seq_len.csv, results.md and plots."""
+    """Benchmark AutoChunk: memory and time of each model family, original and chunked, and the
+    longest sequence that fits a fixed budget; writes results.csv, max_seq_len.csv, results.md
+    and plots into --out."""
     from octopus.errors import InputError
 
     for f in family or ():

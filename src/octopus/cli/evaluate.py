@@ -9,16 +9,20 @@ from typing import Annotated
 
 import typer
 
-from octopus.cli.main import JsonFlag, app, user_errors
+from octopus.arch import list_presets
+from octopus.cli.app import JsonFlag, app, progress, user_errors
 from octopus.cli.output import print_json, print_table
+from octopus.errors import InputError
 
 
 @app.command()
 @user_errors
 def evaluate(
-    arch: Annotated[str, typer.Option(help="Architecture preset or YAML file.")] = "wafer",
-    out: Annotated[Path, typer.Option(help="Report directory to write.")] = Path(
-        "reports/evaluation"),
+    arch: Annotated[str, typer.Option(
+        help=f"Architecture preset ({', '.join(list_presets())}) or YAML file.")] = "wafer",
+    out: Annotated[Path, typer.Option(
+        help="Report directory to write (replaces only an earlier evaluation report).")
+    ] = Path("runs/evaluation"),
     quick: Annotated[bool, typer.Option(
         help="A small suite (minutes on 2 cores) instead of the full one.")] = False,
     instances: Annotated[int | None, typer.Option(
@@ -30,38 +34,31 @@ def evaluate(
              "arch.cluster.tbus_x=8.")] = None,
     json: JsonFlag = False,
 ) -> None:
-    """Every built-in workflow under every scheduler, with ablation, dynamicity and scaling."""
+    """Every built-in workflow under every scheduler, with ablation, dynamicity and scaling;
+    writes report.md with its CSV files and plots into --out."""
     from dataclasses import replace
 
-    from tqdm import tqdm
-
-    from octopus.arch import load_arch
-    from octopus.errors import InputError
+    from octopus.cli.simulate import with_set_names
+    from octopus.experiments.backends import LocalBackend
     from octopus.experiments.evaluate import Size, evaluate
     from octopus.experiments.report import main_rows, write_report
     from octopus.experiments.sweep import parse_assignments
+    from octopus.run import check_target, resolve_arch
 
     overrides: dict[str, object] = {}
-    for key, value in parse_assignments(set_ or []).items():
+    for key, value in parse_assignments(set_ or [], "--set").items():
         if not key.startswith("arch.") or key == "arch.":
             raise InputError("--set", key, "evaluate takes only arch.<dotted field> overrides "
                                            "(it picks schedulers, seeds and sizes itself)")
         overrides[key.removeprefix("arch.")] = value
-    try:  # fail fast on a bad preset or override, before any run starts
-        load_arch(arch, overrides)
-    except InputError as exc:
-        if exc.source != "overrides":
-            raise
-        raise InputError("--set", f"arch.{exc.where}", exc.problem) from None
+    with_set_names(lambda: resolve_arch(arch, overrides))  # fail fast, before any run starts
+    check_target(out, "evaluation")
     size = Size.quick() if quick else Size.full()
     if instances is not None:
         size = replace(size, instances=instances)
 
-    def bar(stream, total):
-        return tqdm(stream, total=total, desc="runs", unit="run", file=sys.stderr,
-                    disable=json or not sys.stderr.isatty())
-
-    ev = evaluate(arch, size, workers, bar, arch_overrides=overrides)
+    ev = evaluate(arch, size, LocalBackend(workers), progress("evaluate", quiet=json),
+                  arch_overrides=overrides)
     command = "octopus evaluate " + shlex.join(sys.argv[2:] if sys.argv[1:2] == ["evaluate"]
                                                else sys.argv[1:])
     write_report(ev, out, command.strip())

@@ -1,43 +1,36 @@
-"""The ``octopus`` command. Bad input prints one line to stderr and exits with code 2."""
+"""The ``octopus`` command: :func:`main` runs :data:`~octopus.cli.app.app` with every command.
+
+Bad input, usage errors included, prints one ``error:`` line per problem and exits with code 2.
+"""
 
 from __future__ import annotations
 
-import functools
 import sys
-from collections.abc import Callable
-from typing import Annotated, Any
 
 import typer
 
-from octopus.errors import InputError
+from octopus.cli import autochunk, evaluate, plot, simulate, sweep, workflows  # noqa: F401
+from octopus.cli.app import app
 
-app = typer.Typer(
-    add_completion=False,
-    no_args_is_help=True,
-    help="Orchestrated AI workflows on scale-out spatial accelerators.",
-    pretty_exceptions_enable=False,
-)
-
-JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
+__all__ = ["app", "main"]
 
 
-def user_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
-    """Turn an :class:`InputError` into its one-line message and exit code 2."""
-
-    @functools.wraps(fn)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return fn(*args, **kwargs)
-        except InputError as exc:
-            print(f"error: {exc}", file=sys.stderr)
-            raise typer.Exit(2) from None
-
-    return wrapper
-
-
-from octopus.cli import autochunk as _autochunk  # noqa: E402,F401
-from octopus.cli import evaluate as _evaluate  # noqa: E402,F401
-from octopus.cli import plot as _plot  # noqa: E402,F401
-from octopus.cli import simulate as _simulate  # noqa: E402,F401
-from octopus.cli import sweep as _sweep  # noqa: E402,F401
-from octopus.cli import workflows as _workflows  # noqa: E402,F401  (registers commands)
+def main() -> None:
+    """Entry point: run the app; a usage error (an unknown option, a missing argument) is one
+    line naming the command's ``--help``, with exit code 2."""
+    try:
+        code = app(standalone_mode=False)
+    except typer.Abort:
+        print("interrupted", file=sys.stderr)
+        sys.exit(130)
+    except Exception as exc:  # click's usage errors (typer may vendor click: no import)
+        if not (hasattr(exc, "format_message") and hasattr(exc, "exit_code")):
+            raise
+        if type(exc).__name__ == "NoArgsIsHelpError":  # bare `octopus`: the help, as usage
+            print(exc.format_message())
+            sys.exit(exc.exit_code)
+        ctx = getattr(exc, "ctx", None)
+        hint = f" (see {ctx.command_path} --help)" if ctx is not None else ""
+        print(f"error: {exc.format_message()}{hint}", file=sys.stderr)
+        sys.exit(exc.exit_code)
+    sys.exit(code if isinstance(code, int) else 0)

@@ -6,7 +6,7 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
-__all__ = ["print_json", "print_table", "si"]
+__all__ = ["print_json", "print_table", "si", "si_seconds"]
 
 
 def print_table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
@@ -31,6 +31,20 @@ def si(x: float, unit: str = "") -> str:
         if abs(x) >= scale:
             return f"{x / scale:.3g} {prefix}{unit}"
     return f"{x:.3g} {unit}".rstrip()
+
+
+def si_seconds(seconds: float) -> str:
+    """A duration with a readable unit: ``5.38 s``, ``12.3 ms``, ``4.1 min``, ``2.5 h``."""
+    size = abs(seconds)
+    if size >= 7200:
+        return f"{seconds / 3600:.3g} h"
+    if size >= 120:
+        return f"{seconds / 60:.3g} min"
+    if size >= 1 or size == 0:
+        return f"{seconds:.3g} s"
+    if size >= 1e-3:
+        return f"{seconds * 1e3:.3g} ms"
+    return f"{seconds * 1e6:.3g} us"
 
 
 def _cell(v: Any) -> str:

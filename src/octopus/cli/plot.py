@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from octopus.cli.main import app, user_errors
+from octopus.cli.app import app, user_errors
 from octopus.errors import InputError
 
 

@@ -3,76 +3,114 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
+from pydantic import ValidationError
 
-from octopus.cli.main import JsonFlag, app, user_errors
-from octopus.cli.output import print_json, print_table, si
-from octopus.errors import InputError
+from octopus.arch import list_presets
+from octopus.cli.app import JsonFlag, app, user_errors
+from octopus.cli.output import print_json, print_table, si, si_seconds
+from octopus.errors import InputError, validation_message
+from octopus.experiments.sweep import parse_assignments, spec_fields
+from octopus.run import DEFAULT_SCHEDULER, SRAM_POLICIES, RunResult, RunSpec
+from octopus.sched import scheduler_names
+
+__all__ = ["build_spec", "simulate"]
+
+FLAGS = {"workflow": "--workflow", "arch": "--arch", "scheduler": "--scheduler",
+         "instances": "--instances", "seed": "--seed", "rate_per_s": "--rate",
+         "sram_policy": "--sram-policy"}
+SET_KEYS = ("instances", "seed", "rate_per_s", "dynamicity_cv")
 
 
 @app.command()
 @user_errors
 def simulate(
     workflow: Annotated[str, typer.Option(help="Built-in workflow name or YAML file.")],
-    arch: Annotated[str, typer.Option(help="Architecture preset or YAML file.")] = "chip",
-    scheduler: Annotated[str, typer.Option(help="Scheduler name.")] = "greedy",
-    instances: Annotated[int, typer.Option(min=1, help="Workflow instances.")] = 100,
-    seed: Annotated[int, typer.Option(min=0, help="Seed of every random stream.")] = 0,
+    arch: Annotated[str, typer.Option(
+        help=f"Architecture preset ({', '.join(list_presets())}) or YAML file.")] = "chip",
+    scheduler: Annotated[str, typer.Option(
+        help=f"Scheduler: {', '.join(scheduler_names())}.")] = DEFAULT_SCHEDULER,
+    instances: Annotated[int, typer.Option(help="Workflow instances.")] = 100,
+    seed: Annotated[int, typer.Option(help="Seed of every random stream.")] = 0,
     rate: Annotated[float | None, typer.Option(
         help="Open-loop Poisson arrivals, instances per second (default: a closed batch).")] = None,
-    out: Annotated[Path | None, typer.Option(help="Run directory to write.")] = None,
+    out: Annotated[Path | None, typer.Option(
+        help="Run directory to write (replaces only an earlier run directory).")] = None,
     trace: Annotated[bool, typer.Option(help="Write trace.json into the run directory.")] = True,
     set_: Annotated[list[str] | None, typer.Option(
         "--set", metavar="KEY=VALUE",
         help="Override a setting (repeatable): arch.<dotted field> (e.g. arch.cluster.tbus_x=8), "
-             "scheduler.<param>, instances, seed or rate_per_s. Wins over the options.")] = None,
+             f"scheduler.<param>, or one of {', '.join(SET_KEYS)}. Wins over the options.")
+    ] = None,
     sram_policy: Annotated[str, typer.Option(
-        help="Torch-defined blocks whose activations exceed the SRAM: spill, autochunk or auto "
-             "(the cheaper).")] = "auto",
+        help="Torch-defined blocks whose activations exceed the SRAM: "
+             f"{', '.join(SRAM_POLICIES)} (the cheaper).")] = "auto",
     json: JsonFlag = False,
 ) -> None:
-    """Simulate a workflow on an architecture under a scheduler."""
-    from octopus.arch import load_arch
-    from octopus.experiments.run import RunSpec, run_once
-    from octopus.experiments.sweep import parse_assignments, split_settings
+    """Simulate a workflow on an architecture under a scheduler; print the metrics and, with
+    --out, write the run directory (config.resolved.yaml, summary.json, firings.csv, tbus.csv,
+    trace.json)."""
+    from octopus.run import execute
 
-    if sram_policy not in ("spill", "autochunk", "auto"):
-        raise InputError("--sram-policy", None,
-                         f"{sram_policy!r} is not one of: spill, autochunk, auto")
-    extra = split_settings(parse_assignments(set_ or []), "--set",
-                           allowed=("instances", "seed", "rate_per_s"))
-    fields = {"instances": instances, "seed": seed, "rate_per_s": rate} | extra.run
-    spec = RunSpec.checked("--set", workflow=workflow, arch=arch, scheduler=scheduler,
-                           scheduler_params=extra.scheduler_params,
-                           arch_overrides=extra.arch_overrides, sram_policy=sram_policy,
-                           **fields)
-    try:  # bad overrides fail before any run output, named as given
-        load_arch(spec.arch, spec.arch_overrides)
+    spec = build_spec({"workflow": workflow, "arch": arch, "scheduler": scheduler,
+                       "instances": instances, "seed": seed, "rate_per_s": rate,
+                       "sram_policy": sram_policy}, set_ or [])
+    result = with_set_names(lambda: execute(spec, out_dir=out, trace=trace))
+    if json:
+        print_json(result.to_dict())
+        return
+    print_summary(result)
+    if out is not None:
+        print(f"\nrun directory: {out}")
+
+
+def build_spec(options: dict[str, Any], assignments: list[str]) -> RunSpec:
+    """The run spec of a command's options and ``--set`` assignments (which win).
+
+    Raises:
+        InputError: naming the option (``--rate``) or the ``--set`` key that is wrong.
+    """
+    given = parse_assignments(assignments, "--set")
+    spec_fields(given, "--set", allowed=SET_KEYS)  # rejects keys --set may not change
+    fields = spec_fields(options | given)
+    try:
+        return RunSpec(**fields)
+    except ValidationError as exc:
+        field, problem = validation_message(exc)
+        top = field.split(".")[0]
+        if field in given or (top == "scheduler" and f"scheduler.{field[10:]}" in given):
+            where = f"--set {field}"
+        else:
+            where = FLAGS.get(top, field)
+        raise InputError(None, where, problem) from None
+
+
+def with_set_names(run: Any) -> Any:
+    """Call ``run()``; an architecture override it rejects is named as its ``--set`` key."""
+    try:
+        return run()
     except InputError as exc:
         if exc.source != "overrides":
             raise
-        raise InputError("--set", f"arch.{exc.where}", exc.problem) from None
-    summary = run_once(spec, out_dir=out, trace=trace)
-    if json:
-        print_json(summary)
-        return
-    idle = summary["idle_breakdown"]
+        raise InputError(None, f"--set arch.{exc.where}", exc.problem) from None
+
+
+def print_summary(r: RunResult) -> None:
+    """The metrics table of one run."""
     print_table(["metric", "value"], [
-        ["makespan", f"{si(summary['makespan_cycles'])} cycles ({summary['makespan_s']:.4g} s)"],
-        ["lower bound", f"{si(summary['lower_bound_cycles'])} cycles "
-                        f"(makespan / bound = {summary['bound_ratio']:.3f})"],
-        ["throughput", f"{summary['throughput_instances_per_s']:.4g} instances/s"],
-        ["latency p50 / p99", f"{si(summary['latency_p50_cycles'])} / "
-                              f"{si(summary['latency_p99_cycles'])} cycles"],
-        ["utilization", f"{summary['utilization']:.1%}"],
+        ["makespan", f"{si(r.makespan_cycles)} cycles ({si_seconds(r.makespan_s)})"],
+        ["lower bound", f"{si(r.lower_bound_cycles)} cycles "
+                        f"(makespan / bound = {r.bound_ratio:.3f})"],
+        ["throughput", f"{r.throughput_instances_per_s:.4g} instances/s"],
+        ["latency p50 / p99", f"{si(r.latency_p50_cycles)} / {si(r.latency_p99_cycles)} cycles "
+                              f"({si_seconds(r.seconds(r.latency_p50_cycles))} / "
+                              f"{si_seconds(r.seconds(r.latency_p99_cycles))})"],
+        ["utilization", f"{r.utilization:.1%}"],
         ["idle breakdown", ", ".join(f"{k.removesuffix('_fraction')} {v:.1%}"
-                                     for k, v in idle.items())],
-        ["reconfigurations", summary["reconfigurations"]],
-        ["migrations", summary["migrations"]],
-        ["NoC traffic",
-         f"{si(summary['noc_bytes'], 'B')}, {si(summary['noc_byte_hops'])} B x hops"],
+                                     for k, v in r.idle_breakdown.items())],
+        ["reconfigurations", r.reconfigurations],
+        ["migrations", r.migrations],
+        ["NoC traffic", f"{si(r.noc_bytes, 'B')}, {si(r.noc_byte_hops)} B x hops"],
     ])
-    if out is not None:
-        print(f"\nrun directory: {out}")

@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from octopus.cli.main import JsonFlag, app, user_errors
+from octopus.cli.app import JsonFlag, app, progress, user_errors
 from octopus.cli.output import print_json
 
 
@@ -30,20 +30,14 @@ def sweep(
     and parameters) before anything runs: a bad spec exits with code 2 and writes nothing.
     Exits 1 if some point failed (re-running retries only those).
     """
-    from tqdm import tqdm
-
     from octopus.experiments.backends import make_backend
     from octopus.experiments.sweep import load_sweep, plan_sweep, run_sweep
 
     plan = plan_sweep(load_sweep(spec), spec)
     runner = make_backend(backend, workers, address, preload=["octopus.cli.main"])
 
-    def bar(stream, total):
-        return tqdm(stream, total=total, desc="points", unit="pt", file=sys.stderr,
-                    disable=json or None)  # None: shown only on a terminal
-
     try:
-        report = run_sweep(plan, out, runner, bar)
+        report = run_sweep(plan, out, runner, progress("points", quiet=json))
     except KeyboardInterrupt:
         print(f"\ninterrupted: finished points are kept in {out}; re-run the same command to "
               "resume", file=sys.stderr)

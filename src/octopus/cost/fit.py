@@ -32,7 +32,7 @@ import dataclasses
 import math
 import warnings
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 from octopus.arch import ArchConfig
 from octopus.cost.profile import ModuleCosts, fake_inputs, profile_with_graph
@@ -54,7 +54,7 @@ __all__ = [
 ]
 
 SramPolicy = Literal["spill", "autochunk", "auto"]
-SRAM_POLICIES: tuple[str, ...] = ("spill", "autochunk", "auto")
+SRAM_POLICIES: tuple[str, ...] = get_args(SramPolicy)
 SRAM_COPY_BYTES_PER_PE_COLUMN = 4  # assumed: one fp32 word per PE column per cycle
 
 

@@ -34,7 +34,7 @@ from octopus.cost.fit import (
     tbu_cost_params,
 )
 from octopus.cost.profile import ModuleCosts, fake_inputs, profile_with_graph
-from octopus.errors import InputError
+from octopus.errors import InputError, raise_all
 from octopus.workflow.distributions import Constant
 from octopus.workflow.model import Workflow
 
@@ -159,9 +159,10 @@ def resolve_torch_blocks(wf: Workflow, source: str | Path | None = None) -> Work
     """``wf`` with every ``torch_model`` block's unset fields filled from its costs (module doc).
 
     Raises:
-        InputError: a block names an unknown model, dtype or a malformed shape.
+        InputError: a block names an unknown model, dtype or a malformed shape (every such
+            block, one line each).
     """
-    blocks = []
+    blocks, problems = [], []
     for b in wf.blocks:
         ref = getattr(b, "torch_model", None)
         if ref is None:
@@ -170,7 +171,8 @@ def resolve_torch_blocks(wf: Workflow, source: str | Path | None = None) -> Work
         try:
             costs = known_costs(ref)
         except ValueError as exc:
-            raise InputError(source, f"block '{b.id}': torch_model", str(exc)) from None
+            problems.append(InputError(source, f"block '{b.id}': torch_model", str(exc)))
+            continue
         update: dict[str, Any] = {}
         if b.work is None:
             update["work"] = Constant(value=float(costs.macs))
@@ -181,6 +183,7 @@ def resolve_torch_blocks(wf: Workflow, source: str | Path | None = None) -> Work
         if b.model is None:
             update["model"] = f"{ref.name}{list(ref.input_shape)}"
         blocks.append(b.model_copy(update=update))
+    raise_all(problems)
     return wf.model_copy(update={"blocks": blocks})
 
 

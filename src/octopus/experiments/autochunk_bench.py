@@ -39,6 +39,7 @@ from torch import nn
 from octopus.autochunk import BudgetError, ChunkPlan, autochunk, capture, peak_bytes, plan_graph
 from octopus.autochunk.plan import format_bytes
 from octopus.models.families import FAMILIES, build, effective_seq_len
+from octopus.run import StagedDirectory
 
 __all__ = ["BenchReport", "BenchRow", "MaxSeqRow", "run_benchmark"]
 
@@ -270,7 +271,22 @@ def run_benchmark(out_dir: str | Path, quick: bool = False, *,
 
     ``quick`` uses tiny sizes, budgets of 50% and 20% and one timed pair; ``fractions`` overrides
     the budgets; ``extras=False`` skips the no-slowdown, SDPA and hand-chunked baselines.
+
+    Raises:
+        InputError: ``out_dir`` holds something other than an earlier benchmark report
+            (checked before anything runs; see :mod:`octopus.run.outdir`).
     """
+    with StagedDirectory(out_dir, "autochunk-bench") as staged:
+        report = _measure(quick, families, seq_lens, repeats, threads, max_seq, fractions,
+                          extras, command)
+        write_report(report, staged.path, plots=plots)
+        staged.publish()
+    return report
+
+
+def _measure(quick: bool, families: Sequence[str] | None, seq_lens: dict[str, list[int]] | None,
+             repeats: int | None, threads: int, max_seq: bool, fractions: Sequence[float] | None,
+             extras: bool, command: str) -> BenchReport:
     t_start = time.perf_counter()
     torch.set_num_threads(threads)
     device = "cpu"
@@ -292,13 +308,11 @@ def run_benchmark(out_dir: str | Path, quick: bool = False, *,
         if not quick:
             report.search_time.append(_search_time())
     report.wall_s = time.perf_counter() - t_start
-    write_report(report, Path(out_dir), plots=plots)
     return report
 
 
 def write_report(report: BenchReport, out: Path, plots: bool = True) -> None:
-    """Write the CSVs, the markdown summary and (optionally) the plots."""
-    out.mkdir(parents=True, exist_ok=True)
+    """Write the CSVs, the markdown summary and (optionally) the plots into ``out``."""
     _write_csv(out / "results.csv", [asdict(r) for r in report.rows])
     _write_csv(out / "max_seq_len.csv", [asdict(r) for r in report.max_seq])
     if report.search_time:

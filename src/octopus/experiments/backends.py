@@ -49,7 +49,7 @@ class LocalBackend:
 
     def __init__(self, workers: int | None = None, preload: Sequence[str] = ()):
         if workers is not None and workers < 1:
-            raise InputError(None, "--workers", f"must be at least 1 (got {workers})")
+            raise InputError(None, "workers", f"must be at least 1 (got {workers})")
         self.workers = workers or os.cpu_count() or 1
         self.preload = [*PRELOAD, *preload]
 
@@ -84,10 +84,10 @@ class DaskBackend:
         try:
             import distributed  # noqa: F401  (fail early: the extra is optional)
         except ImportError:
-            raise InputError(None, "--backend dask", "needs Dask: pip install 'octopus[dask]' "
+            raise InputError(None, "backend dask", "needs Dask: pip install 'octopus[dask]' "
                                                      "(or dask[distributed])") from None
         if workers is not None and workers < 1:
-            raise InputError(None, "--workers", f"must be at least 1 (got {workers})")
+            raise InputError(None, "workers", f"must be at least 1 (got {workers})")
         self.address = address
         self.workers = workers or os.cpu_count() or 1
 
@@ -122,8 +122,8 @@ def make_backend(name: str, workers: int | None = None, address: str | None = No
     """
     if name == "local":
         if address:
-            raise InputError(None, "--address", "only the dask backend connects to an address")
+            raise InputError(None, "address", "only the dask backend connects to an address")
         return LocalBackend(workers, preload)
     if name == "dask":
         return DaskBackend(address, workers)
-    raise InputError(None, "--backend", f"unknown '{name}' (choose from: {', '.join(BACKENDS)})")
+    raise InputError(None, "backend", f"unknown '{name}' (choose from: {', '.join(BACKENDS)})")

@@ -13,23 +13,27 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Iterable
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
-from octopus.experiments.run import RunSpec, run_once
+from octopus.experiments.backends import Backend, LocalBackend
+from octopus.run import RunResult, RunSpec, execute, resolve
 from octopus.sched.octopus import OctopusConfig
-from octopus.workflow import Workflow, builtin_names, load_builtin
-from octopus.workflow.distributions import Constant, LogNormal
+from octopus.workflow import builtin_names
 
-__all__ = ["BASELINES", "Evaluation", "Size", "evaluate", "geomean", "with_dynamicity"]
+__all__ = ["BASELINES", "CV_LEVELS", "SCHEDULERS", "TARGET", "Evaluation", "Size", "evaluate",
+           "geomean"]
 
+TARGET = "octopus"
 BASELINES = ("static", "reactive", "greedy")
+SCHEDULERS = (*BASELINES, TARGET)
+UNTUNED = ("static", "greedy", TARGET)  # the schedulers run without a tuning step
 REACTIVE_GRID = [{"threshold_tasks_per_tbu": t, "window_cycles": w}
                  for t in (0.5, 2.0, 8.0) for w in (0, 1_000_000, 10_000_000)]
 MECHANISMS = ("dual", "adaptive", "proactive", "diffusion")
 CV_LEVELS = (0.0, 0.25, 0.5, 1.0, 2.0)
 CLUSTER_MESHES = (1, 2, 4, 8)  # clusters per side: 1, 4, 16, 64 clusters
+HEATMAP = ("static", TARGET)  # schedulers whose per-TBU utilization is drawn
 
 
 @dataclass(frozen=True)
@@ -54,32 +58,38 @@ class Size:
 
 @dataclass
 class Evaluation:
-    """Results of :func:`evaluate` (summaries are ``summary.json`` dicts)."""
+    """Results of :func:`evaluate`."""
 
     arch: str
     size: Size
-    main: dict[str, dict[str, list[dict]]] = field(default_factory=dict)  # wf -> sched -> runs
+    main: dict[str, dict[str, list[RunResult]]] = field(default_factory=dict)  # wf -> sched
     reactive_params: dict[str, dict] = field(default_factory=dict)
-    ablation: dict[str, dict[str, list[dict]]] = field(default_factory=dict)  # wf -> variant
+    ablation: dict[str, dict[str, list[RunResult]]] = field(default_factory=dict)  # wf -> variant
     dynamicity: list[dict] = field(default_factory=list)
     scaling: list[dict] = field(default_factory=list)
-    heatmap: dict[str, list[dict]] = field(default_factory=dict)  # scheduler -> tbu buckets
     tbu_positions: list[tuple[int, int]] = field(default_factory=list)  # (x, y) on the mesh
 
     def makespan(self, wf: str, sched: str) -> float:
         """Mean makespan over seeds, in cycles."""
         runs = self.main[wf][sched]
-        return sum(r["makespan_cycles"] for r in runs) / len(runs)
+        return sum(r.makespan_cycles for r in runs) / len(runs)
 
     def speedup(self, wf: str, baseline: str) -> float:
-        return self.makespan(wf, baseline) / self.makespan(wf, "octopus")
+        return self.makespan(wf, baseline) / self.makespan(wf, TARGET)
+
+    @property
+    def heatmap(self) -> dict[str, list]:
+        """Per-TBU time of the dynamicity workflow's first seed under :data:`HEATMAP`'s
+        schedulers (``TbuTime`` rows, in TBU order)."""
+        wf = self.size.sweep_workflow
+        return {s: list(self.main[wf][s][0].per_tbu) for s in HEATMAP if wf in self.main}
 
     def headline(self) -> dict[str, Any]:
         """The numbers ``octopus evaluate --json`` prints."""
         wfs = sorted(self.main)
         speed = {b: [self.speedup(w, b) for w in wfs] for b in BASELINES}
-        ratios = [sum(r["bound_ratio"] for r in self.main[w]["octopus"])
-                  / len(self.main[w]["octopus"]) for w in wfs]
+        ratios = [sum(r.bound_ratio for r in self.main[w][TARGET]) / len(self.main[w][TARGET])
+                  for w in wfs]
         return {
             "arch": self.arch,
             "instances": self.size.instances,
@@ -92,140 +102,106 @@ class Evaluation:
             "reactive_tuned": self.reactive_params,
         }
 
+    def __repr__(self) -> str:
+        runs = sum(len(v) for w in self.main.values() for v in w.values())
+        return (f"Evaluation(arch={self.arch!r}, {len(self.main)} workflows, {runs} main runs, "
+                f"{self.size.instances} instances per run, seeds {list(self.size.seeds)})")
 
-def evaluate(arch: str = "wafer", size: Size | None = None, workers: int = 2,
+
+def evaluate(arch: str = "wafer", size: Size | None = None, backend: Backend | None = None,
              progress: Callable[[Iterable, int], Iterable] | None = None,
              arch_overrides: dict[str, Any] | None = None) -> Evaluation:
-    """Run the whole suite on ``arch``; ``progress(iterable, total)`` wraps the result stream
-    (e.g. a tqdm bar). Runs go to a pool of ``workers`` processes (1: in this process).
-    ``arch_overrides`` (dotted keys, see :func:`octopus.arch.load_arch`) apply to every run; the
-    scaling study's cluster counts are set on top of them."""
+    """Run the whole suite on ``arch``; ``progress(iterable, total)`` wraps each stage's result
+    stream (e.g. a tqdm bar). Runs go to ``backend`` (default: a :class:`LocalBackend` of 2
+    workers). ``arch_overrides`` (dotted keys, see :func:`octopus.arch.load_arch`) apply to
+    every run; the scaling study's cluster counts are set on top of them.
+
+    Raises:
+        InputError: a bad preset or override (before any run starts).
+    """
     size = size or Size.full()
+    backend = backend or LocalBackend(2)
     overrides = dict(arch_overrides or {})
     ev = Evaluation(arch, size)
     wfs = builtin_names()
 
-    def base(wf: str, sched: str, seed: int, **kw: Any) -> RunSpec:
-        return RunSpec(workflow=wf, arch=arch, scheduler=sched, instances=size.instances,
-                       seed=seed, arch_overrides=overrides, **kw)
+    def spec(wf: str, sched: str | dict, seed: int, **kw: Any) -> RunSpec:
+        return RunSpec(**{"workflow": wf, "arch": arch, "scheduler": sched, "seed": seed,
+                          "instances": size.instances, "arch_overrides": overrides, **kw})
+
+    topology = resolve(spec(size.sweep_workflow, TARGET, size.seeds[0])).topology
+    ev.tbu_positions = [topology.position(u) for u in range(topology.num_tbus)]
 
     # Stage 1: tune reactive, and run everything else that does not depend on the tuning.
-    jobs: dict[tuple, tuple[RunSpec, dict | None]] = {}
+    jobs: dict[tuple, RunSpec] = {}
     for wf in wfs:
         for i, params in enumerate(size.reactive_grid):
-            jobs[("tune", wf, i)] = (base(wf, "reactive", size.seeds[0],
-                                          scheduler_params=params), None)
+            jobs[("tune", wf, i)] = spec(wf, {"name": "reactive", **params}, size.seeds[0])
         for seed in size.seeds:
-            for sched in ("static", "greedy", "octopus"):
-                jobs[("main", wf, sched, seed)] = (base(wf, sched, seed), None)
+            for sched in UNTUNED:
+                jobs[("main", wf, sched, seed)] = spec(wf, sched, seed)
             for mech in MECHANISMS:
-                flipped = {mech: not OctopusConfig.model_fields[mech].default}
-                jobs[("ablation", wf, mech, seed)] = (
-                    base(wf, "octopus", seed, scheduler_params=flipped), None)
-    sweep = load_builtin(size.sweep_workflow)
+                flipped = {"name": TARGET, mech: not OctopusConfig.model_fields[mech].default}
+                jobs[("ablation", wf, mech, seed)] = spec(wf, flipped, seed)
     for cv in CV_LEVELS:
-        doc = with_dynamicity(sweep, cv).model_dump(mode="json", by_alias=True)
-        for sched in ("static", "greedy", "octopus"):
-            jobs[("dyn", cv, sched)] = (base(size.sweep_workflow, sched, size.seeds[0]), doc)
+        for sched in UNTUNED:
+            jobs[("dyn", cv, sched)] = spec(size.sweep_workflow, sched, size.seeds[0],
+                                            dynamicity_cv=cv)
     for side in CLUSTER_MESHES:
-        for sched in ("greedy", "octopus"):
-            spec = RunSpec(workflow=size.sweep_workflow, arch=arch, scheduler=sched,
-                           instances=size.per_cluster * side * side, seed=size.seeds[0],
-                           arch_overrides=overrides | {"chip.clusters_x": side,
-                                                       "chip.clusters_y": side})
-            jobs[("scale", side, sched)] = (spec, None)
-    results = _run_all(jobs, workers, progress)
+        for sched in ("greedy", TARGET):
+            jobs[("scale", side, sched)] = spec(
+                size.sweep_workflow, sched, size.seeds[0],
+                instances=size.per_cluster * side * side,
+                arch_overrides=overrides | {"chip.clusters_x": side, "chip.clusters_y": side})
+    results = _run_all(jobs, backend, progress)
 
     # Stage 2: the tuned reactive runs.
     for wf in wfs:
         best = min(range(len(size.reactive_grid)),
-                   key=lambda i, wf=wf: results[("tune", wf, i)]["makespan_cycles"])
+                   key=lambda i, wf=wf: results[("tune", wf, i)].makespan_cycles)
         ev.reactive_params[wf] = dict(size.reactive_grid[best])
-    tuned = {("main", wf, "reactive", seed): (base(wf, "reactive", seed,
-                                                   scheduler_params=ev.reactive_params[wf]), None)
+    tuned = {("main", wf, "reactive", seed): spec(wf, {"name": "reactive",
+                                                       **ev.reactive_params[wf]}, seed)
              for wf in wfs for seed in size.seeds}
-    results |= _run_all(tuned, workers, progress)
+    results |= _run_all(tuned, backend, progress)
 
-    for (kind, *key), summary in sorted(results.items(), key=lambda kv: str(kv[0])):
+    for (kind, *key), result in sorted(results.items(), key=lambda kv: str(kv[0])):
         if kind == "main":
             wf, sched, _ = key
-            ev.main.setdefault(wf, {}).setdefault(sched, []).append(summary)
+            ev.main.setdefault(wf, {}).setdefault(sched, []).append(result)
         elif kind == "ablation":
             wf, mech, _ = key
             variant = ("with_" if not OctopusConfig.model_fields[mech].default else "no_") + mech
-            ev.ablation.setdefault(wf, {}).setdefault(variant, []).append(summary)
+            ev.ablation.setdefault(wf, {}).setdefault(variant, []).append(result)
     for cv in CV_LEVELS:
-        row = {"cv": cv} | {s: results[("dyn", cv, s)]["makespan_cycles"]
-                            for s in ("static", "greedy", "octopus")}
-        ev.dynamicity.append(row)
+        ev.dynamicity.append({"cv": cv} | {s: results[("dyn", cv, s)].makespan_cycles
+                                           for s in UNTUNED})
     ref = None
     for side in CLUSTER_MESHES:
-        r = results[("scale", side, "octopus")]
-        per_tbu = r["throughput_instances_per_s"] / r["tbus"]
+        r = results[("scale", side, TARGET)]
+        per_tbu = r.throughput_instances_per_s / r.tbus
         ref = ref or per_tbu
         ev.scaling.append({
-            "clusters": side * side, "tbus": r["tbus"], "instances": r["instances"],
-            "makespan_cycles": r["makespan_cycles"],
-            "greedy_makespan_cycles": results[("scale", side, "greedy")]["makespan_cycles"],
+            "clusters": side * side, "tbus": r.tbus, "instances": r.instances,
+            "makespan_cycles": r.makespan_cycles,
+            "greedy_makespan_cycles": results[("scale", side, "greedy")].makespan_cycles,
             "throughput_per_tbu": per_tbu, "efficiency": per_tbu / ref,
-            "bound_efficiency": r["lower_bound_cycles"] / r["makespan_cycles"],
+            "bound_efficiency": r.lower_bound_cycles / r.makespan_cycles,
         })
-    ev.heatmap, ev.tbu_positions = _heatmaps(arch, size, overrides)
     return ev
 
 
-def with_dynamicity(wf: Workflow, cv: float) -> Workflow:
-    """``wf`` with every work and count distribution replaced by one of the same mean and
-    coefficient of variation ``cv`` (log-normal; a constant at 0)."""
-    def same_mean(dist, count: bool):
-        mean = dist.count_mean if count else dist.mean
-        if cv == 0 or mean == 0:
-            return Constant(value=round(mean) if count else mean)
-        return LogNormal(mean=mean, cv=cv)
-
-    blocks = []
-    for b in wf.blocks:
-        if b.type == "task":
-            b = b.model_copy(update={"work": same_mean(b.work, False)})
-        elif b.type in ("loop", "fanout"):
-            b = b.model_copy(update={"count": same_mean(b.count, True)})
-        blocks.append(b)
-    return wf.model_copy(update={"name": f"{wf.name}-cv{cv:g}", "blocks": blocks})
+def _run_job(job: tuple[tuple, RunSpec]) -> tuple[tuple, RunResult]:
+    key, spec = job
+    return key, execute(spec)
 
 
-def _run_job(args: tuple[RunSpec, dict | None]) -> dict:
-    spec, doc = args
-    workflow = Workflow.model_validate(doc) if doc is not None else None
-    return run_once(spec, workflow=workflow)
-
-
-def _run_all(jobs: dict[tuple, tuple[RunSpec, dict | None]], workers: int,
-             progress) -> dict[tuple, dict]:
-    keys = list(jobs)
-    items = [jobs[k] for k in keys]
-    if workers <= 1:
-        stream: Iterable = map(_run_job, items)
-        stream = progress(stream, len(items)) if progress else stream
-        return dict(zip(keys, stream, strict=True))
-    with ProcessPoolExecutor(max_workers=workers) as pool:
-        stream = pool.map(_run_job, items, chunksize=1)
-        stream = progress(stream, len(items)) if progress else stream
-        return dict(zip(keys, stream, strict=True))
-
-
-def _heatmaps(arch: str, size: Size, overrides: dict[str, Any]
-              ) -> tuple[dict[str, list[dict]], list[tuple[int, int]]]:
-    """Per-TBU time buckets of the dynamicity workflow under static and octopus, and every
-    TBU's position on the mesh."""
-    from octopus.arch import Topology, load_arch
-    from octopus.sched import scheduler_factory
-    from octopus.sim.simulator import Simulator
-
-    hw, wf = load_arch(arch, overrides or None), load_builtin(size.sweep_workflow)
-    buckets = {s: Simulator(wf, hw, scheduler_factory(s), size.instances, size.seeds[0])
-               .run().tbu_buckets() for s in ("static", "octopus")}
-    topo = Topology(hw)
-    return buckets, [topo.position(u) for u in range(topo.num_tbus)]
+def _run_all(jobs: dict[tuple, RunSpec], backend: Backend,
+             progress: Callable[[Iterable, int], Iterable] | None) -> dict[tuple, RunResult]:
+    stream: Iterable[tuple[tuple, RunResult]] = backend.map(_run_job, list(jobs.items()))
+    if progress is not None:
+        stream = progress(stream, len(jobs))
+    return dict(stream)
 
 
 def geomean(values: list[float]) -> float:

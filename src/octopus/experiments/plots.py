@@ -96,7 +96,7 @@ def plot_xy(rows: Sequence[Row], x: str, y: str, out: str | Path, hue: str | Non
     """
     _check_columns(rows, [c for c in (x, y, hue) if c])
     if not all(isinstance(r[y], int | float) for r in rows if r[y] is not None):
-        raise InputError(None, "--y", f"'{y}' is not numeric")
+        raise InputError(None, y, "not a numeric column")
     series: dict[Any, dict[Any, list[float]]] = defaultdict(lambda: defaultdict(list))
     for r in rows:
         if r[y] is not None:

@@ -3,23 +3,22 @@
 ``report.md`` ties together one CSV and one PNG per study: ``main.csv`` (per workflow and
 scheduler: makespan, speedups, bound ratio, utilization, idle breakdown), ``ablation.csv``,
 ``dynamicity.csv``, ``scaling.csv`` and ``heatmap_<scheduler>.csv``, plus ``headline.json``.
-The directory is staged and moved into place only when complete.
+The directory is staged and moved into place only when complete (kind ``evaluation``: see
+:mod:`octopus.run.outdir` for what it may replace).
 """
 
 from __future__ import annotations
 
 import csv
 import json
-import shutil
-import tempfile
 from pathlib import Path
 
-from octopus.experiments.evaluate import BASELINES, Evaluation, geomean
-from octopus.sim.metrics import BUCKETS
+from octopus.experiments.evaluate import BASELINES, SCHEDULERS, TARGET, Evaluation, geomean
+from octopus.run import StagedDirectory
+from octopus.sim import BUCKETS
 
 __all__ = ["main_rows", "plot_heatmap", "write_report"]
 
-SCHEDULERS = ("static", "reactive", "greedy", "octopus")
 REAL_MODELS = """## Real models in a TBU's SRAM
 
 Fitting real PyTorch models into a TBU's SRAM (spill vs. AutoChunk, on `chip` and `wafer`) is
@@ -33,56 +32,50 @@ def main_rows(ev: Evaluation) -> list[dict]:
     for wf in sorted(ev.main):
         for sched in SCHEDULERS:
             runs = ev.main[wf][sched]
-            mean = lambda key, runs=runs: sum(r[key] for r in runs) / len(runs)  # noqa: E731
+            mean = lambda key, runs=runs: sum(getattr(r, key) for r in runs) / len(runs)  # noqa: E731
             row = {"workflow": wf, "scheduler": sched,
                    "makespan_cycles": ev.makespan(wf, sched),
-                   "octopus_speedup": ev.makespan(wf, sched) / ev.makespan(wf, "octopus"),
+                   "octopus_speedup": ev.makespan(wf, sched) / ev.makespan(wf, TARGET),
                    "bound_ratio": mean("bound_ratio"), "utilization": mean("utilization"),
                    "latency_p99_cycles": mean("latency_p99_cycles"),
                    "reconfigurations": mean("reconfigurations"),
                    "migrations": mean("migrations")}
             for b in BUCKETS:
-                row[f"{b}_fraction"] = sum(r["idle_breakdown"][f"{b}_fraction"]
-                                           for r in runs) / len(runs)
+                row[f"{b}_fraction"] = sum(r.idle_fraction(b) for r in runs) / len(runs)
             rows.append(row)
     return rows
 
 
 def write_report(ev: Evaluation, out_dir: str | Path, command: str) -> Path:
-    """Write the report for ``ev`` to ``out_dir`` (replacing an older one); ``command`` is the
-    command line that produced it, quoted in ``report.md``."""
-    out = Path(out_dir)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    stage = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
-    stage.chmod(0o755)
-    try:
+    """Write the report for ``ev`` to ``out_dir`` (replacing an older evaluation report there);
+    ``command`` is the command line that produced it, quoted in ``report.md``.
+
+    Raises:
+        InputError: ``out_dir`` holds something other than an evaluation report.
+    """
+    with StagedDirectory(out_dir, "evaluation") as staged:
+        stage = staged.path
         rows = main_rows(ev)
         _csv(stage / "main.csv", rows)
-        abl = [{"workflow": wf, "variant": "octopus",
-                "makespan_cycles": ev.makespan(wf, "octopus")} for wf in sorted(ev.ablation)]
+        abl = [{"workflow": wf, "variant": TARGET,
+                "makespan_cycles": ev.makespan(wf, TARGET)} for wf in sorted(ev.ablation)]
         for wf in sorted(ev.ablation):
             for variant, runs in sorted(ev.ablation[wf].items()):
                 abl.append({"workflow": wf, "variant": variant,
-                            "makespan_cycles": sum(r["makespan_cycles"] for r in runs) / len(runs)})
+                            "makespan_cycles": sum(r.makespan_cycles for r in runs) / len(runs)})
         _csv(stage / "ablation.csv", abl)
         _csv(stage / "dynamicity.csv", ev.dynamicity)
         _csv(stage / "scaling.csv", ev.scaling)
-        for sched, buckets in ev.heatmap.items():
+        for sched, per_tbu in ev.heatmap.items():
             _csv(stage / f"heatmap_{sched}.csv",
-                 [{"tbu": u, "x": x, "y": y, **{f"{b}_cycles": row[b] for b in BUCKETS}}
-                  for u, (row, (x, y)) in enumerate(zip(buckets, ev.tbu_positions,
+                 [{"tbu": u, "x": x, "y": y, **{f"{b}_cycles": getattr(row, b) for b in BUCKETS}}
+                  for u, (row, (x, y)) in enumerate(zip(per_tbu, ev.tbu_positions,
                                                         strict=True))])
         headline = ev.headline()
         (stage / "headline.json").write_text(json.dumps(headline, indent=2) + "\n")
         _plots(ev, rows, abl, stage)
         (stage / "report.md").write_text(_markdown(ev, rows, abl, headline, command))
-        if out.exists():
-            shutil.rmtree(out)
-        stage.rename(out)
-    except BaseException:
-        shutil.rmtree(stage, ignore_errors=True)
-        raise
-    return out
+        return staged.publish()
 
 
 def _csv(path: Path, rows: list[dict]) -> None:
@@ -134,7 +127,7 @@ def _plots(ev: Evaluation, rows: list[dict], abl: list[dict], stage: Path) -> No
     fig, ax = plt.subplots(figsize=(9, 4))
     for i, v in enumerate(variants):
         vals = [next(r["makespan_cycles"] for r in abl if r["workflow"] == w and r["variant"] == v)
-                / ev.makespan(w, "octopus") for w in wfs]
+                / ev.makespan(w, TARGET) for w in wfs]
         ax.bar(x + (i - len(variants) / 2) * 0.15, vals, 0.15, label=v)
     ax.axhline(1.0, color="k", lw=0.8)
     ax.set_xticks(x, wfs, rotation=20, ha="right")
@@ -146,7 +139,7 @@ def _plots(ev: Evaluation, rows: list[dict], abl: list[dict], stage: Path) -> No
     fig, ax = plt.subplots(figsize=(6, 4))
     cvs = [r["cv"] for r in ev.dynamicity]
     for sched in ("static", "greedy"):
-        ax.plot(cvs, [r[sched] / r["octopus"] for r in ev.dynamicity], "o-",
+        ax.plot(cvs, [r[sched] / r[TARGET] for r in ev.dynamicity], "o-",
                 label=f"octopus over {sched}")
     ax.set_xlabel("coefficient of variation of work and counts")
     ax.set_ylabel("speedup")
@@ -167,8 +160,8 @@ def _plots(ev: Evaluation, rows: list[dict], abl: list[dict], stage: Path) -> No
     _save(fig, stage / "scaling.png")
 
     if ev.heatmap:
-        plot_heatmap({sched: [b["compute"] / max(1, sum(b.values())) for b in buckets]
-                      for sched, buckets in ev.heatmap.items()},
+        plot_heatmap({sched: [row.compute / max(1, sum(row)) for row in per_tbu]
+                      for sched, per_tbu in ev.heatmap.items()},
                      ev.tbu_positions, stage / "heatmap.png")
 
 

@@ -11,11 +11,11 @@ A spec (format in ``docs/sweeps.md``)::
       - {arch.chip.clusters_x: 2, arch.chip.clusters_y: 2}
 
 The points are every grid combination times every ``points`` entry (either may be left out),
-each merged over ``base``. Keys, everywhere: the run fields of
-:class:`~octopus.experiments.run.RunSpec` (``workflow``, ``arch``, ``scheduler``, ``seed``,
-``instances``, ``rate_per_s``), ``dynamicity_cv`` (every work and count distribution of the
-workflow replaced by one of the same mean and this coefficient of variation), ``scheduler.<param>``
-(a field of the scheduler's config) and ``arch.<dotted field>`` (an architecture override).
+each merged over ``base``. Keys, everywhere: the fields of :class:`~octopus.run.RunSpec`
+(:data:`PARAMS`: ``workflow``, ``dynamicity_cv``, ``arch``, ``scheduler``, ``instances``,
+``seed``, ``rate_per_s``, ``sram_policy``), ``scheduler.<param>`` (a field of the scheduler's
+config) and ``arch.<dotted field>`` (an architecture override). Workflow and architecture files
+are found relative to the spec file.
 
 Layout of the output directory ``DIR``: ``sweep.yaml`` (the spec), ``results.csv`` (one row per
 finished point: the ``point`` id, every parameter, ``clusters``, then :data:`METRICS`) and
@@ -31,7 +31,6 @@ import hashlib
 import itertools
 import json
 import os
-import shutil
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -40,24 +39,19 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from octopus.arch import ArchConfig, load_arch
-from octopus.arch.loader import apply_overrides
+from octopus.arch import apply_overrides
 from octopus.errors import InputError, load_yaml_mapping, parse_yaml_value, validation_message
 from octopus.experiments.backends import Backend
-from octopus.experiments.evaluate import with_dynamicity
-from octopus.experiments.run import RunSpec, run_once
-from octopus.sched import SchedulerConfig, scheduler_class, scheduler_factory
-from octopus.sim.metrics import BUCKETS
-from octopus.workflow import Workflow, resolve_workflow
+from octopus.run import DEFAULT_SCHEDULER, RunResult, RunSpec, check_target, execute, resolve
+from octopus.run.outdir import MARKER, remove_stale_stages
+from octopus.sim import BUCKETS
 
-__all__ = ["METRICS", "PARAMS", "PointResult", "Settings", "SweepPlan", "SweepPoint",
-           "SweepReport", "SweepSpec", "load_sweep", "parse_assignments", "plan_sweep",
-           "run_point", "run_sweep", "split_settings"]
+__all__ = ["METRICS", "PARAMS", "PointResult", "SweepPlan", "SweepPoint", "SweepReport",
+           "SweepSpec", "load_sweep", "parse_assignments", "plan_sweep", "run_point", "run_sweep",
+           "spec_fields"]
 
-# Every RunSpec field but the two dicts (they are the scheduler./arch. keys), plus dynamicity_cv.
-RUN_FIELDS = tuple(f for f in RunSpec.model_fields if f not in ("scheduler_params",
-                                                                "arch_overrides"))
-PARAMS = ("workflow", "dynamicity_cv", *(f for f in RUN_FIELDS if f != "workflow"))
+# Every RunSpec field but the overrides mapping (its keys are the arch.* settings).
+PARAMS = tuple(f for f in RunSpec.model_fields if f != "arch_overrides")
 PREFIXES = ("scheduler.", "arch.")
 DERIVED = ("clusters",)
 METRICS = ("tbus", "makespan_cycles", "makespan_s", "lower_bound_cycles", "bound_ratio",
@@ -81,30 +75,22 @@ def _key_problem(key: str) -> str | None:
     return f"unknown key '{key}' (valid: {VALID_KEYS})"
 
 
-@dataclass(frozen=True)
-class Settings:
-    """Flat ``key: value`` settings split by destination."""
+def spec_fields(settings: Mapping[str, Any], source: str | None = None,
+                allowed: Iterable[str] = PARAMS) -> dict[str, Any]:
+    """Turn flat settings into :class:`~octopus.run.RunSpec` arguments: ``scheduler`` and the
+    ``scheduler.<param>`` keys become the ``scheduler`` mapping (the default scheduler when only
+    parameters are given), ``arch.<field>`` keys the ``arch_overrides``. Values are not checked
+    here (the spec checks them).
 
-    run: dict[str, Any]  # RunSpec fields
-    scheduler_params: dict[str, Any]
-    arch_overrides: dict[str, Any]
-    dynamicity_cv: float | None = None
-
-
-def split_settings(settings: Mapping[str, Any], source: str | None = None,
-                   allowed: Iterable[str] = PARAMS) -> Settings:
-    """Split flat settings into RunSpec fields, scheduler params and arch overrides.
-
-    ``allowed`` limits the plain (non-prefixed) keys. Values are not checked here.
+    ``allowed`` limits the plain (non-prefixed) keys.
 
     Raises:
         InputError: a key that is neither an allowed field nor ``scheduler.*``/``arch.*``.
     """
     allowed = set(allowed)
-    run: dict[str, Any] = {}
+    fields: dict[str, Any] = {}
     sched: dict[str, Any] = {}
     arch: dict[str, Any] = {}
-    cv = None
     for key, value in settings.items():
         if (key in PARAMS and key not in allowed) or _key_problem(key):
             valid = ", ".join([*(k for k in PARAMS if k in allowed), "scheduler.<param>",
@@ -114,14 +100,16 @@ def split_settings(settings: Mapping[str, Any], source: str | None = None,
             sched[key.removeprefix("scheduler.")] = value
         elif key.startswith("arch."):
             arch[key.removeprefix("arch.")] = value
-        elif key == "dynamicity_cv":
-            cv = value
         else:
-            run[key] = value
-    return Settings(run, sched, arch, cv)
+            fields[key] = value
+    if sched:
+        fields["scheduler"] = {"name": fields.get("scheduler", DEFAULT_SCHEDULER), **sched}
+    if arch:
+        fields["arch_overrides"] = arch
+    return fields
 
 
-def parse_assignments(items: Sequence[str], source: str = "--set") -> dict[str, Any]:
+def parse_assignments(items: Sequence[str], source: str | None = None) -> dict[str, Any]:
     """Parse ``key=value`` strings; values are YAML scalars (``8``, ``0.5``, ``1e9``, ``true``,
     ``greedy``; an empty value is null), read like values in config files.
 
@@ -235,12 +223,11 @@ _SCALAR_PROBLEM = "expected a single value (text, number, true/false or null)"
 # --- planning: every point resolved and checked before anything runs ----------------------------
 @dataclass(frozen=True)
 class SweepPoint:
-    """One run of a sweep: resolved parameters (the CSV columns), its spec and workflow."""
+    """One run of a sweep: its parameters as written (the CSV columns), its spec and size."""
 
-    id: str  # hash of the resolved run fields and the point's own scheduler./arch. settings
+    id: str  # hash of the run fields and the point's own scheduler./arch. settings, as resolved
     params: dict[str, Any]
-    spec: RunSpec
-    workflow_doc: dict[str, Any]  # the (possibly re-shaped) workflow, so workers need no files
+    spec: RunSpec  # file paths made absolute, so workers may run anywhere the files are
     clusters: int
 
 
@@ -258,13 +245,16 @@ class SweepPlan:
 
 
 def plan_sweep(spec: SweepSpec, source: str | Path | None = None) -> SweepPlan:
-    """Expand ``spec`` into points and check every one: its run spec, workflow, architecture
-    with overrides, and scheduler with params. Nothing runs and nothing is written.
+    """Expand ``spec`` into points and resolve every one (:func:`octopus.run.resolve`: its
+    workflow, architecture with overrides, scheduler with parameters). Workflow and
+    architecture files are found relative to the spec file's folder (``source``; the current
+    directory without one). Nothing runs and nothing is written.
 
     Raises:
         InputError: any bad value, naming the point (1-based, with its settings) and the key.
     """
     source = str(source) if source is not None else None
+    root = Path(source).parent if source is not None else Path()
     combos = _combinations(spec)
     arch_keys = sorted({k for c in combos for k in (spec.base | c) if k.startswith("arch.")})
     sched_keys = sorted({k for c in combos for k in (spec.base | c) if k.startswith("scheduler.")})
@@ -273,26 +263,29 @@ def plan_sweep(spec: SweepSpec, source: str | Path | None = None) -> SweepPlan:
             apply_overrides({}, {key.removeprefix("arch."): None})
         except InputError as exc:
             raise InputError(source, key, exc.problem) from None
-    resolve = _Resolver(source)
     points: list[SweepPoint] = []
     seen: dict[str, int] = {}
     for i, combo in enumerate(combos):
         label = f"point {i + 1} of {len(combos)}" + (
             f" ({', '.join(f'{k}={v}' for k, v in combo.items())})" if combo else "")
+        settings = spec.base | combo
         try:
-            run, cv, wf, arch, config = resolve(spec.base | combo)
+            written = RunSpec.checked(source, **spec_fields(settings, source))
+            run = _rooted(written, root)
+            scenario = resolve(run)
         except InputError as exc:
             raise InputError(source, label, str(exc).removeprefix(f"{source}: ")) from None
 
-        def value(key: str, arch=arch, config=config) -> Any:
+        def value(key: str, scenario=scenario) -> Any:
             if key.startswith("scheduler."):
-                return getattr(config, key.removeprefix("scheduler."), None)
-            return _dotted(arch, key.removeprefix("arch."))
+                return getattr(scenario.spec.scheduler, key.removeprefix("scheduler."), None)
+            return _dotted(scenario.arch, key.removeprefix("arch."))
 
-        fields = run.model_dump(mode="json", include=set(RUN_FIELDS))
-        params: dict[str, Any] = {k: cv if k == "dynamicity_cv" else fields[k] for k in PARAMS}
+        fields = written.model_dump(mode="json", include=set(PARAMS))
+        params: dict[str, Any] = {k: fields[k] for k in PARAMS}
+        params["scheduler"] = written.scheduler.name
         # The id covers only the point's own keys, so adding points never changes it.
-        params |= {k: value(k) for k in sorted(spec.base | combo) if "." in k}
+        params |= {k: value(k) for k in sorted(settings) if "." in k}
         pid = hashlib.sha256(json.dumps(params, sort_keys=True, default=str).encode()) \
             .hexdigest()[:12]
         if pid in seen:
@@ -300,48 +293,18 @@ def plan_sweep(spec: SweepSpec, source: str | Path | None = None) -> SweepPlan:
         seen[pid] = i
         for key in (*sched_keys, *arch_keys):  # columns other points set: resolved or blank
             params.setdefault(key, value(key))
-        if _is_file(run.arch):  # workers may run elsewhere: pass an absolute path
-            run = run.model_copy(update={"arch": str(Path(run.arch).resolve())})
-        points.append(SweepPoint(
-            pid, params, run, wf.model_dump(mode="json", by_alias=True),
-            arch.chip.clusters_x * arch.chip.clusters_y))
+        chip = scenario.arch.chip
+        points.append(SweepPoint(pid, params, run, chip.clusters_x * chip.clusters_y))
     return SweepPlan(tuple(points), (*PARAMS, *sched_keys, *arch_keys), spec)
 
 
-class _Resolver:
-    """Checks one point's settings; loads each workflow, architecture and scheduler config once."""
-
-    def __init__(self, source: str | None):
-        self.source = source
-        self.workflows: dict[str, Workflow] = {}
-        self.archs: dict[tuple, ArchConfig] = {}
-        self.configs: dict[tuple, SchedulerConfig] = {}
-
-    def __call__(self, settings: Mapping[str, Any]
-                 ) -> tuple[RunSpec, float | None, Workflow, ArchConfig, SchedulerConfig]:
-        """``(run spec, dynamicity_cv, workflow, architecture, scheduler config)``.
-
-        Raises:
-            InputError: the first problem found.
-        """
-        s = split_settings(settings, self.source)
-        run = RunSpec.checked(self.source, scheduler_params=s.scheduler_params,
-                              arch_overrides=s.arch_overrides, **s.run)
-        cv = _check_cv(s.dynamicity_cv)
-        if run.workflow not in self.workflows:
-            self.workflows[run.workflow] = resolve_workflow(run.workflow)
-        wf = self.workflows[run.workflow]
-        if cv is not None:
-            wf = with_dynamicity(wf, cv)
-        akey = (run.arch, tuple(sorted(run.arch_overrides.items())))
-        if akey not in self.archs:
-            self.archs[akey] = load_arch(run.arch, run.arch_overrides)
-        skey = (run.scheduler, tuple(sorted(run.scheduler_params.items())))
-        if skey not in self.configs:
-            scheduler_factory(run.scheduler, run.scheduler_params, self.source)  # the checks
-            self.configs[skey] = scheduler_class(run.scheduler).config_cls.model_validate(
-                run.scheduler_params)
-        return run, cv, wf, self.archs[akey], self.configs[skey]
+def _rooted(run: RunSpec, root: Path) -> RunSpec:
+    """``run`` with its workflow and architecture files as absolute paths, relative ones taken
+    from ``root`` (workers may run in another directory, or on another machine)."""
+    update = {field: str((root / getattr(run, field)).resolve())
+              for field in ("workflow", "arch")
+              if isinstance(getattr(run, field), str) and _is_file(getattr(run, field))}
+    return run.model_copy(update=update) if update else run
 
 
 def _combinations(spec: SweepSpec) -> list[dict[str, Any]]:
@@ -352,42 +315,32 @@ def _combinations(spec: SweepSpec) -> list[dict[str, Any]]:
     return [c | p for c in combos for p in (spec.points or [{}])]
 
 
-def _check_cv(value: Any) -> float | None:
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
-        raise InputError(None, "dynamicity_cv", f"expected a number >= 0, got {value!r}")
-    return float(value)
-
-
 def _dotted(model: Any, path: str) -> Any:
     for part in path.split("."):
         model = getattr(model, part)
     return model
 
 
-def _is_file(arch: str) -> bool:
-    return arch.endswith((".yaml", ".yml")) or "/" in arch or "\\" in arch
+def _is_file(name: str) -> bool:
+    return name.endswith((".yaml", ".yml")) or "/" in name or "\\" in name
 
 
 # --- running ---------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class PointResult:
-    """What a worker sends back: the summary, or the error that stopped the point."""
+    """What a worker sends back: the result, or the error that stopped the point."""
 
     id: str
-    summary: dict[str, Any] | None
+    result: RunResult | None
     error: str | None = None
 
 
 def run_point(point: SweepPoint, root: str) -> PointResult:
     """Run ``point`` into ``root/points/<id>/`` (no trace). Never raises: an error is returned,
-    and the point's directory is then left absent (runs are staged, see RunRecorder)."""
+    and the point's directory is then left absent (runs are staged, see RunFiles)."""
     try:
-        wf = Workflow.model_validate(point.workflow_doc)
         out = Path(root) / "points" / point.id
-        summary = run_once(point.spec, out_dir=out, trace=False, workflow=wf)
-        return PointResult(point.id, summary)
+        return PointResult(point.id, execute(point.spec, out_dir=out, trace=False))
     except Exception as exc:  # a failed point must not stop the others
         return PointResult(point.id, None, f"{type(exc).__name__}: {exc}")
 
@@ -403,13 +356,13 @@ class SweepReport:
     results: Path = Path("results.csv")
 
 
-def result_row(point: SweepPoint, summary: Mapping[str, Any]) -> dict[str, Any]:
+def result_row(point: SweepPoint, result: RunResult) -> dict[str, Any]:
     """The ``results.csv`` row of a finished point."""
-    flat = dict(summary)
-    for key, value in summary.get("idle_breakdown", {}).items():
+    flat = result.to_dict()
+    for key, value in result.idle_breakdown.items():
         flat[f"idle_{key}"] = value
     return {"point": point.id, **point.params, "clusters": point.clusters,
-            **{m: flat.get(m) for m in METRICS}}
+            **{m: flat[m] for m in METRICS}}
 
 
 def run_sweep(plan: SweepPlan, out_dir: str | Path, backend: Backend,
@@ -422,19 +375,20 @@ def run_sweep(plan: SweepPlan, out_dir: str | Path, backend: Backend,
     result stream (e.g. a tqdm bar over the points still to run).
 
     Raises:
-        InputError: another sweep holds ``out_dir``.
+        InputError: ``out_dir`` holds something other than a sweep (see
+            :func:`~octopus.run.check_target`), or another sweep is writing into it.
     """
-    out = Path(out_dir)
+    out = check_target(out_dir, "sweep")
     points_dir = out / "points"
     points_dir.mkdir(parents=True, exist_ok=True)
+    (out / MARKER).write_text("sweep\n")
     lock = (out / ".lock").open("w")
     try:
         try:
             fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             raise InputError(out, None, "another sweep is writing into this directory") from None
-        for stale in points_dir.glob(".*"):  # staging dirs of points killed mid-run
-            shutil.rmtree(stale, ignore_errors=True)
+        remove_stale_stages(points_dir)  # points killed mid-run
         if plan.spec is not None:
             (out / "sweep.yaml").write_text(yaml.safe_dump(
                 plan.spec.model_dump(exclude_none=True), sort_keys=False))
@@ -457,10 +411,10 @@ def run_sweep(plan: SweepPlan, out_dir: str | Path, backend: Backend,
             if progress is not None:
                 stream = progress(stream, len(todo))
             for res in stream:
-                if res.summary is None:
+                if res.result is None:
                     report.failed[res.id] = res.error or "failed"
                     continue
-                writer.writerow(result_row(by_id[res.id], res.summary))
+                writer.writerow(result_row(by_id[res.id], res.result))
                 fh.flush()
                 report.ran += 1
         return report
@@ -468,9 +422,9 @@ def run_sweep(plan: SweepPlan, out_dir: str | Path, backend: Backend,
         lock.close()
 
 
-def _finished(run_dir: Path) -> dict[str, Any] | None:
-    """The summary of a finished run directory, or None (absent or unreadable)."""
+def _finished(run_dir: Path) -> RunResult | None:
+    """The result of a finished run directory, or None (absent or unreadable)."""
     try:
-        return json.loads((run_dir / "summary.json").read_text())
-    except (OSError, ValueError):
+        return RunResult.from_dict(json.loads((run_dir / "summary.json").read_text()))
+    except (OSError, ValueError, TypeError):
         return None

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from octopus.sim.machine import Machine
 from octopus.sim.state import InstanceRun, Task
@@ -21,9 +21,13 @@ __all__ = ["Scheduler", "SchedulerConfig"]
 
 
 class SchedulerConfig(BaseModel):
-    """Parameters of a scheduler; subclasses add fields (with units in their names)."""
+    """Parameters of a scheduler. Each scheduler's config subclasses this, narrows ``name`` to
+    its registered name (``name: Literal["greedy"] = "greedy"``) and adds fields (with units in
+    their names); ``name`` discriminates the configs (see ``octopus.sched.registry``)."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str = Field(description="the registered scheduler these parameters are for")
 
 
 class Scheduler:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import heapq
 from collections import deque
+from typing import Literal
 
 from octopus.sched.base import Scheduler, SchedulerConfig
 from octopus.sched.registry import register_scheduler
@@ -19,6 +20,8 @@ __all__ = ["Greedy", "GreedyConfig"]
 
 class GreedyConfig(SchedulerConfig):
     """``greedy`` has no parameters."""
+
+    name: Literal["greedy"] = "greedy"
 
 
 @register_scheduler("greedy")

@@ -28,6 +28,7 @@ from __future__ import annotations
 import heapq
 from collections import defaultdict
 from itertools import count
+from typing import Literal
 
 from pydantic import Field
 
@@ -48,6 +49,9 @@ INF = float("inf")
 
 
 class OctopusConfig(SchedulerConfig):
+    """Parameters of ``octopus``: each mechanism's switch (for the ablation) and its knobs."""
+
+    name: Literal["octopus"] = "octopus"
     dual: bool = Field(default=True, description="Discriminate Dual-Scheduling on")
     adaptive: bool = Field(default=True, description="Adaptive TBU Scheduling on")
     proactive: bool = Field(default=True, description="Proactive Cluster Scheduling on")

@@ -12,6 +12,8 @@ input data then moves over the NoC). Control Blocks are resolved by the host, as
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import Field
 
 from octopus.sched.base import SchedulerConfig
@@ -23,6 +25,10 @@ __all__ = ["Reactive", "ReactiveConfig"]
 
 
 class ReactiveConfig(SchedulerConfig):
+    """Parameters of ``reactive``: when a partition or a cluster is imbalanced enough, for long
+    enough, to move work."""
+
+    name: Literal["reactive"] = "reactive"
     threshold_tasks_per_tbu: float = Field(
         default=2.0, gt=0, description="imbalance (queued firings per TBU) that triggers a move")
     window_cycles: int = Field(

@@ -10,6 +10,7 @@ takes the oldest ready firing among them.
 from __future__ import annotations
 
 from collections import defaultdict, deque
+from typing import Literal
 
 from octopus.sched.base import Scheduler, SchedulerConfig
 from octopus.sched.partition import block_demand, proportional_partition
@@ -21,6 +22,8 @@ __all__ = ["Static", "StaticConfig"]
 
 class StaticConfig(SchedulerConfig):
     """``static`` has no parameters."""
+
+    name: Literal["static"] = "static"
 
 
 @register_scheduler("static")

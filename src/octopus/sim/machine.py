@@ -20,6 +20,7 @@ from octopus.arch import (
 )
 from octopus.sim.core import COMPLETION, EventCore
 from octopus.sim.noc import Noc
+from octopus.sim.recorder import NULL_RECORDER, Recorder
 from octopus.sim.state import HOST, Task
 
 __all__ = ["Machine", "TbuState"]
@@ -47,27 +48,28 @@ class Machine:
         core: the event core that times every action.
         on_task_done: called at a Task's completion (the simulator's bookkeeping).
         on_tbu_free: called when a TBU becomes idle after a preload.
-        trace: optional recorder with ``tbu_slice(tbu, name, start, dur, args)`` and
-            ``cbu_slice(site, name, start, dur)``.
+        recorder: receives every timed action (loads, waits, compute, control, links).
         block_cycles: fixed cycles per firing of some Task Blocks, by id, instead of
             :func:`~octopus.arch.compute_cycles` (blocks timed from a torch model).
+        topology: ``arch``'s topology, when the caller already has it.
     """
 
     def __init__(self, arch: ArchConfig, core: EventCore,
                  on_task_done: Callable[[Task], None], on_tbu_free: Callable[[int], None],
-                 trace=None, on_link_busy=None, block_cycles: Mapping[str, int] | None = None):
+                 recorder: Recorder = NULL_RECORDER,
+                 block_cycles: Mapping[str, int] | None = None, topology: Topology | None = None):
         self.arch = arch
         self.block_cycles = dict(block_cycles or {})
-        self.topology = Topology(arch)
+        self.topology = topology if topology is not None else Topology(arch)
         self.core = core
-        self.noc = Noc(self.topology, arch, on_link_busy)
+        self.noc = Noc(self.topology, arch, recorder)
         self.tbus = [TbuState([]) for _ in range(self.topology.num_tbus)]
         self.idle: set[int] = set(range(self.topology.num_tbus))
         self.idle_per_cluster = [self.topology.tbus_per_cluster] * self.topology.num_clusters
         self.cbu_free_at = [0] * self.topology.num_clusters
         self._on_task_done = on_task_done
         self._on_tbu_free = on_tbu_free
-        self._trace = trace
+        self._recorder = recorder
 
     # --- what schedulers read --------------------------------------------------------------
     @property
@@ -146,12 +148,11 @@ class Machine:
         state.firings += 1
         self._set_busy(tbu)
         task.tbu, task.dispatch_cycle, task.start_cycle, task.end_cycle = tbu, now, start, end
-        if self._trace is not None:
-            if reconfig:
-                self._trace.tbu_slice(tbu, f"load {task.block_id}", now, reconfig)
-            if start > now + reconfig:
-                self._trace.tbu_slice(tbu, "wait data", now + reconfig, start - now - reconfig)
-            self._trace.tbu_slice(tbu, task.block_id, start, compute, {"firing": task.label})
+        if reconfig:
+            self._recorder.reconfigure(tbu, task.block_id, now, reconfig, False)
+        if start > now + reconfig:
+            self._recorder.wait_data(tbu, now + reconfig, start - now - reconfig)
+        self._recorder.compute(tbu, task)
         self.core.schedule(end - now, COMPLETION, self._finish, task)
 
     def preload(self, tbu: int, block_id: str, config_bytes: int) -> bool:
@@ -168,8 +169,7 @@ class Machine:
         state.reconfig_cycles += cycles
         state.preload_block = block_id
         self._set_busy(tbu)
-        if self._trace is not None:
-            self._trace.tbu_slice(tbu, f"preload {block_id}", now, cycles)
+        self._recorder.reconfigure(tbu, block_id, now, cycles, True)
         self.core.schedule(cycles, COMPLETION, self._preloaded, tbu)
         return True
 
@@ -197,8 +197,7 @@ class Machine:
             start = max(now, self.cbu_free_at[site])
             end = start + self.arch.cbu.latency_cycles
             self.cbu_free_at[site] = end
-        if self._trace is not None:
-            self._trace.cbu_slice(site, name, start, end - start)
+        self._recorder.control(site, name, start, end - start)
         self.core.schedule(end - now, COMPLETION, done)
         return end
 

@@ -21,17 +21,14 @@ counted in the stats.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from octopus.arch.config import ArchConfig
 from octopus.arch.costs import bottleneck_bytes_per_cycle
 from octopus.arch.topology import Topology
+from octopus.sim.recorder import NULL_RECORDER, Recorder
 
-__all__ = ["LinkBusyCallback", "Noc", "NocStats"]
-
-LinkBusyCallback = Callable[[int, int, int, int], None]
-"""``fn(link_id, start_cycle, end_cycle, nbytes)``: a link carried ``nbytes`` in that window."""
+__all__ = ["Noc", "NocStats"]
 
 
 @dataclass(slots=True)
@@ -59,20 +56,18 @@ class Noc:
     Args:
         topology: numbering and routes of ``arch``.
         arch: the architecture (link latencies and bandwidths).
-        on_link_busy: optional :data:`LinkBusyCallback`, called once per link of every counted
-            transfer (e.g. to draw link tracks in a trace).
+        recorder: told of every link window of every counted transfer (``Recorder.link``).
     """
 
-    def __init__(
-        self, topology: Topology, arch: ArchConfig, on_link_busy: LinkBusyCallback | None = None
-    ):
+    def __init__(self, topology: Topology, arch: ArchConfig,
+                 recorder: Recorder = NULL_RECORDER):
         self._topo = topology
         self._arch = arch
         self._contention = arch.noc.model == "contention"
         self._hop = arch.cluster.hop_latency_cycles
         self._d2d = arch.chip.d2d_latency_cycles
         self._busy_until = [0] * topology.num_links
-        self._on_link_busy = on_link_busy
+        self._recorder = recorder
         self.stats = NocStats(link_busy_cycles=[0] * topology.num_links)
 
     @property
@@ -85,7 +80,7 @@ class Noc:
 
         Returns ``(start_cycle, end_cycle)``: when data starts to flow (``now`` unless links
         are busy) and when the last byte arrives at ``dst``. Under ``contention`` the route's
-        links are reserved; stats and ``on_link_busy`` are updated in both models.
+        links are reserved; stats and the recorder are updated in both models.
 
         Raises:
             IndexError: a TBU id is out of range.
@@ -101,9 +96,7 @@ class Noc:
             if self._contention:
                 busy[link] = release
             busy_cycles[link] += hold
-        if self._on_link_busy is not None:
-            for link in route:
-                self._on_link_busy(link, start, release, nbytes)
+            self._recorder.link(link, start, release, nbytes)
         self._count(nbytes, src, dst, start - now)
         return start, end
 

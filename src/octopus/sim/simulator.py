@@ -21,11 +21,12 @@ from typing import Protocol
 
 import numpy as np
 
-from octopus.arch import ArchConfig
+from octopus.arch import ArchConfig, Topology
 from octopus.rng import ARRIVALS, stream
 from octopus.sim.capacity import arch_capacity
 from octopus.sim.core import DECISION, RELEASE, EventCore
 from octopus.sim.machine import Machine
+from octopus.sim.recorder import NULL_RECORDER, Recorder
 from octopus.sim.state import InstanceRun, Task
 from octopus.workflow import Workflow, compile_workflow, sample_instance
 from octopus.workflow.analysis import (
@@ -35,7 +36,10 @@ from octopus.workflow.analysis import (
 )
 from octopus.workflow.sampling import CONTROL
 
-__all__ = ["SchedulerHooks", "Simulator", "poisson_arrivals"]
+__all__ = ["BUCKETS", "SchedulerFactory", "SchedulerHooks", "Simulator", "poisson_arrivals"]
+
+BUCKETS = ("compute", "reconfig", "wait_data", "starved", "no_work")
+"""Where a TBU's cycles go (:meth:`Simulator.tbu_buckets`); the five sum to the makespan."""
 
 
 class SchedulerHooks(Protocol):
@@ -74,27 +78,31 @@ class Simulator:
         instances: how many instances run.
         seed: the run's seed (instances, arrivals).
         arrivals: arrival cycle of each instance; ``None`` is a closed batch at cycle 0.
-        recorder: optional sink for trace slices and firing rows (see ``octopus.sim.output``).
+        recorder: receives every timed action and finished firing (:mod:`octopus.sim.recorder`).
         block_cycles: fixed cycles per firing of some Task Blocks, by id (the machine and the
             bound both use them; see ``octopus.cost.fit_workflow``).
+        topology: ``arch``'s topology, when the caller already has it.
     """
 
     def __init__(self, workflow: Workflow, arch: ArchConfig, scheduler: SchedulerFactory,
                  instances: int, seed: int, arrivals: Sequence[int] | None = None,
-                 recorder=None, block_cycles: Mapping[str, int] | None = None):
+                 recorder: Recorder = NULL_RECORDER,
+                 block_cycles: Mapping[str, int] | None = None, topology: Topology | None = None):
         if instances < 1:
             raise ValueError(f"need at least one instance, got {instances}")
         if arrivals is not None and len(arrivals) != instances:
             raise ValueError(f"{len(arrivals)} arrival times for {instances} instances")
+        unresolved = [b.id for b in workflow.blocks if b.type == "task" and b.work is None]
+        if unresolved:
+            raise ValueError(f"blocks {unresolved} of '{workflow.name}' have no work yet: resolve "
+                             "torch_model blocks first (octopus.run.resolve_workflow)")
         self.workflow, self.arch, self.seed = workflow, arch, seed
         self.n = instances
         self.arrivals = list(arrivals) if arrivals is not None else [0] * instances
         self.recorder = recorder
         self.core = EventCore()
-        self.machine = Machine(
-            arch, self.core, self._task_done, self._tbu_idle,
-            trace=recorder, on_link_busy=recorder.link_busy if recorder is not None else None,
-            block_cycles=block_cycles)
+        self.machine = Machine(arch, self.core, self._task_done, self._tbu_idle, recorder,
+                               block_cycles, topology)
         self.scheduler = scheduler(self.machine, workflow)
         self.capacity = arch_capacity(arch, block_cycles)
         self._top = compile_workflow(workflow)
@@ -155,8 +163,7 @@ class Simulator:
 
     def _task_done(self, task: Task) -> None:
         self.task_firings += 1
-        if self.recorder is not None:
-            self.recorder.firing(task)
+        self.recorder.task_done(task)
         self.scheduler.on_task_done(task)
         self._complete(task.run, task.idx)
         self._want_decision()
@@ -198,8 +205,9 @@ class Simulator:
         return lower_bound_from(self.bound_facts, self.capacity.units)
 
     def tbu_buckets(self) -> list[dict[str, int]]:
-        """Per TBU, cycles of compute, reconfiguring, waiting for data, starved and no work;
-        the five sum to the makespan. Preloads still running at the end are cut there."""
+        """Per TBU, its cycles in each of :data:`BUCKETS` (compute, reconfiguring, waiting for
+        data, starved and no work); the five sum to the makespan. Preloads still running at the
+        end are cut there."""
         rows = []
         for state in self.machine.tbus:
             overrun = max(0, state.busy_until - self.makespan)

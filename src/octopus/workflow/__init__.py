@@ -10,7 +10,7 @@ from octopus.workflow.analysis import (
     instance_critical_path,
 )
 from octopus.workflow.builder import WorkflowBuilder
-from octopus.workflow.builtin import builtin_names, load_builtin, resolve_workflow
+from octopus.workflow.builtin import builtin_names, find_workflow, load_builtin
 from octopus.workflow.distributions import (
     Constant,
     Empirical,
@@ -20,7 +20,9 @@ from octopus.workflow.distributions import (
     Poisson,
     Uniform,
 )
-from octopus.workflow.model import Workflow, load_workflow, parse_workflow, save_workflow
+from octopus.workflow.dynamicity import with_dynamicity
+from octopus.workflow.io import load_workflow, parse_workflow, save_workflow, workflow_to_dict
+from octopus.workflow.model import TaskBlock, TorchModel, Workflow
 from octopus.workflow.sampling import Firing, Instance, iter_instances, sample_instance
 from octopus.workflow.structure import compile_workflow
 
@@ -34,6 +36,8 @@ __all__ = [
     "LogNormal",
     "Normal",
     "Poisson",
+    "TaskBlock",
+    "TorchModel",
     "Uniform",
     "Workflow",
     "WorkflowBuilder",
@@ -44,12 +48,14 @@ __all__ = [
     "expected_firings",
     "expected_lower_bound",
     "expected_work",
+    "find_workflow",
     "instance_critical_path",
     "iter_instances",
     "load_builtin",
     "load_workflow",
     "parse_workflow",
-    "resolve_workflow",
     "sample_instance",
     "save_workflow",
+    "with_dynamicity",
+    "workflow_to_dict",
 ]

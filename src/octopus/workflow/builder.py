@@ -17,7 +17,8 @@ from __future__ import annotations
 from typing import Any
 
 from octopus.workflow.distributions import Constant
-from octopus.workflow.model import Workflow, parse_workflow
+from octopus.workflow.io import parse_workflow
+from octopus.workflow.model import Workflow
 
 __all__ = ["WorkflowBuilder"]
 

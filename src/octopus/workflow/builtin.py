@@ -1,4 +1,5 @@
-"""The built-in workflow library (YAML files shipped in ``octopus/workflow/builtins``)."""
+"""The built-in workflow library (YAML files shipped in ``octopus/workflow/builtins``), and
+finding a workflow by a name or a path."""
 
 from __future__ import annotations
 
@@ -7,9 +8,10 @@ from importlib import resources
 from pathlib import Path
 
 from octopus.errors import InputError
-from octopus.workflow.model import Workflow, load_workflow
+from octopus.workflow.io import load_workflow
+from octopus.workflow.model import Workflow
 
-__all__ = ["builtin_names", "load_builtin", "resolve_workflow"]
+__all__ = ["builtin_names", "find_workflow", "load_builtin"]
 
 
 def _dir() -> Path:
@@ -35,8 +37,12 @@ def load_builtin(name: str) -> Workflow:
     return load_workflow(path)
 
 
-def resolve_workflow(name_or_path: str | Path) -> Workflow:
-    """A built-in by name, or a workflow YAML file by path."""
+def find_workflow(name_or_path: str | Path) -> Workflow:
+    """A built-in by name, or a workflow YAML file by path (checked, torch blocks unresolved).
+
+    Raises:
+        InputError: no such built-in, or a bad file.
+    """
     text = str(name_or_path)
     if text in builtin_names():
         return load_builtin(text)

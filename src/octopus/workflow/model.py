@@ -11,38 +11,29 @@ A workflow is a list of blocks and a list of Task Flows (directed edges between 
 - ``fanout``: its ``body`` runs ``count`` times in parallel; an implicit join waits for all copies.
 
 These classes check each block on its own (types, ranges, unknown fields). Whether the blocks
-form a well-structured graph is checked by :func:`octopus.workflow.structure.compile_workflow`.
+form a well-structured graph is checked by :func:`octopus.workflow.structure.compile_workflow`;
+reading and writing files is :mod:`octopus.workflow.io`.
 """
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Annotated, Any, Literal, get_args
 
-from pydantic import (
-    BaseModel,
-    ConfigDict,
-    Field,
-    ValidationError,
-    field_validator,
-    model_validator,
-)
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from octopus.errors import InputError, load_yaml_mapping, validation_message
 from octopus.workflow.distributions import Distribution
 
 __all__ = [
+    "DTYPES",
     "Block",
     "BranchBlock",
+    "Dtype",
     "FanoutBlock",
     "LoopBlock",
     "MergeBlock",
     "TaskBlock",
     "TorchModel",
     "Workflow",
-    "load_workflow",
-    "parse_workflow",
-    "save_workflow",
 ]
 
 Dtype = Literal["float32", "float16", "bfloat16"]
@@ -72,9 +63,9 @@ class TaskBlock(_Block):
     """A unit of computation that runs on one TBU per firing.
 
     With ``torch_model``, unset ``work``, ``config_bytes``, ``output_bytes`` and ``model`` come
-    from the model's costs when the workflow is parsed (:func:`octopus.cost.resolve_torch_blocks`,
-    which imports torch only then), and the simulator times its firings with the model's roofline
-    and SRAM fit.
+    from the model's costs when a run resolves the workflow (:mod:`octopus.run.resolve`, which
+    imports torch only then), and the simulator times its firings with the model's roofline and
+    SRAM fit. Until then the block is *unresolved* (``work`` may be ``None``).
     """
 
     type: Literal["task"] = "task"
@@ -183,62 +174,3 @@ class Workflow(BaseModel):
             if b.id == block_id:
                 return b
         raise KeyError(block_id)
-
-
-def parse_workflow(data: dict[str, Any], source: str | Path | None = None) -> Workflow:
-    """Validate a workflow mapping (as read from YAML) into a structured, checked ``Workflow``.
-
-    Raises:
-        InputError: naming ``source``, the block and the problem.
-    """
-    from octopus.workflow.structure import compile_workflow
-
-    try:
-        wf = Workflow.model_validate(data)
-    except ValidationError as exc:
-        raise InputError(source, *_locate(exc, data)) from None
-    if any(b.type == "task" and b.torch_model is not None for b in wf.blocks):
-        from octopus.cost.resolve import resolve_torch_blocks  # lazy: leads to torch
-
-        wf = resolve_torch_blocks(wf, source)
-    compile_workflow(wf, source)
-    return wf
-
-
-def load_workflow(path: str | Path) -> Workflow:
-    """Load and check a workflow YAML file (see ``docs/workflow-format.md``)."""
-    return parse_workflow(load_yaml_mapping(path), source=path)
-
-
-def save_workflow(wf: Workflow, path: str | Path) -> None:
-    """Write ``wf`` as YAML that :func:`load_workflow` reads back to an equal model."""
-    import yaml
-
-    text = yaml.safe_dump(workflow_to_dict(wf), sort_keys=False, width=100)
-    tmp = Path(path).with_suffix(Path(path).suffix + ".tmp")
-    tmp.write_text(text)
-    tmp.replace(path)
-
-
-def workflow_to_dict(wf: Workflow) -> dict[str, Any]:
-    """Plain-data form of ``wf`` (the YAML format), leaving out unset optional fields."""
-    return wf.model_dump(mode="json", by_alias=True, exclude_none=True)
-
-
-def _locate(exc: ValidationError, data: dict[str, Any]) -> tuple[str, str]:
-    """Rewrite ``blocks.3.work.cv`` as ``block 'detect': work.cv`` for the error message."""
-    field, problem = validation_message(exc)
-    parts = field.split(".")
-    blocks = data.get("blocks")
-    if parts[0] == "blocks" and len(parts) > 1 and parts[1].isdigit() and isinstance(blocks, list):
-        raw = blocks[int(parts[1])]
-        name = raw.get("id", f"#{parts[1]}") if isinstance(raw, dict) else f"#{parts[1]}"
-        # Drop the union tag pydantic inserts (e.g. "task") after the index.
-        rest = parts[3:] if len(parts) > 2 and parts[2] in _TYPES else parts[2:]
-        rest = [p for p in rest if p not in _DISTS]
-        return f"block '{name}'" + (f": {'.'.join(rest)}" if rest else ""), problem
-    return field, problem
-
-
-_TYPES = {"task", "branch", "merge", "loop", "fanout"}
-_DISTS = {"constant", "uniform", "normal", "lognormal", "poisson", "geometric", "empirical"}

@@ -1,9 +1,10 @@
-"""Spill vs. AutoChunk on workflows with torch-defined blocks: makespans per architecture.
+"""The SRAM study: spill vs. AutoChunk on workflows with torch-defined blocks.
 
-``python -m octopus.cost.compare [WORKFLOW ...] [--instances N] [--out reports/cost]`` simulates
-each workflow (default: ``protein-structure`` and
-``examples/image-generation.yaml``) under each SRAM policy on ``chip`` and ``wafer``, fits a
-list of single models (:data:`SCAN`) on one TBU, and writes ``report.md`` into ``--out``.
+``python -m octopus.experiments.sram_study [WORKFLOW ...] [--instances N] [--out DIR]`` simulates
+each workflow (default: ``protein-structure`` and ``examples/image-generation.yaml``) under each
+SRAM policy on ``chip`` and ``wafer``, fits a list of single models (:data:`SCAN`) on one TBU,
+and writes ``report.md`` into ``--out`` (default ``runs/sram-study``; the committed report is
+regenerated with ``--out reports/cost``).
 """
 
 from __future__ import annotations
@@ -12,11 +13,17 @@ import argparse
 from dataclasses import dataclass
 from pathlib import Path
 
-from octopus.arch import load_arch
-from octopus.cost.fit import SRAM_POLICIES
-from octopus.cost.resolve import fit_known, fit_workflow
-from octopus.experiments.run import RunSpec, run_once
-from octopus.workflow import resolve_workflow
+from octopus.run import (
+    SRAM_POLICIES,
+    RunSpec,
+    StagedDirectory,
+    execute,
+    fit_torch_model,
+    resolve,
+    resolve_arch,
+    resolve_workflow,
+)
+from octopus.workflow import TorchModel
 
 __all__ = ["SCAN", "SRAM_SIZES", "PolicyRun", "compare_policies", "report_markdown",
            "scan_markdown", "sram_markdown"]
@@ -47,14 +54,13 @@ def compare_policies(workflow: str, archs: tuple[str, ...] = ("chip", "wafer"),
                      instances: int = 256, scheduler: str = "octopus", seed: int = 0,
                      arch_overrides: dict | None = None) -> list[PolicyRun]:
     """Simulate ``workflow`` once per architecture and SRAM policy (same seed: paired)."""
-    wf = resolve_workflow(workflow)
     rows = []
     for arch in archs:
         for policy in SRAM_POLICIES:
-            s = run_once(RunSpec(workflow=workflow, arch=arch, scheduler=scheduler,
-                                 instances=instances, seed=seed, sram_policy=policy,
-                                 arch_overrides=arch_overrides or {}), workflow=wf)
-            rows.append(PolicyRun(arch, policy, s["makespan_cycles"], s["lower_bound_cycles"]))
+            r = execute(RunSpec(workflow=workflow, arch=arch, scheduler=scheduler,
+                                instances=instances, seed=seed, sram_policy=policy,
+                                arch_overrides=arch_overrides or {}))
+            rows.append(PolicyRun(arch, policy, r.makespan_cycles, r.lower_bound_cycles))
     return rows
 
 
@@ -79,8 +85,8 @@ def sram_markdown(workflows: list[str], instances: int, scheduler: str,
 
 def report_markdown(workflow: str, rows: list[PolicyRun], instances: int, scheduler: str) -> str:
     """One workflow's comparison as Markdown: makespans per policy and per-block fits."""
-    wf = resolve_workflow(workflow)
-    lines = [f"## Workflow `{wf.name}` ({workflow})", "",
+    scenario = resolve(RunSpec(workflow=workflow, arch=rows[0].arch, sram_policy="auto"))
+    lines = [f"## Workflow `{scenario.workflow.name}` ({workflow})", "",
              f"{instances} instances, scheduler `{scheduler}`, seed 0 (paired across policies).",
              "", "| arch | policy | makespan (cycles) | vs. spill | lower bound (cycles) |",
              "|---|---|---:|---:|---:|"]
@@ -88,11 +94,10 @@ def report_markdown(workflow: str, rows: list[PolicyRun], instances: int, schedu
     for r in rows:
         lines.append(f"| {r.arch} | {r.policy} | {r.makespan_cycles:,} | "
                      f"{r.makespan_cycles / spill[r.arch]:.3f}x | {r.lower_bound_cycles:,} |")
-    sram = {load_arch(r.arch).pea.sram_bytes for r in rows}
-    hw = load_arch(rows[0].arch)
+    sram = {resolve_arch(r.arch).pea.sram_bytes for r in rows}
     lines += ["", f"Per-block fit (the same on every preset: SRAM {', '.join(map(str, sram))} B "
               "per TBU):", "", _FIT_HEADER, _FIT_RULE]
-    lines += [_fit_row(f"`{bid}`", bf) for bid, bf in fit_workflow(wf, hw, "auto").items()]
+    lines += [_fit_row(f"`{bid}`", bf) for bid, bf in scenario.block_fits.items()]
     return "\n".join(lines) + "\n"
 
 
@@ -114,20 +119,18 @@ def _fit_row(label: str, bf) -> str:
 
 def scan_markdown(arch: str = "chip") -> str:
     """Single models of :data:`SCAN` fitted on one TBU of ``arch``, as Markdown."""
-    from octopus.workflow.model import TorchModel
-
-    hw = load_arch(arch)
+    hw = resolve_arch(arch)
     lines = [f"## Single models on one `{arch}` TBU (SRAM {hw.pea.sram_bytes:,} B)", "",
              _FIT_HEADER, _FIT_RULE]
     for name, shape in SCAN:
-        bf = fit_known(TorchModel(name=name, input_shape=list(shape)), hw, "auto")
+        bf = fit_torch_model(TorchModel(name=name, input_shape=list(shape)), hw, "auto")
         lines.append(_fit_row(f"{name} {list(shape)}", bf))
     return "\n".join(lines) + "\n"
 
 
 _INTRO = """# Real models as Task Blocks: spill vs. AutoChunk
 
-Generated by `python -m octopus.cost.compare{args}`; the model is in
+Generated by `python -m octopus.experiments.sram_study{args}`; the model is in
 [docs/cost-model.md](../../docs/cost-model.md). Cycles at 1 GHz. `spill` streams what does not fit
 in a TBU's SRAM through off-chip memory; `autochunk` runs the AutoChunk plan fitting the SRAM
 (or, when none reaches it, the cheapest of plans at 2x, 4x, ... the SRAM, spilling the rest);
@@ -142,16 +145,17 @@ def main(argv: list[str] | None = None) -> None:
                                                     "examples/image-generation.yaml"])
     p.add_argument("--instances", type=int, default=256)
     p.add_argument("--scheduler", default="octopus")
-    p.add_argument("--out", type=Path, default=Path("reports/cost"))
+    p.add_argument("--out", type=Path, default=Path("runs/sram-study"))
     args = p.parse_args(argv)
-    parts = [_INTRO.format(args=" " + " ".join(argv) if argv else "")]
-    for wf in args.workflows:
-        rows = compare_policies(wf, instances=args.instances, scheduler=args.scheduler)
-        parts.append(report_markdown(wf, rows, args.instances, args.scheduler))
-    parts.append(sram_markdown(args.workflows, args.instances, args.scheduler))
-    parts.append(scan_markdown())
-    args.out.mkdir(parents=True, exist_ok=True)
-    (args.out / "report.md").write_text("\n".join(parts))
+    with StagedDirectory(args.out, "sram-study") as staged:
+        parts = [_INTRO.format(args=" " + " ".join(argv) if argv else "")]
+        for wf in args.workflows:
+            rows = compare_policies(wf, instances=args.instances, scheduler=args.scheduler)
+            parts.append(report_markdown(wf, rows, args.instances, args.scheduler))
+        parts.append(sram_markdown(args.workflows, args.instances, args.scheduler))
+        parts.append(scan_markdown())
+        (staged.path / "report.md").write_text("\n".join(parts))
+        staged.publish()
 
 
 if __name__ == "__main__":

@@ -1,0 +1,159 @@
+"""Directories that commands write: staged beside the target, published whole, and never
+replacing anything Octopus did not write.
+
+A command writes its output (a run, a report, a benchmark) into a hidden staging directory next
+to the target, ``.<name>.<pid>.stage-<random>``, and moves it into place only when complete, so
+a failed or interrupted command leaves nothing half-written. A published directory holds a
+marker file, :data:`MARKER`, naming its *kind* (``run``, ``evaluation``, ...). The target may be
+absent, an empty directory, or a directory of the same kind with its marker; anything else
+(a directory of the user's files, a file, a device, a pipe, the current directory or one of its
+parents) is refused with an :class:`~octopus.errors.InputError` before any work starts.
+Staging directories left behind by a process that no longer runs (killed with ``-9``) are
+removed by the next command writing beside them.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import stat
+import tempfile
+from pathlib import Path
+from types import TracebackType
+
+from octopus.errors import InputError
+
+__all__ = ["MARKER", "StagedDirectory", "check_target", "remove_stale_stages"]
+
+MARKER = ".octopus"
+"""The marker file in every directory Octopus publishes; it holds the directory's kind."""
+
+_STAGE = re.compile(r"^\.(?P<name>.+)\.(?P<pid>\d+)\.stage-[A-Za-z0-9_]+$")
+
+
+def check_target(target: str | Path, kind: str) -> Path:
+    """``target`` as a path this command may (re)place with a directory of ``kind``.
+
+    Raises:
+        InputError: ``target`` is empty, the current directory or one of its parents, not a
+            directory, or a directory that holds something other than Octopus output of
+            ``kind``.
+    """
+    if str(target).strip() == "":
+        raise InputError(None, "output directory", "empty path")
+    path = Path(target)
+    here = Path.cwd().resolve()
+    if path.resolve() == here or path.resolve() in here.parents:
+        raise InputError(path, None, "is the current directory or one of its parents; name a "
+                                     "new directory to write into")
+    try:
+        mode = path.lstat().st_mode
+    except FileNotFoundError:
+        return path
+    except OSError as exc:
+        raise InputError(path, None, f"cannot inspect ({exc.strerror})") from None
+    if not stat.S_ISDIR(mode):
+        raise InputError(path, None, f"exists and is {_what(mode)}, not a directory Octopus "
+                                     "wrote; choose another path or remove it")
+    found = _kind_of(path)
+    if found == kind or (found is None and not any(path.iterdir())):
+        return path
+    held = f"a '{found}' output" if found else "files Octopus did not write"
+    raise InputError(path, None, f"exists and holds {held}; a {kind} replaces only an earlier "
+                                 f"{kind}: choose another path or remove it")
+
+
+def remove_stale_stages(parent: Path) -> None:
+    """Remove staging directories in ``parent`` whose process is no longer running."""
+    try:
+        entries = list(parent.iterdir())
+    except OSError:
+        return
+    for entry in entries:
+        m = _STAGE.match(entry.name)
+        if m and entry.is_dir() and not _alive(int(m["pid"])):
+            shutil.rmtree(entry, ignore_errors=True)
+
+
+class StagedDirectory:
+    """Build a directory of ``kind`` at ``target`` (see the module doc).
+
+    Write into :attr:`path`; :meth:`publish` moves it onto ``target`` (replacing an earlier
+    output of the same kind), :meth:`discard` drops it. As a context manager, an exception
+    discards; publishing stays explicit.
+
+    Raises:
+        InputError: ``target`` may not be written (:func:`check_target`), at construction.
+    """
+
+    def __init__(self, target: str | Path, kind: str):
+        self.target = check_target(target, kind)
+        self.kind = kind
+        parent = self.target.parent
+        parent.mkdir(parents=True, exist_ok=True)
+        remove_stale_stages(parent)
+        self.path = Path(tempfile.mkdtemp(prefix=f".{self.target.name}.{os.getpid()}.stage-",
+                                          dir=parent))
+        self.path.chmod(0o755)  # mkdtemp makes it private; an output directory is for sharing
+        self._done = False
+
+    def publish(self) -> Path:
+        """Move the staged directory onto the target; returns the target.
+
+        Raises:
+            InputError: the target changed meanwhile into something not ours to replace.
+        """
+        (self.path / MARKER).write_text(self.kind + "\n")
+        check_target(self.target, self.kind)
+        if self.target.exists():
+            old = self.path.with_name(self.path.name + "-old")
+            self.target.rename(old)
+            self.path.rename(self.target)
+            shutil.rmtree(old)
+        else:
+            self.path.rename(self.target)
+        self._done = True
+        return self.target
+
+    def discard(self) -> None:
+        """Remove the staged directory (nothing is published). Idempotent."""
+        if not self._done:
+            self._done = True
+            shutil.rmtree(self.path, ignore_errors=True)
+
+    def __enter__(self) -> StagedDirectory:
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        if exc_type is not None:
+            self.discard()
+
+
+def _kind_of(path: Path) -> str | None:
+    try:
+        return (path / MARKER).read_text().strip() or None
+    except (OSError, UnicodeDecodeError):
+        return None
+
+
+def _what(mode: int) -> str:
+    for test, name in ((stat.S_ISREG, "a file"), (stat.S_ISLNK, "a symbolic link"),
+                       (stat.S_ISFIFO, "a named pipe"), (stat.S_ISCHR, "a device"),
+                       (stat.S_ISBLK, "a device"), (stat.S_ISSOCK, "a socket")):
+        if test(mode):
+            return name
+    return "not a directory"
+
+
+def _alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True

@@ -1,0 +1,158 @@
+"""Spec -> scenario: the one place where a run's names become objects.
+
+:func:`resolve` reads a :class:`~octopus.run.spec.RunSpec` and returns a :class:`Scenario`: the
+checked workflow with its ``torch_model`` blocks filled in and its dynamicity applied, the
+architecture with its overrides, one topology, the scheduler factory, each torch-defined block's
+fit into the TBU's SRAM (its fixed firing cycles) and the arrival cycles. This module is the
+only caller of :mod:`octopus.cost` (torch is imported only for workflows with torch-defined
+blocks whose profile is not cached on disk yet).
+
+Workflows, architectures and topologies named by a string are cached per process (a file is
+read again when its modification time or size changes), so a process running many specs over
+the same names resolves each once.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from octopus.arch import ArchConfig, Topology, load_arch
+from octopus.cost import BlockFit, fit_known, fit_workflow, has_torch_blocks, resolve_torch_blocks
+from octopus.cost.fit import SramPolicy
+from octopus.run.spec import RunSpec
+from octopus.sched import scheduler_factory
+from octopus.sim.capacity import arch_capacity
+from octopus.sim.recorder import NULL_RECORDER, Recorder
+from octopus.sim.simulator import SchedulerFactory, Simulator, poisson_arrivals
+from octopus.workflow import (
+    Capacity,
+    TorchModel,
+    Workflow,
+    compile_workflow,
+    find_workflow,
+    with_dynamicity,
+)
+
+__all__ = ["Scenario", "fit_torch_model", "resolve", "resolve_arch", "resolve_workflow"]
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """A run with every name resolved; :meth:`simulator` builds its (fresh) simulator.
+
+    Attributes:
+        spec: what was asked for.
+        workflow: checked, ``torch_model`` blocks filled in, dynamicity applied.
+        arch: the architecture with the spec's overrides.
+        topology: ``arch``'s topology (shared by the machine and the run directory).
+        scheduler: builds the scheduler from the machine and the workflow.
+        block_fits: each torch-defined block's fit into the TBU's SRAM under the spec's policy.
+        arrivals: arrival cycle of every instance, or ``None`` for a closed batch at cycle 0.
+    """
+
+    spec: RunSpec
+    workflow: Workflow
+    arch: ArchConfig
+    topology: Topology
+    scheduler: SchedulerFactory
+    block_fits: Mapping[str, BlockFit]
+    arrivals: tuple[int, ...] | None
+
+    @property
+    def block_cycles(self) -> dict[str, int]:
+        """Fixed cycles per firing of the torch-defined blocks, by block id."""
+        return {k: v.fit.cycles for k, v in self.block_fits.items()}
+
+    @property
+    def capacity(self) -> Capacity:
+        """The machine as the analysis and the bounds see it (cycles as the simulator times)."""
+        return arch_capacity(self.arch, self.block_cycles)
+
+    def simulator(self, recorder: Recorder = NULL_RECORDER) -> Simulator:
+        """A new simulator of this scenario, not yet run."""
+        spec = self.spec
+        return Simulator(self.workflow, self.arch, self.scheduler, spec.instances, spec.seed,
+                         self.arrivals, recorder, self.block_cycles, self.topology)
+
+
+def resolve(spec: RunSpec) -> Scenario:
+    """Resolve every name in ``spec``.
+
+    Raises:
+        InputError: an unknown name, a bad file, a bad override, an unknown torch model.
+    """
+    wf = resolve_workflow(spec.workflow, spec.dynamicity_cv)
+    arch = resolve_arch(spec.arch, spec.arch_overrides)
+    fits = fit_workflow(wf, arch, spec.sram_policy) if has_torch_blocks(wf) else {}
+    arrivals = (tuple(poisson_arrivals(spec.instances, spec.rate_per_s, arch.clock_hz, spec.seed))
+                if spec.rate_per_s else None)
+    return Scenario(spec, wf, arch, _topology(*_arch_key(spec.arch, spec.arch_overrides)),
+                    scheduler_factory(spec.scheduler), fits, arrivals)
+
+
+def resolve_workflow(workflow: str | Path | Workflow, dynamicity_cv: float | None = None
+                     ) -> Workflow:
+    """A workflow by built-in name, YAML path or object: checked, ``torch_model`` blocks filled
+    in from their models' costs, and reshaped to ``dynamicity_cv`` when given.
+
+    Raises:
+        InputError: no such built-in, a bad file or graph, an unknown torch model.
+    """
+    if isinstance(workflow, Workflow):
+        compile_workflow(workflow)
+        wf = resolve_torch_blocks(workflow) if has_torch_blocks(workflow) else workflow
+    else:
+        wf = _named_workflow(str(workflow), _stamp(str(workflow)))
+    return with_dynamicity(wf, dynamicity_cv) if dynamicity_cv is not None else wf
+
+
+def resolve_arch(arch: str | Path, overrides: Mapping[str, Any] | None = None) -> ArchConfig:
+    """An architecture by preset name or YAML path, with dotted ``overrides`` (cached).
+
+    Raises:
+        InputError: see :func:`octopus.arch.load_arch`.
+    """
+    return _arch(*_arch_key(str(arch), overrides or {}))
+
+
+def fit_torch_model(model: TorchModel, arch: ArchConfig, policy: SramPolicy = "auto") -> BlockFit:
+    """How one known torch model fits a TBU of ``arch`` under ``policy`` (costs cached on disk).
+
+    Raises:
+        ValueError: an unknown model, dtype or malformed shape.
+    """
+    return fit_known(model, arch, policy)
+
+
+# --- per-process caches, keyed by name and, for files, modification time and size -----------
+def _stamp(name: str) -> tuple[int, int] | None:
+    try:
+        st = Path(name).stat()
+    except OSError:
+        return None
+    return (st.st_mtime_ns, st.st_size)
+
+
+@lru_cache(maxsize=64)
+def _named_workflow(name: str, stamp: tuple[int, int] | None) -> Workflow:
+    wf = find_workflow(name)
+    return resolve_torch_blocks(wf, name) if has_torch_blocks(wf) else wf
+
+
+def _arch_key(arch: str, overrides: Mapping[str, Any]) -> tuple[str, tuple | None, str]:
+    return arch, _stamp(arch), json.dumps(dict(overrides), sort_keys=True, default=str)
+
+
+@lru_cache(maxsize=64)
+def _arch(name: str, stamp: tuple | None, overrides: str) -> ArchConfig:
+    return load_arch(name, json.loads(overrides) or None)
+
+
+@lru_cache(maxsize=16)
+def _topology(name: str, stamp: tuple | None, overrides: str) -> Topology:
+    return Topology(_arch(name, stamp, overrides))
