@@ -10,9 +10,10 @@ Two stages:
    under each scheduler.
 
 Each run is one process, one thread, timed around ``Simulator.run()`` (sampling of instances is
-inside it; resolving the run spec, :func:`octopus.run.resolve`, is not). A run that passes ``--limit-s``
-is stopped and reported as such. Other processes on the machine inflate wall times; compare
-the best of ``--repeat`` runs and note the load average printed at the start. Run::
+inside it; resolving the run spec, :func:`octopus.run.resolve`, is not). A run that passes
+``--limit-s`` is stopped and reported as such. Other processes on the machine inflate wall
+times; compare the best of ``--repeat`` runs and note the load average printed at the start.
+Run::
 
     .venv/bin/python benchmarks/sim_bench.py --repeat 3
     .venv/bin/python benchmarks/sim_bench.py --profile   # cProfile of the big runs, top 25
