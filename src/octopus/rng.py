@@ -8,11 +8,10 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["ARRIVALS", "INSTANCES", "SCHEDULER", "stream"]
+__all__ = ["ARRIVALS", "INSTANCES", "stream"]
 
 INSTANCES = 0  # one stream per workflow instance: its CB outcomes and TB works
 ARRIVALS = 1  # open-loop arrival times
-SCHEDULER = 2  # any randomness a scheduler uses
 
 
 def stream(seed: int, purpose: int, *index: int) -> np.random.Generator:

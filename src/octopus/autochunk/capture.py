@@ -64,8 +64,6 @@ def annotate(gm: fx.GraphModule, example_inputs: Sequence[Any]) -> fx.GraphModul
     with torch.no_grad(), fake_mode, tracker:
         _Annotator(gm, tracker).run(*fakes)
     _fold_constants(gm)
-    for i, node in enumerate(gm.graph.nodes):
-        node.meta["ac.index"] = i
     return gm
 
 

@@ -7,7 +7,7 @@ printed, compared and stored without holding the graph.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 __all__ = ["ChunkPlan", "ChunkRegion", "format_bytes"]
 
@@ -69,7 +69,6 @@ class ChunkPlan:
     search_s: float = 0.0
     peak_node: str = ""
     simulated_peak_bytes: int | None = None
-    notes: tuple[str, ...] = field(default_factory=tuple)
 
     @property
     def meets_budget(self) -> bool:
@@ -102,7 +101,6 @@ class ChunkPlan:
                 sl = ", ".join(f"{n}[dim {d}]" for n, d in r.sliced_inputs)
                 lines.append(f"    sliced inputs: {sl}")
             lines.append(f"    pre-allocated outputs: {', '.join(r.outputs)}")
-        lines.extend(f"  note: {n}" for n in self.notes)
         return "\n".join(lines)
 
 

@@ -9,7 +9,7 @@ import sys
 
 import typer
 
-from octopus.cli import autochunk, evaluate, plot, simulate, sweep, workflows  # noqa: F401
+from octopus.cli import autochunk, evaluate, plot, simulate, sram, sweep, workflows  # noqa: F401
 from octopus.cli.app import app
 
 __all__ = ["app", "main"]

@@ -22,7 +22,7 @@ __all__ = ["main_rows", "plot_heatmap", "write_report"]
 REAL_MODELS = """## Real models in a TBU's SRAM
 
 Fitting real PyTorch models into a TBU's SRAM (spill vs. AutoChunk, on `chip` and `wafer`) is
-measured by `python -m octopus.cost.compare`; see [the cost report](../cost/report.md)."""
+measured by `octopus sram-study`; see [the cost report](../cost/report.md)."""
 TARGETS = {"geomean_static": 2.5, "max_static": 4.26, "bound_ratio": 1.15, "efficiency_64": 0.85}
 
 
