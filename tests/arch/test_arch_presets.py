@@ -61,8 +61,9 @@ def test_override_into_leaf_is_error():
 
 
 def test_override_invalid_value_says_it_came_from_override():
-    """An override that fails validation names the field and marks the value as overridden."""
-    with pytest.raises(InputError, match=r"cluster\.tbus_x: .*\(value -1 set by override\)"):
+    """An override that fails validation is an error of the overrides, naming the field and the
+    value (not of the preset file)."""
+    with pytest.raises(InputError, match=r"^overrides: cluster\.tbus_x: .*\(got -1\)$"):
         load_arch("chip", {"cluster.tbus_x": -1})
 
 

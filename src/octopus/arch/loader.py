@@ -56,8 +56,9 @@ def load_arch(name_or_path: str | Path, overrides: Mapping[str, Any] | None = No
         return ArchConfig.model_validate(data)
     except ValidationError as exc:
         where, problem = validation_message(exc)
-        if where in overrides:
-            problem = f"{problem} (value {overrides[where]!r} set by override)"
+        if where in overrides:  # the override is wrong, not the file
+            raise InputError("overrides", where,
+                             f"{problem} (got {overrides[where]!r})") from None
         raise InputError(path, where, problem) from None
 
 

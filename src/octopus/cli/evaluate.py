@@ -38,7 +38,7 @@ def evaluate(
     writes report.md with its CSV files and plots into --out."""
     from dataclasses import replace
 
-    from octopus.cli.simulate import with_set_names
+    from octopus.cli.settings import with_set_names
     from octopus.experiments.backends import LocalBackend
     from octopus.experiments.evaluate import Size, evaluate
     from octopus.experiments.report import main_rows, write_report

@@ -3,25 +3,18 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
-from pydantic import ValidationError
 
 from octopus.arch import list_presets
 from octopus.cli.app import JsonFlag, app, user_errors
 from octopus.cli.output import print_json, print_table, si, si_seconds
-from octopus.errors import InputError, validation_message
-from octopus.experiments.sweep import parse_assignments, spec_fields
-from octopus.run import DEFAULT_SCHEDULER, SRAM_POLICIES, RunResult, RunSpec
+from octopus.cli.settings import SET_KEYS, build_spec, with_set_names
+from octopus.run import DEFAULT_SCHEDULER, SRAM_POLICIES, RunResult
 from octopus.sched import scheduler_names
 
-__all__ = ["build_spec", "simulate"]
-
-FLAGS = {"workflow": "--workflow", "arch": "--arch", "scheduler": "--scheduler",
-         "instances": "--instances", "seed": "--seed", "rate_per_s": "--rate",
-         "sram_policy": "--sram-policy"}
-SET_KEYS = ("instances", "seed", "rate_per_s", "dynamicity_cv")
+__all__ = ["print_summary", "simulate"]
 
 
 @app.command()
@@ -64,37 +57,6 @@ def simulate(
     print_summary(result)
     if out is not None:
         print(f"\nrun directory: {out}")
-
-
-def build_spec(options: dict[str, Any], assignments: list[str]) -> RunSpec:
-    """The run spec of a command's options and ``--set`` assignments (which win).
-
-    Raises:
-        InputError: naming the option (``--rate``) or the ``--set`` key that is wrong.
-    """
-    given = parse_assignments(assignments, "--set")
-    spec_fields(given, "--set", allowed=SET_KEYS)  # rejects keys --set may not change
-    fields = spec_fields(options | given)
-    try:
-        return RunSpec(**fields)
-    except ValidationError as exc:
-        field, problem = validation_message(exc)
-        top = field.split(".")[0]
-        if field in given or (top == "scheduler" and f"scheduler.{field[10:]}" in given):
-            where = f"--set {field}"
-        else:
-            where = FLAGS.get(top, field)
-        raise InputError(None, where, problem) from None
-
-
-def with_set_names(run: Any) -> Any:
-    """Call ``run()``; an architecture override it rejects is named as its ``--set`` key."""
-    try:
-        return run()
-    except InputError as exc:
-        if exc.source != "overrides":
-            raise
-        raise InputError(None, f"--set arch.{exc.where}", exc.problem) from None
 
 
 def print_summary(r: RunResult) -> None:

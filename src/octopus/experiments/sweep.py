@@ -274,7 +274,9 @@ def plan_sweep(spec: SweepSpec, source: str | Path | None = None) -> SweepPlan:
             run = _rooted(written, root)
             scenario = resolve(run)
         except InputError as exc:
-            raise InputError(source, label, str(exc).removeprefix(f"{source}: ")) from None
+            problem = (f"arch.{exc.where}: {exc.problem}" if exc.source == "overrides"
+                       else str(exc).removeprefix(f"{source}: "))
+            raise InputError(source, label, problem) from None
 
         def value(key: str, scenario=scenario) -> Any:
             if key.startswith("scheduler."):
