@@ -7,7 +7,8 @@ Stands alone: imports nothing else from ``octopus``. Three lines::
     y = fast(x); print(fast.plan.explain()); print(fast.code)
 
 or ``torch.compile(model, backend="autochunk", options={"memory_budget": 0.3}, dynamic=False)``
-(the backend is registered when this package is imported).
+(an installed package declares the backend as a ``torch_dynamo_backends`` entry point, so a
+fresh process needs no import; from a source tree, importing this package registers it).
 """
 
 from .api import (

@@ -243,9 +243,15 @@ def autochunk_backend(gm: fx.GraphModule, example_inputs: Sequence[Any],
 
 
 def _register() -> None:
+    """Register ``backend="autochunk"`` for a source tree without package metadata; an installed
+    package declares it as a ``torch_dynamo_backends`` entry point, which torch loads itself
+    (registering here too would make that load a duplicate)."""
+    from importlib.metadata import entry_points  # noqa: PLC0415
+
     from torch._dynamo.backends.registry import _COMPILER_FNS, register_backend  # noqa: PLC0415
 
-    if "autochunk" not in _COMPILER_FNS:
+    declared = any(ep.name == "autochunk" for ep in entry_points(group="torch_dynamo_backends"))
+    if not declared and "autochunk" not in _COMPILER_FNS:
         register_backend(autochunk_backend, name="autochunk")
 
 
