@@ -147,3 +147,68 @@ def test_missing_file_and_unknown_builtin_exit_2(tmp_path, runner):
     assert runner.invoke(app, ["check", str(tmp_path / "nope.yaml")]).exit_code == 2
     result = runner.invoke(app, ["analyze", "no-such-workflow"])
     assert result.exit_code == 2 and "face-recognition" in result.stderr
+
+
+MANY = {
+    "fields": ("""
+        name: x
+        blocks:
+          - {id: a, type: task, kind: ai, work: {dist: constant, value: 1}, output_bytes: -1}
+          - {id: b, type: task, kind: ai, work: {dist: normal, mean: -3, cv: 0.1}}
+          - {id: c, type: task, kind: ai, work: {dist: constant, value: 1}, ouput_bytes: 3}
+        """, ["block 'a': output_bytes", "block 'b': work.mean", "block 'c': ouput_bytes"]),
+    "references": ("""
+        name: x
+        blocks:
+          - {id: a, type: task, kind: ai, work: {dist: constant, value: 1}}
+          - {id: a, type: task, kind: ai, work: {dist: constant, value: 1}}
+          - {id: l, type: loop, count: {dist: constant, value: 2}, body: [ghost]}
+        flows: [[a, nowhere], [elsewhere, a]]
+        """, ["block 'a': duplicate id", "unknown block 'nowhere'", "unknown block 'elsewhere'",
+              "body names unknown block 'ghost'"]),
+    "crossing-flows": ("""
+        name: x
+        blocks:
+          - {id: a, type: task, kind: ai, work: {dist: constant, value: 1}}
+          - {id: l, type: loop, count: {dist: constant, value: 2}, body: [b, c]}
+          - {id: b, type: task, kind: ai, work: {dist: constant, value: 1}}
+          - {id: c, type: task, kind: ai, work: {dist: constant, value: 1}}
+          - {id: d, type: task, kind: ai, work: {dist: constant, value: 1}}
+        flows: [[a, b], [c, d], [a, l]]
+        """, ["flow a -> b crosses", "flow c -> d crosses"]),
+}
+
+
+@pytest.mark.parametrize("case", sorted(MANY))
+def test_check_reports_every_problem_one_line_each(case, tmp_path, runner):
+    """Independent problems of one file are all reported, one line each (exit code 2)."""
+    text, needles = MANY[case]
+    path = tmp_path / f"{case}.yaml"
+    path.write_text(textwrap.dedent(text))
+    result = runner.invoke(app, ["check", str(path)])
+    assert result.exit_code == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == len(needles), result.stderr
+    for needle in needles:
+        assert sum(needle in line for line in lines) == 1, (needle, lines)
+    assert all(line.startswith(f"error: {path}: ") for line in lines)
+
+
+def test_check_reports_every_file_and_unknown_torch_models(tmp_path, runner):
+    """Two bad files, one with two unknown torch models: three lines, exit code 2."""
+    first = tmp_path / "first.yaml"
+    first.write_text("name: x\nblocks: []\n")
+    second = tmp_path / "second.yaml"
+    second.write_text(textwrap.dedent("""
+        name: y
+        blocks:
+          - {id: a, type: task, kind: ai, torch_model: {name: resnet999, input_shape: [1]}}
+          - {id: b, type: task, kind: ai, torch_model: {name: gpt, input_shape: [1, 2, 3]}}
+        flows: [[a, b]]
+        """))
+    result = runner.invoke(app, ["check", str(first), str(second)])
+    assert result.exit_code == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 3, result.stderr
+    assert "no blocks" in lines[0]
+    assert "block 'a': torch_model" in lines[1] and "block 'b': torch_model" in lines[2]

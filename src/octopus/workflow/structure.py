@@ -11,6 +11,10 @@ ids are unique and flows name known blocks; the workflow is not empty; the flow 
 (repetition is a ``loop``); every ``merge`` belongs to exactly one ``branch``; a branch's paths are
 disjoint and each ends in its merge; bodies are properly nested; and no flow crosses the edge of a
 body or path (a body connects to the rest of the graph only through its Control Block).
+
+The checks run in stages, each relying on the ones before (references, then cycles, then
+branch paths, then nesting, then flows across bodies). Every problem of the first failing stage
+is reported, together, as :class:`~octopus.errors.InputErrors` (one line each).
 """
 
 from __future__ import annotations
@@ -20,7 +24,7 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
-from octopus.errors import InputError
+from octopus.errors import InputError, raise_all
 from octopus.workflow.model import (
     BranchBlock,
     FanoutBlock,
@@ -86,43 +90,60 @@ def compile_workflow(wf: Workflow, source: str | Path | None = None) -> Region:
 class _Compiler:
     def __init__(self, wf: Workflow, source: str | Path | None):
         self.wf, self.source = wf, source
+        self.problems: list[InputError] = []
         if not wf.blocks:
             self.fail(None, "the workflow has no blocks")
+            self.stop_if_failed()
         self.by_id: dict = {}
         for b in wf.blocks:
             if b.id in self.by_id:
                 self.fail(b.id, "duplicate id")
-            self.by_id[b.id] = b
+            else:
+                self.by_id[b.id] = b
         self.succ: dict[str, list[str]] = defaultdict(list)
         self._check_references()
+        self.stop_if_failed()
         self._check_acyclic()
+        self.stop_if_failed()
         self.paths = {b.id: self._branch_paths(b) for b in self._of(BranchBlock)}
+        self.stop_if_failed()
         self.owner = self._owners()
+        self.stop_if_failed()
         self._check_flows()
+        self.stop_if_failed()
 
     def fail(self, block: str | None, problem: str) -> None:
-        raise InputError(self.source, f"block '{block}'" if block else None, problem)
+        """Record a problem; the stage goes on to find the others."""
+        self.problems.append(
+            InputError(self.source, f"block '{block}'" if block else None, problem))
+
+    def stop_if_failed(self) -> None:
+        """End of a stage: raise every problem found so far (later stages rely on this one)."""
+        raise_all(self.problems)
 
     def _of(self, cls: type) -> list:
         return [b for b in self.wf.blocks if isinstance(b, cls)]
 
     def _check_references(self) -> None:
         for a, b in self.wf.edges:
-            for end in (a, b):
-                if end not in self.by_id:
-                    self.fail(a if end == b else b, f"flow {a} -> {b} names unknown block '{end}'")
+            unknown = [end for end in (a, b) if end not in self.by_id]
+            for end in unknown:
+                self.fail(a if end == b else b, f"flow {a} -> {b} names unknown block '{end}'")
+            if unknown:
+                continue
             if isinstance(self.by_id[a], BranchBlock):
                 self.fail(a, f"flow {a} -> {b}: a branch's successors are given by its paths")
             self.succ[a].append(b)
-        merges = {m.id: None for m in self._of(MergeBlock)}
+        merges: dict[str, str | None] = {m.id: None for m in self._of(MergeBlock)}
         for br in self._of(BranchBlock):
             merge = self.by_id.get(br.merge)
             if not isinstance(merge, MergeBlock):
                 what = "unknown block" if merge is None else f"a {merge.type} block"
                 self.fail(br.id, f"merge '{br.merge}' is {what}, not a merge")
-            if merges[br.merge] is not None:
+            elif merges[br.merge] is not None:
                 self.fail(br.merge, f"merge shared by branches '{merges[br.merge]}' and '{br.id}'")
-            merges[br.merge] = br.id
+            else:
+                merges[br.merge] = br.id
             for head in br.paths:
                 if head not in self.by_id:
                     self.fail(br.id, f"path starts at unknown block '{head}'")
@@ -151,7 +172,7 @@ class _Compiler:
                 if nxt is None:
                     state[node] = 2
                     stack.pop()
-                elif state.get(nxt) == 1:
+                elif state.get(nxt) == 1:  # reported, and not followed further
                     cycle = [n for n, _ in stack][[n for n, _ in stack].index(nxt) :] + [nxt]
                     self.fail(nxt, f"cycle {' -> '.join(cycle)}; express repetition as a loop")
                 elif nxt not in state:
@@ -172,6 +193,7 @@ class _Compiler:
                 if x in seen_on:
                     self.fail(x, f"on two paths of branch '{br.id}' (from '{seen_on[x]}' and "
                               f"'{head}'); paths may only re-join at the merge")
+                    continue
                 blocks.add(x)
                 seen_on[x] = head
                 nexts = self.succ[x]
@@ -190,6 +212,7 @@ class _Compiler:
         def inner(cb_id: str) -> frozenset[str]:
             if cb_id in visiting:
                 self.fail(cb_id, "body contains its own control block")
+                return frozenset()
             visiting.add(cb_id)
             cb = self.by_id[cb_id]
             direct = set(cb.body) if not isinstance(cb, BranchBlock) else set().union(
@@ -213,10 +236,13 @@ class _Compiler:
         owner: dict[str, Owner] = {}
         for x in self.by_id:
             chain = sorted(containers[x], key=lambda c: len(inner(c)))
-            for small, big in zip(chain, chain[1:], strict=False):
-                if not (inner(small) < inner(big) and small in inner(big)):
-                    self.fail(x, f"in the bodies of '{small}' and '{big}', which are not nested")
-            owner[x] = self._owner_key(chain[0], x) if chain else None
+            tangled = [(small, big) for small, big in zip(chain, chain[1:], strict=False)
+                       if not (inner(small) < inner(big) and small in inner(big))]
+            for small, big in tangled:
+                self.fail(x, f"in the bodies of '{small}' and '{big}', which are not nested")
+            if not tangled:
+                owner[x] = self._owner_key(chain[0], x) if chain else None
+        self.stop_if_failed()  # the merge check below needs every block's owner
         for m, br in self.merge_of.items():
             if owner[m] != owner[br]:
                 self.fail(m, f"merge is not in the same body as its branch '{br}'")
