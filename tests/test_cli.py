@@ -1,18 +1,24 @@
-"""The `octopus` command as a whole: every command is registered and none imports torch."""
+"""The `octopus` command as a whole: every command is registered, none imports torch, help and
+usage errors are plain and short, and defaults agree with the library's."""
 
 import subprocess
 import sys
 
+import pytest
 from typer.testing import CliRunner
 
+from octopus import __version__
+from octopus.arch import list_presets
 from octopus.cli.main import app
+from octopus.run import DEFAULT_SCHEDULER, RunSpec
+from octopus.sched import scheduler_names
 
 
 def test_every_command_is_registered():
     """--help lists the commands of every issue's CLI."""
     out = CliRunner().invoke(app, ["--help"]).stdout
     for name in ("workflows", "check", "analyze", "simulate", "evaluate", "sweep", "plot",
-                 "autochunk-bench"):
+                 "autochunk-bench", "sram-study"):
         assert name in out, name
 
 
@@ -29,3 +35,38 @@ def test_autochunk_bench_rejects_an_unknown_family_before_running(tmp_path):
                                       "--out", str(tmp_path / "r")])
     assert result.exit_code == 2 and "unknown family 'nope'" in result.stderr
     assert not (tmp_path / "r").exists()
+
+
+def test_version():
+    """--version prints the package version."""
+    result = CliRunner().invoke(app, ["--version"])
+    assert result.exit_code == 0 and result.stdout.strip() == f"octopus {__version__}"
+
+
+def test_simulate_help_lists_schedulers_presets_and_the_default_without_type_tags():
+    """--help names every scheduler and preset and the default scheduler, with no <bool>."""
+    out = CliRunner().invoke(app, ["simulate", "--help"]).stdout
+    flat = " ".join(out.split())
+    for name in (*scheduler_names(), *list_presets()):
+        assert name in flat, name
+    assert f"[default: {DEFAULT_SCHEDULER}]" in flat
+    assert "<bool>" not in out and "╭" not in out
+
+
+def test_one_default_scheduler_everywhere():
+    """simulate's default scheduler is the run spec's (and so the sweeps')."""
+    assert RunSpec(workflow="x").scheduler.name == DEFAULT_SCHEDULER == "octopus"
+
+
+@pytest.mark.parametrize("args, needle", [
+    (["simulate", "--workflow", "face-recognition", "--bogus"], "No such option: --bogus"),
+    (["simulate"], "Missing option '--workflow'"),
+    (["simulate", "--workflow", "face-recognition", "--instances", "x"], "--instances"),
+])
+def test_usage_errors_are_one_line_with_exit_code_2(args, needle):
+    """The installed command prints one error line (naming the command's --help), exit 2."""
+    out = subprocess.run([sys.executable, "-c", "from octopus.cli.main import main; main()",
+                          *args], capture_output=True, text=True)
+    assert out.returncode == 2
+    lines = out.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: ") and needle in lines[0], out.stderr
