@@ -20,23 +20,32 @@ CAP = Capacity.from_rates(units=4, ai_work_per_cycle=200.0, general_work_per_cyc
 
 
 @pytest.mark.parametrize("name", builtin_names())
-def test_expected_firings_match_10000_samples(name):
-    """Analytic expected firings per block are within 2% of the mean over 10,000 instances.
+def test_expectations_match_10000_samples(name):
+    """Analytic expected firings per block are within 2% of the mean over 10,000 instances, and
+    the exact mean and CV of the work per instance agree with them too.
 
     For rare blocks 2% is below the sampling noise itself (a block firing in 10% of instances has
-    a 3% relative standard error at n = 10,000), so the tolerance there is 4 standard errors.
+    a 3% relative standard error at n = 10,000), so the tolerance there is 4 standard errors. The
+    work's mean is held to 4 standard errors, its CV to 5% (heavy tails make the sample CV noisy).
     """
+    from octopus.workflow.analysis import instance_work_cycles, work_cycles_moments
+
     wf = resolve_workflow(name)
     expected = expected_firings(wf)
     n = 10_000
     per_instance = {b: np.zeros(n) for b in expected}
+    work = np.zeros(n)
     for k, inst in enumerate(iter_instances(wf, n, seed=7)):
         for f in inst.firings:
             per_instance[f.block_id][k] += 1
+        work[k] = instance_work_cycles(inst, CAP)
     for block, e in expected.items():
         x = per_instance[block]
         tol = max(0.02 * e, 4 * x.std() / np.sqrt(n))
         assert abs(x.mean() - e) <= tol, (block, x.mean(), e)
+    mean, var = work_cycles_moments(wf, CAP)
+    assert abs(work.mean() - mean) <= 4 * work.std() / np.sqrt(n) + 1e-9 * mean
+    assert work.std() / work.mean() == pytest.approx(np.sqrt(var) / mean, rel=0.05)
 
 
 def test_expected_work_is_firings_times_mean_work(tiny_fanout):
@@ -74,6 +83,25 @@ def test_batch_bound_respects_arrivals():
     assert bound >= late + instance_critical_path(insts[1], CAP)
     with pytest.raises(ValueError):
         batch_lower_bound(insts, CAP, arrivals=[0])
+
+
+def test_work_moments_of_a_loop_and_a_branch_by_hand():
+    """A loop of N ~ Poisson(3) over a body of X ~ U(0, 400) MACs (0 to 2 cycles at 200
+    MACs/cycle), then a branch to 0 or 200 cycles: mean and variance by the laws of total
+    expectation and variance."""
+    from octopus.workflow import Constant, Poisson, Uniform, WorkflowBuilder
+    from octopus.workflow.analysis import work_cycles_moments
+
+    wf = (WorkflowBuilder("hand")
+          .loop("l", Poisson(mean=3), ["x"]).task("x", "ai", Uniform(low=0, high=400))
+          .branch("b", "m", {"y": 0.25, "m": 0.75}).task("y", "ai", Constant(value=40_000))
+          .merge("m").flow("l", "b").flow("y", "m").build())
+    mean, var = work_cycles_moments(wf, CAP)
+    x_mean, x_var = 1.0, 4 / 12  # cycles: U(0, 2)
+    loop_var = 3 * x_var + 3 * x_mean ** 2  # E[N] Var(X) + Var(N) E[X]^2
+    branch_mean, branch_var = 0.25 * 200, 0.25 * 200 ** 2 - (0.25 * 200) ** 2
+    assert mean == pytest.approx(3 * x_mean + branch_mean)
+    assert var == pytest.approx(loop_var + branch_var)
 
 
 def test_dynamicity_spans_low_to_high():

@@ -118,7 +118,7 @@ def plan_graph(gm: fx.GraphModule, memory_budget: Budget = 0.5, *,
         if on_miss == "raise":
             raise err
         warnings.warn(str(err), stacklevel=2)
-    log.info("%s", plan.explain())
+    log.debug("%s", plan.explain())
     return plan
 
 

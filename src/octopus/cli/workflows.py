@@ -24,8 +24,7 @@ def workflows(
         help=f"Preset ({PRESETS}) or file that weighs work in cycles.")] = "chip",
 ) -> None:
     """List the built-in workflows with their size, expected work and dynamicity (the
-    coefficient of variation of the work per instance, in TBU-cycles, from 2,000 seeded
-    instances)."""
+    coefficient of variation of the work per instance, in TBU-cycles)."""
     from octopus.experiments.catalog import workflow_summaries
 
     rows = workflow_summaries(arch)

@@ -8,10 +8,9 @@ Both resolve through :mod:`octopus.run`, so a torch-defined block is timed as a 
 from __future__ import annotations
 
 import dataclasses
+import math
 from dataclasses import dataclass
 from typing import Any
-
-import numpy as np
 
 from octopus.run import RunSpec, resolve
 from octopus.workflow import (
@@ -20,14 +19,11 @@ from octopus.workflow import (
     expected_firings,
     expected_lower_bound,
     expected_work,
-    iter_instances,
 )
-from octopus.workflow.analysis import Capacity, instance_work_cycles
+from octopus.workflow.analysis import Capacity, work_cycles_moments
 
 __all__ = ["BlockAnalysis", "WorkflowAnalysis", "WorkflowSummary", "analyze_workflow",
            "dynamicity", "workflow_summaries"]
-
-DYNAMICITY_SAMPLES = 2000
 
 
 @dataclass(frozen=True)
@@ -88,12 +84,11 @@ class WorkflowAnalysis:
         return out
 
 
-def dynamicity(wf: Any, cap: Capacity, samples: int = DYNAMICITY_SAMPLES, seed: int = 0
-               ) -> float:
-    """Coefficient of variation of a workflow's work per instance (TBU-cycles), estimated from
-    ``samples`` seeded instances."""
-    work = np.array([instance_work_cycles(i, cap) for i in iter_instances(wf, samples, seed)])
-    return float(work.std() / work.mean()) if work.mean() > 0 else 0.0
+def dynamicity(wf: Any, cap: Capacity) -> float:
+    """Coefficient of variation of a workflow's work per instance in TBU-cycles (exact, from
+    the distributions' moments: :func:`~octopus.workflow.analysis.work_cycles_moments`)."""
+    mean, var = work_cycles_moments(wf, cap)
+    return math.sqrt(var) / mean if mean > 0 else 0.0
 
 
 def workflow_summaries(arch: str = "chip") -> list[WorkflowSummary]:

@@ -31,6 +31,7 @@ __all__ = [
     "instance_critical_path",
     "instance_work_cycles",
     "lower_bound_from",
+    "work_cycles_moments",
 ]
 
 
@@ -97,6 +98,42 @@ def expected_work(wf: Workflow) -> dict[str, float]:
         if b.type == "task":
             out[b.kind] += firings[b.id] * b.work.mean
     return out
+
+
+def work_cycles_moments(wf: Workflow, cap: Capacity) -> tuple[float, float]:
+    """Mean and variance of an instance's Task Block work in TBU-cycles (what
+    :func:`instance_work_cycles` totals), from the distributions' moments.
+
+    Exact for the model (counts as rounded when sampled, draws independent) but for the
+    rounding of each firing's cycles up to a whole cycle: a work distribution ``X`` contributes
+    ``cycles(E[X]) / E[X]`` cycles per unit of work.
+    """
+    return _region_moments(compile_workflow(wf), cap)
+
+
+def _region_moments(region: Region, cap: Capacity) -> tuple[float, float]:
+    mean = var = 0.0
+    for item in region.items:
+        m, v = _item_moments(item, cap)
+        mean, var = mean + m, var + v
+    return mean, var
+
+
+def _item_moments(item, cap: Capacity) -> tuple[float, float]:
+    blk = item.block
+    if isinstance(item, TaskItem):
+        work = blk.work.mean
+        cycles = cap.cycles(blk.kind, work, blk.id)
+        if blk.id in cap.block_cycles or work == 0:
+            return float(cycles), 0.0
+        return float(cycles), (cycles / work) ** 2 * blk.work.variance
+    if isinstance(item, RepeatItem):  # a sum of N independent bodies
+        m, v = _region_moments(item.body, cap)
+        n, n_var = blk.count.count_mean, blk.count.count_variance
+        return n * m, n * v + n_var * m * m
+    paths = [(p, _region_moments(r, cap)) for p, r in item.paths]  # a mixture of the paths
+    mean = sum(p * m for p, (m, _) in paths)
+    return mean, sum(p * (v + m * m) for p, (m, v) in paths) - mean * mean
 
 
 @dataclass(frozen=True, slots=True)

@@ -57,16 +57,27 @@ class _Dist(BaseModel):
 
     @property
     def count_mean(self) -> float:
-        """Exact mean of ``sample_count``: sum over k >= 1 of P(X >= k - 1/2)."""
-        total, k = 0.0, 1
+        """Exact mean of ``sample_count``: sum over k >= 1 of P(N >= k) = P(X >= k - 1/2)."""
+        return sum(self._count_tails())
+
+    @property
+    def count_variance(self) -> float:
+        """Exact variance of ``sample_count``: E[N^2] - E[N]^2, E[N^2] = sum (2k - 1) P(N >= k)."""
+        tails = self._count_tails()
+        second = sum((2 * k - 1) * t for k, t in enumerate(tails, start=1))
+        return max(0.0, second - sum(tails) ** 2)
+
+    def _count_tails(self) -> list[float]:
+        """``P(N >= k)`` for k = 1, 2, ... until the tail is negligible."""
+        tails, k = [], 1
         limit = self.mean + 60.0 * math.sqrt(self.variance) + 2
         while k <= limit:
             tail = 1.0 - self._cdf(k - 0.5)
             if tail < _TAIL:
                 break
-            total += tail
+            tails.append(tail)
             k += 1
-        return total
+        return tails
 
     def _cdf(self, x: float) -> float:
         raise NotImplementedError
@@ -125,6 +136,11 @@ class Uniform(_Dist):
     def count_mean(self) -> float:
         lo, hi = self._int_bounds()
         return (lo + hi) / 2
+
+    @property
+    def count_variance(self) -> float:
+        lo, hi = self._int_bounds()
+        return ((hi - lo + 1) ** 2 - 1) / 12
 
     def _int_bounds(self) -> tuple[int, int]:
         lo, hi = math.ceil(self.low), math.floor(self.high)
@@ -249,6 +265,10 @@ class Poisson(_Dist):
     def count_mean(self) -> float:
         return self.mean_
 
+    @property
+    def count_variance(self) -> float:
+        return self.mean_
+
 
 class Geometric(_Dist):
     """Number of loop iterations when each iteration continues with ``p_continue``: N >= 1."""
@@ -273,6 +293,10 @@ class Geometric(_Dist):
     @property
     def count_mean(self) -> float:
         return self.mean
+
+    @property
+    def count_variance(self) -> float:
+        return self.variance
 
 
 class Empirical(_Dist):
@@ -316,8 +340,15 @@ class Empirical(_Dist):
 
     @property
     def count_mean(self) -> float:
-        rounded = np.floor(np.asarray(self.values) + 0.5)
-        return float(np.dot(self._probs, rounded))
+        return float(np.dot(self._probs, self._rounded))
+
+    @property
+    def count_variance(self) -> float:
+        return float(np.dot(self._probs, (self._rounded - self.count_mean) ** 2))
+
+    @property
+    def _rounded(self) -> np.ndarray:
+        return np.floor(np.asarray(self.values) + 0.5)
 
 
 Distribution = Annotated[
