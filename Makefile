@@ -1,29 +1,41 @@
-# The README's two commands. Both start from a fresh clone: they create .venv and install
-# everything they need (torch from the pinned CPU wheel first, so no other build is downloaded).
-VENV   := .venv
-PY     := $(VENV)/bin/python
-STAMP  := $(VENV)/.installed
+# The README's two commands. Both start from a fresh clone: they create .venv and install what
+# they need (torch from the pinned CPU wheel first, so no other build is downloaded). `run`
+# installs the package with torch and matplotlib only; `test` adds the test tools.
+VENV  := .venv
+PY    := $(VENV)/bin/python
+BASE  := $(VENV)/.base
+RUN   := $(VENV)/.installed-run
+TEST  := $(VENV)/.installed-test
+TORCH := torch==2.13.0
 
 .PHONY: run test lint clean
 
-$(STAMP): pyproject.toml
+$(BASE):
 	python3 -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q torch==2.13.0
-	$(PY) -m pip install -q -e '.[test]'
-	touch $(STAMP)
+	$(PY) -m pip install -q $(TORCH)
+	touch $@
+
+$(RUN): pyproject.toml $(BASE)
+	$(PY) -m pip install -q -e '.[torch,plot]' $(TORCH)
+	touch $@
+
+$(TEST): pyproject.toml $(BASE)
+	$(PY) -m pip install -q -e '.[test]' $(TORCH)
+	touch $@ $(RUN)
 
 # The main job: the built-in workflows, then the evaluation on the wafer preset at the quick
-# size (a few minutes on 2 cores). The full size: .venv/bin/octopus evaluate (see README).
-run: $(STAMP)
+# size (a few minutes on 2 cores; a line per stage when not on a terminal). The full size:
+# .venv/bin/octopus evaluate --out runs/evaluation (see README).
+run: $(RUN)
 	$(VENV)/bin/octopus workflows
-	$(VENV)/bin/octopus evaluate --quick --out reports/evaluation-quick
+	$(VENV)/bin/octopus evaluate --quick --out runs/evaluation-quick
 
-test: $(STAMP)
+test: $(TEST)
 	$(VENV)/bin/ruff check .
 	$(PY) -m pytest -q -n 2
 
-lint: $(STAMP)
+lint: $(TEST)
 	$(VENV)/bin/ruff check .
 
 clean:

@@ -70,3 +70,17 @@ def test_usage_errors_are_one_line_with_exit_code_2(args, needle):
     assert out.returncode == 2
     lines = out.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("error: ") and needle in lines[0], out.stderr
+
+
+def test_progress_off_a_terminal_prints_a_line_per_stage_and_quarter(capsys):
+    """Not on a terminal, a stage prints when it starts, at each quarter and when it ends."""
+    from octopus.cli.app import progress
+
+    items = list(progress("runs")(iter(range(8)), 8, "stage 1 of 2: everything"))
+    assert items == list(range(8))
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert lines[0] == "runs (stage 1 of 2: everything): 8 to run"
+    assert [line.split(": ")[-1] for line in lines[1:4]] == ["2/8 done", "4/8 done", "6/8 done"]
+    assert lines[-1].startswith("runs (stage 1 of 2: everything): 8/8 done in ")
+    assert list(progress("runs", quiet=True)(iter(range(3)), 3)) == [0, 1, 2]
+    assert capsys.readouterr().err == ""

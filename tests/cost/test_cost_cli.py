@@ -3,7 +3,7 @@
 import subprocess
 import sys
 
-from costkit import ROOT
+from costkit import ROOT, torch_workflow
 
 
 def test_simulate_on_plain_workflows_never_imports_torch():
@@ -27,3 +27,19 @@ def test_bad_sram_policy_on_the_command_line_exits_2():
                                  "--sram-policy", "bogus", "--instances", "2"])
     assert r.exit_code == 2 and "--sram-policy" in r.output
 
+
+
+def test_simulate_says_what_it_profiles_on_a_cold_cache(tmp_path):
+    """A torch-defined workflow with nothing cached prints a line per model it profiles (and
+    per plan it makes) instead of staying silent; a warm cache prints none."""
+    from typer.testing import CliRunner
+
+    from octopus.cli.main import app
+
+    path = torch_workflow(tmp_path, "encoder", "[1, 512]")
+    args = ["simulate", "--workflow", str(path), "--instances", "2", "--arch", "chip"]
+    cold = CliRunner().invoke(app, args)
+    assert cold.exit_code == 0, cold.stderr
+    assert "profiling torch model encoder [1, 512] (float32)" in cold.stderr
+    warm = CliRunner().invoke(app, args)
+    assert warm.exit_code == 0 and "profiling" not in warm.stderr

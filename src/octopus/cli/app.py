@@ -63,20 +63,22 @@ def user_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def progress(desc: str, quiet: bool = False
-             ) -> Callable[[Iterable[T], int], Iterator[T]]:
-    """A wrapper for a stream of ``total`` results: a tqdm bar on a terminal, otherwise a line
-    when the stage starts, at each quarter and when it ends (with its wall time), all on
-    stderr; nothing when ``quiet``."""
+             ) -> Callable[..., Iterator[T]]:
+    """A wrapper ``wrap(stream, total, stage=None)`` for a stream of ``total`` results: a tqdm
+    bar on a terminal, otherwise a line when the stage starts, at each quarter and when it ends
+    (with its wall time), all on stderr; nothing when ``quiet``. ``stage`` names the part of
+    the work the stream is (e.g. "stage 1 of 2: ...")."""
 
-    def wrap(stream: Iterable[T], total: int) -> Iterator[T]:
+    def wrap(stream: Iterable[T], total: int, stage: str | None = None) -> Iterator[T]:
+        label = f"{desc} ({stage})" if stage else desc
         if quiet:
             yield from stream
         elif sys.stderr.isatty():
             from tqdm import tqdm
 
-            yield from tqdm(stream, total=total, desc=desc, unit="run", file=sys.stderr)
+            yield from tqdm(stream, total=total, desc=label, unit="run", file=sys.stderr)
         else:
-            yield from _lines(stream, total, desc)
+            yield from _lines(stream, total, label)
 
     return wrap
 

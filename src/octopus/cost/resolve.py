@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import os
 from dataclasses import dataclass
 from functools import cache
@@ -40,6 +41,8 @@ from octopus.workflow.model import Workflow
 
 __all__ = ["BlockFit", "cache_dir", "fit_known", "fit_workflow", "has_torch_blocks", "known_costs",
            "resolve_torch_blocks"]
+
+log = logging.getLogger(__name__)
 
 
 def has_torch_blocks(wf: Workflow) -> bool:
@@ -93,6 +96,8 @@ def _build(ref: Any) -> tuple[ModuleCosts, Any, tuple[Any, ...]]:
     from octopus.models import build_known
 
     module, inputs = build_known(ref.name, ref.input_shape, ref.dtype)
+    log.info("profiling torch model %s %s (%s) on fake tensors (cached afterwards)", ref.name,
+             list(ref.input_shape), ref.dtype)
     fakes = fake_inputs(inputs)
     costs, graph = profile_with_graph(module, fakes)
     return costs, graph, fakes
@@ -149,6 +154,8 @@ def _known_chunk(ref: Any, arch: ArchConfig) -> ChunkSummary | None:
     data = _read(key)
     if data is None:
         graph, fakes, costs = _graph(ref)
+        log.info("planning AutoChunk for %s %s to fit %g MiB of SRAM (cached afterwards)",
+                 ref.name, list(ref.input_shape), arch.pea.sram_bytes / 2**20)
         chunk = plan_chunks(arch, graph, fakes, costs.macs) if graph is not None else None
         data = {"chunk": chunk.to_dict() if chunk else None}
         _write(key, data)

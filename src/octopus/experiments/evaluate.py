@@ -109,12 +109,13 @@ class Evaluation:
 
 
 def evaluate(arch: str = "wafer", size: Size | None = None, backend: Backend | None = None,
-             progress: Callable[[Iterable, int], Iterable] | None = None,
+             progress: Callable[..., Iterable] | None = None,
              arch_overrides: dict[str, Any] | None = None) -> Evaluation:
-    """Run the whole suite on ``arch``; ``progress(iterable, total)`` wraps each stage's result
-    stream (e.g. a tqdm bar). Runs go to ``backend`` (default: a :class:`LocalBackend` of 2
-    workers). ``arch_overrides`` (dotted keys, see :func:`octopus.arch.load_arch`) apply to
-    every run; the scaling study's cluster counts are set on top of them.
+    """Run the whole suite on ``arch``; ``progress(iterable, total, stage)`` wraps each stage's
+    result stream (e.g. a tqdm bar; ``stage`` says what the stage runs). Runs go to
+    ``backend`` (default: a :class:`LocalBackend` of 2 workers). ``arch_overrides`` (dotted
+    keys, see :func:`octopus.arch.load_arch`) apply to every run; the scaling study's cluster
+    counts are set on top of them.
 
     Raises:
         InputError: a bad preset or override (before any run starts).
@@ -153,7 +154,8 @@ def evaluate(arch: str = "wafer", size: Size | None = None, backend: Backend | N
                 size.sweep_workflow, sched, size.seeds[0],
                 instances=size.per_cluster * side * side,
                 arch_overrides=overrides | {"chip.clusters_x": side, "chip.clusters_y": side})
-    results = _run_all(jobs, backend, progress)
+    results = _run_all(jobs, backend, progress, "stage 1 of 2: reactive tuning, schedulers, "
+                       "ablation, dynamicity, scaling")
 
     # Stage 2: the tuned reactive runs.
     for wf in wfs:
@@ -163,7 +165,7 @@ def evaluate(arch: str = "wafer", size: Size | None = None, backend: Backend | N
     tuned = {("main", wf, "reactive", seed): spec(wf, {"name": "reactive",
                                                        **ev.reactive_params[wf]}, seed)
              for wf in wfs for seed in size.seeds}
-    results |= _run_all(tuned, backend, progress)
+    results |= _run_all(tuned, backend, progress, "stage 2 of 2: tuned reactive")
 
     for (kind, *key), result in sorted(results.items(), key=lambda kv: str(kv[0])):
         if kind == "main":
@@ -196,11 +198,11 @@ def _run_job(job: tuple[tuple, RunSpec]) -> tuple[tuple, RunResult]:
     return key, execute(spec)
 
 
-def _run_all(jobs: dict[tuple, RunSpec], backend: Backend,
-             progress: Callable[[Iterable, int], Iterable] | None) -> dict[tuple, RunResult]:
+def _run_all(jobs: dict[tuple, RunSpec], backend: Backend, progress: Callable[..., Iterable] | None,
+             stage: str) -> dict[tuple, RunResult]:
     stream: Iterable[tuple[tuple, RunResult]] = backend.map(_run_job, list(jobs.items()))
     if progress is not None:
-        stream = progress(stream, len(jobs))
+        stream = progress(stream, len(jobs), stage)
     return dict(stream)
 
 
