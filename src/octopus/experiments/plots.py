@@ -127,13 +127,12 @@ def plot_xy(rows: Sequence[Row], x: str, y: str, out: str | Path, hue: str | Non
                 ax.set_xticks(xs)
         if logy:
             ax.set_yscale("log")
+            # 1-2-5 ticks: a range of one decade or less still gets several labelled ticks
+            ax.yaxis.set_major_locator(ticker.LogLocator(base=10, subs=(1.0, 2.0, 5.0)))
         plain = ticker.FuncFormatter(lambda v, _: f"{v:g}")  # 300, not 3x10^2
         for axis in (ax.xaxis, ax.yaxis):
             axis.set_major_formatter(plain)
             axis.set_minor_formatter(ticker.NullFormatter())
-        lo, hi = ax.get_ylim()
-        if logy and hi < 10 * lo:  # under a decade: only minor ticks carry labels
-            ax.yaxis.set_minor_formatter(plain)
         if categorical:
             ax.set_xticks(range(len(xs)), [str(v) for v in xs])
         ax.set_xlabel(x)

@@ -1,7 +1,8 @@
 """Write an :class:`~octopus.experiments.evaluate.Evaluation` as a report directory.
 
-``report.md`` ties together one CSV and one PNG per study: ``main.csv`` (per workflow and
-scheduler: makespan, speedups, bound ratio, utilization, idle breakdown), ``ablation.csv``,
+``report.md`` ties together one CSV and one PNG per study (the figures:
+:mod:`octopus.experiments.figures`): ``main.csv`` (per workflow and scheduler: makespan,
+speedups, bound ratio, p99 latency, utilization, idle breakdown), ``ablation.csv``,
 ``dynamicity.csv``, ``scaling.csv`` and ``heatmap_<scheduler>.csv``, plus ``headline.json``.
 The directory is staged and moved into place only when complete (kind ``evaluation``: see
 :mod:`octopus.run.outdir` for what it may replace).
@@ -14,10 +15,11 @@ import json
 from pathlib import Path
 
 from octopus.experiments.evaluate import BASELINES, SCHEDULERS, TARGET, Evaluation, geomean
+from octopus.experiments.figures import draw_figures
 from octopus.run import StagedDirectory
 from octopus.sim import BUCKETS
 
-__all__ = ["main_rows", "plot_heatmap", "write_report"]
+__all__ = ["main_rows", "write_report"]
 
 REAL_MODELS = """## Real models in a TBU's SRAM
 
@@ -38,6 +40,8 @@ def main_rows(ev: Evaluation) -> list[dict]:
                    "octopus_speedup": ev.makespan(wf, sched) / ev.makespan(wf, TARGET),
                    "bound_ratio": mean("bound_ratio"), "utilization": mean("utilization"),
                    "latency_p99_cycles": mean("latency_p99_cycles"),
+                   "latency_p99_ms": 1e3 * sum(r.seconds(r.latency_p99_cycles)
+                                               for r in runs) / len(runs),
                    "reconfigurations": mean("reconfigurations"),
                    "migrations": mean("migrations")}
             for b in BUCKETS:
@@ -73,7 +77,7 @@ def write_report(ev: Evaluation, out_dir: str | Path, command: str) -> Path:
                                                         strict=True))])
         headline = ev.headline()
         (stage / "headline.json").write_text(json.dumps(headline, indent=2) + "\n")
-        _plots(ev, rows, abl, stage)
+        draw_figures(ev, rows, abl, stage)
         (stage / "report.md").write_text(_markdown(ev, rows, abl, headline, command))
         return staged.publish()
 
@@ -83,117 +87,6 @@ def _csv(path: Path, rows: list[dict]) -> None:
         w = csv.DictWriter(fh, fieldnames=list(rows[0]))
         w.writeheader()
         w.writerows(rows)
-
-
-def _plots(ev: Evaluation, rows: list[dict], abl: list[dict], stage: Path) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-    import numpy as np
-
-    wfs = sorted(ev.main)
-    x = np.arange(len(wfs))
-
-    fig, ax = plt.subplots(figsize=(9, 4))
-    for i, sched in enumerate(SCHEDULERS):
-        vals = [next(r["bound_ratio"] for r in rows
-                     if r["workflow"] == w and r["scheduler"] == sched) for w in wfs]
-        ax.bar(x + (i - 1.5) * 0.2, vals, 0.2, label=sched)
-    ax.axhline(1.0, color="k", lw=0.8)
-    ax.set_xticks(x, wfs, rotation=20, ha="right")
-    ax.set_ylabel("makespan / lower bound")
-    ax.set_title(f"Makespan relative to the lower bound ({ev.arch})")
-    ax.legend()
-    _save(fig, stage / "main.png")
-
-    fig, ax = plt.subplots(figsize=(10, 4))
-    width = 0.2
-    for i, sched in enumerate(SCHEDULERS):
-        bottom = np.zeros(len(wfs))
-        for j, b in enumerate(BUCKETS):
-            vals = np.array([next(r[f"{b}_fraction"] for r in rows
-                                  if r["workflow"] == w and r["scheduler"] == sched) for w in wfs])
-            ax.bar(x + (i - 1.5) * width, vals, width, bottom=bottom, color=f"C{j}",
-                   label=b if i == 0 else None, edgecolor="white", linewidth=0.3)
-            bottom += vals
-    ax.set_xticks(x, wfs, rotation=20, ha="right")
-    ax.set_ylabel("share of TBU time (bars: " + ", ".join(SCHEDULERS) + ")")
-    ax.set_title("Where TBU time goes")
-    ax.legend(ncols=5, fontsize=8)
-    _save(fig, stage / "idle_breakdown.png")
-
-    variants = sorted({r["variant"] for r in abl})
-    fig, ax = plt.subplots(figsize=(9, 4))
-    for i, v in enumerate(variants):
-        vals = [next(r["makespan_cycles"] for r in abl if r["workflow"] == w and r["variant"] == v)
-                / ev.makespan(w, TARGET) for w in wfs]
-        ax.bar(x + (i - len(variants) / 2) * 0.15, vals, 0.15, label=v)
-    ax.axhline(1.0, color="k", lw=0.8)
-    ax.set_xticks(x, wfs, rotation=20, ha="right")
-    ax.set_ylabel("makespan / full Octopus")
-    ax.set_title("Ablation: each mechanism flipped from its default")
-    ax.legend(fontsize=8)
-    _save(fig, stage / "ablation.png")
-
-    fig, ax = plt.subplots(figsize=(6, 4))
-    cvs = [r["cv"] for r in ev.dynamicity]
-    for sched in ("static", "greedy"):
-        ax.plot(cvs, [r[sched] / r[TARGET] for r in ev.dynamicity], "o-",
-                label=f"octopus over {sched}")
-    ax.set_xlabel("coefficient of variation of work and counts")
-    ax.set_ylabel("speedup")
-    ax.set_title(f"Dynamicity sweep ({ev.size.sweep_workflow})")
-    ax.legend()
-    _save(fig, stage / "dynamicity.png")
-
-    fig, ax = plt.subplots(figsize=(6, 4))
-    cl = [r["clusters"] for r in ev.scaling]
-    ax.plot(cl, [r["efficiency"] for r in ev.scaling], "o-",
-            label="throughput per TBU vs 1 cluster")
-    ax.plot(cl, [r["bound_efficiency"] for r in ev.scaling], "s--", label="lower bound / makespan")
-    ax.set_xscale("log", base=2)
-    ax.set_xlabel("clusters")
-    ax.set_ylim(0, 1.05)
-    ax.set_title("Scaling (octopus)")
-    ax.legend()
-    _save(fig, stage / "scaling.png")
-
-    if ev.heatmap:
-        plot_heatmap({sched: [row.compute / max(1, sum(row)) for row in per_tbu]
-                      for sched, per_tbu in ev.heatmap.items()},
-                     ev.tbu_positions, stage / "heatmap.png")
-
-
-def plot_heatmap(utilization: dict[str, list[float]], positions: list[tuple[int, int]],
-                 path: Path) -> None:
-    """One panel per scheduler: each TBU's utilization drawn at its ``(x, y)`` mesh position."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-    import numpy as np
-
-    width = max(x for x, _ in positions) + 1
-    height = max(y for _, y in positions) + 1
-    fig, axes = plt.subplots(1, len(utilization), figsize=(5 * len(utilization), 4.5))
-    for ax, (sched, util) in zip(np.atleast_1d(axes), sorted(utilization.items()), strict=True):
-        grid = np.full((height, width), np.nan)
-        for (x, y), u in zip(positions, util, strict=True):
-            grid[y, x] = u
-        im = ax.imshow(grid, vmin=0, vmax=1, cmap="viridis")
-        ax.set_title(f"{sched}: TBU utilization")
-        ax.set_xticks([])
-        ax.set_yticks([])
-    fig.colorbar(im, ax=axes, shrink=0.8)
-    _save(fig, path)
-
-
-def _save(fig, path: Path) -> None:
-    fig.savefig(path, dpi=110, bbox_inches="tight")
-    import matplotlib.pyplot as plt
-
-    plt.close(fig)
 
 
 def _markdown(ev: Evaluation, rows: list[dict], abl: list[dict], headline: dict,
@@ -229,11 +122,12 @@ def _markdown(ev: Evaluation, rows: list[dict], abl: list[dict], headline: dict,
         "",
         "![makespan vs bound](main.png)",
         "",
-        "| workflow | scheduler | makespan (cycles) | Octopus speedup | / bound | utilization "
-        "| compute | reconfig | wait data | starved | no work |",
-        "|---|---|---|---|---|---|---|---|---|---|---|",
+        "| workflow | scheduler | makespan (cycles) | Octopus speedup | / bound | latency p99 "
+        "(ms) | utilization | compute | reconfig | wait data | starved | no work |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|",
         *[f"| {r['workflow']} | {r['scheduler']} | {r['makespan_cycles']:.4g} | "
-          f"{r['octopus_speedup']:.3f}x | {r['bound_ratio']:.3f} | {r['utilization']:.1%} | "
+          f"{r['octopus_speedup']:.3f}x | {r['bound_ratio']:.3f} | {r['latency_p99_ms']:.4g} | "
+          f"{r['utilization']:.1%} | "
           + " | ".join(f"{r[f'{b}_fraction']:.1%}" for b in BUCKETS) + " |" for r in rows],
         "",
         "Idleness by category (bars left to right: " + ", ".join(SCHEDULERS) + "). *Starved* is "
