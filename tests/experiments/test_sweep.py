@@ -248,3 +248,22 @@ def test_settings_become_run_spec_fields():
                                                                    "dual": False}
     with pytest.raises(InputError, match="unknown key"):
         spec_fields({"workflow": "x"}, allowed=("seed",))
+
+
+def test_files_in_a_spec_are_found_beside_the_spec(tmp_path, monkeypatch):
+    """A workflow or architecture file named in a spec is relative to the spec's folder, not to
+    the current directory; the id keeps the path as written."""
+    folder = tmp_path / "study"
+    folder.mkdir()
+    (folder / "wf.yaml").write_text(
+        "name: one\nblocks:\n  - {id: a, type: task, kind: ai, work: {dist: constant, value: 5}}\n")
+    from octopus.arch import PRESET_DIR
+
+    (folder / "hw.yaml").write_text((PRESET_DIR / "chip.yaml").read_text())
+    spec = write_spec(folder, "base: {workflow: wf.yaml, arch: hw.yaml, instances: 2}\n"
+                              "grid: {seed: [0, 1]}\n")
+    monkeypatch.chdir(tmp_path)  # not the spec's folder
+    plan = plan_sweep(load_sweep(spec), spec)
+    assert [p.params["workflow"] for p in plan.points] == ["wf.yaml", "wf.yaml"]
+    assert plan.points[0].spec.workflow == str(folder / "wf.yaml")
+    assert plan.points[0].spec.arch == str(folder / "hw.yaml")
