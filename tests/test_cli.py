@@ -84,3 +84,21 @@ def test_progress_off_a_terminal_prints_a_line_per_stage_and_quarter(capsys):
     assert lines[-1].startswith("runs (stage 1 of 2: everything): 8/8 done in ")
     assert list(progress("runs", quiet=True)(iter(range(3)), 3)) == [0, 1, 2]
     assert capsys.readouterr().err == ""
+
+
+@pytest.mark.parametrize("seconds, text", [(5380.0, "89.7 min"), (5.38, "5.38 s"),
+                                           (0.0123, "12.3 ms"), (4.5e-6, "4.5 us"),
+                                           (9000.0, "2.5 h"), (0.0, "0 s")])
+def test_durations_print_with_a_readable_unit(seconds, text):
+    """A duration reads 5.38 s, 12.3 ms or 89.7 min, never 5.38e+03 ms."""
+    from octopus.cli.output import si_seconds
+
+    assert si_seconds(seconds) == text
+
+
+def test_analyze_prints_times_in_readable_units():
+    """`octopus analyze` gives the critical path and bound in cycles and in s/ms, no e+ forms."""
+    result = CliRunner().invoke(app, ["analyze", "protein-structure", "--arch", "chip"])
+    assert result.exit_code == 0, result.stderr
+    tail = result.stdout.split("critical path")[1]
+    assert "e+" not in tail and (" ms " in tail or " s)" in tail)

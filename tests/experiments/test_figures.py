@@ -53,6 +53,7 @@ def test_every_evaluation_figure_is_labelled(tmp_path, figures):
     """Each report figure has a title, axis labels with their unit or meaning, and its legend
     outside the plotting area; the ablation's scale is in % around 0, not 0..1 around 1."""
     ev = _tiny_evaluation()
+    assert len(repr(ev)) < 200 and "chip-4" in repr(ev)  # readable, not every result inline
     rows = main_rows(ev)
     wf = ev.size.sweep_workflow
     ablation = [{"workflow": wf, "variant": TARGET, "makespan_cycles": ev.makespan(wf, TARGET)}]

@@ -261,3 +261,14 @@ def test_cli_writes_the_run_and_prints_its_summary(tmp_path, runner):
     assert result.exit_code == 0, result.stderr
     assert json.loads(result.stdout) == json.loads((out / "summary.json").read_text())
     assert {p.name for p in out.iterdir()} == FILES
+
+
+def test_result_objects_print_readably():
+    """A run's result, scenario and spec print as one short line that says what ran."""
+    from octopus.run import resolve
+
+    spec = _spec(instances=5)
+    for obj in (execute(spec), resolve(spec)):
+        text = repr(obj)
+        assert len(text) < 300 and "\n" not in text, text
+        assert "face-recognition" in text and "chip-4" in text and "greedy" in text

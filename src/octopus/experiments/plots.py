@@ -139,7 +139,7 @@ def plot_xy(rows: Sequence[Row], x: str, y: str, out: str | Path, hue: str | Non
         ax.set_ylabel(ylabel or y)
         ax.grid(True, alpha=0.3)
         if hue:
-            ax.legend(title=hue)
+            ax.legend(title=hue, loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
         if title:
             ax.set_title(title)
         fig.tight_layout()

@@ -73,6 +73,15 @@ class Scenario:
         """The machine as the analysis and the bounds see it (cycles as the simulator times)."""
         return arch_capacity(self.arch, self.block_cycles)
 
+    def __repr__(self) -> str:
+        spec = self.spec
+        arrivals = (f"Poisson arrivals at {spec.rate_per_s:g}/s" if spec.rate_per_s
+                    else "a closed batch")
+        return (f"Scenario({self.workflow.name!r} ({len(self.workflow.blocks)} blocks, "
+                f"{len(self.block_fits)} torch-defined) on {self.arch.name!r} "
+                f"({self.topology.num_tbus} TBUs) under {spec.scheduler.name!r}: "
+                f"{spec.instances} instances, seed {spec.seed}, {arrivals})")
+
     def simulator(self, recorder: Recorder = NULL_RECORDER) -> Simulator:
         """A new simulator of this scenario, not yet run."""
         spec = self.spec
