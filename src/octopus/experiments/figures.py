@@ -46,12 +46,11 @@ def _value(rows: Sequence[Row], wf: str, sched: str, key: str) -> float:
 def _bound_ratios(ev: Evaluation, rows: Sequence[Row], wfs: list[str], path: Path) -> None:
     plt = _pyplot()
     x = np.arange(len(wfs))
-    width = 0.8 / len(SCHEDULERS)
+    offsets, width = _bar_slots(len(SCHEDULERS))
     fig, ax = plt.subplots(figsize=(10, 4.2))
-    for i, sched in enumerate(SCHEDULERS):
+    for offset, sched in zip(offsets, SCHEDULERS, strict=True):
         excess = [_value(rows, w, sched, "bound_ratio") - 1.0 for w in wfs]
-        ax.bar(x + (i - (len(SCHEDULERS) - 1) / 2) * width, excess, width, bottom=1.0,
-               label=sched)
+        ax.bar(x + offset, excess, width, bottom=1.0, label=sched)
     ax.axhline(1.0, color="k", lw=0.8)
     ax.set_xticks(x, wfs, rotation=20, ha="right")
     ax.set_ylabel("makespan / lower bound (1 = optimal)")
@@ -64,12 +63,12 @@ def _bound_ratios(ev: Evaluation, rows: Sequence[Row], wfs: list[str], path: Pat
 def _idle_breakdown(ev: Evaluation, rows: Sequence[Row], wfs: list[str], path: Path) -> None:
     plt = _pyplot()
     x = np.arange(len(wfs))
-    width = 0.8 / len(SCHEDULERS)
+    offsets, width = _bar_slots(len(SCHEDULERS))
     hatches = ["", "//", "..", "xx"]
     fig, ax = plt.subplots(figsize=(11, 4.5))
     for i, sched in enumerate(SCHEDULERS):
         bottom = np.zeros(len(wfs))
-        pos = x + (i - (len(SCHEDULERS) - 1) / 2) * width
+        pos = x + offsets[i]
         for j, b in enumerate(BUCKETS):
             vals = np.array([_value(rows, w, sched, f"{b}_fraction") for w in wfs])
             ax.bar(pos, vals, width, bottom=bottom, color=f"C{j}", hatch=hatches[i % 4],
@@ -90,13 +89,13 @@ def _ablation(ev: Evaluation, ablation: Sequence[Row], wfs: list[str], path: Pat
     plt = _pyplot()
     variants = sorted({r["variant"] for r in ablation} - {TARGET})
     x = np.arange(len(wfs))
-    width = 0.8 / max(1, len(variants))
+    offsets, width = _bar_slots(len(variants))
     fig, ax = plt.subplots(figsize=(10, 4.2))
-    for i, v in enumerate(variants):
+    for offset, v in zip(offsets, variants, strict=True):
         change = [100.0 * (next(r["makespan_cycles"] for r in ablation
                                 if r["workflow"] == w and r["variant"] == v)
                            / ev.makespan(w, TARGET) - 1.0) for w in wfs]
-        ax.bar(x + (i - (len(variants) - 1) / 2) * width, change, width, label=v)
+        ax.bar(x + offset, change, width, label=v)
     ax.axhline(0.0, color="k", lw=0.8)
     lim = max(1.0, *(abs(b.get_height()) * 1.15 for b in ax.patches))
     ax.set_ylim(-lim, lim)
@@ -166,6 +165,12 @@ def plot_heatmap(utilization: dict[str, list[float]], positions: list[tuple[int,
     fig.suptitle("Per-TBU utilization" + (f": {subtitle}" if subtitle else ""))
     fig.colorbar(image, ax=axes, shrink=0.8, label="utilization (compute share of makespan)")
     _save(fig, path)
+
+
+def _bar_slots(members: int) -> tuple[list[float], float]:
+    """Offsets from a workflow's tick, and the width, of ``members`` bars side by side."""
+    width = 0.8 / max(1, members)
+    return [(i - (members - 1) / 2) * width for i in range(members)], width
 
 
 def _legend_outside(ax: Any, title: str | None) -> None:
