@@ -1,8 +1,21 @@
 """Capture a static-shape FX graph annotated with shapes, bytes and FLOPs, without real data.
 
-:func:`capture` traces ``module`` with ``torch.fx.symbolic_trace``; :func:`annotate` (also used on
-graphs handed to the ``torch.compile`` backend) runs the graph under ``FakeTensorMode``, so no real
-activation is allocated, and writes on every node:
+:func:`capture` takes one of two routes and keeps the first that works:
+
+- ``"fx"``: ``torch.fx.symbolic_trace`` of ``forward``, its non-tensor inputs fixed to the given
+  values (``concrete_args``); used when ``forward`` has a plain signature;
+- ``"dynamo"``: ``torch._dynamo.export`` (static shapes, torch-level ops, traced on fake tensors):
+  library code that fx cannot trace (``*args, **kwargs`` wrappers, ``len()`` of shapes, loops
+  over ``x.shape``...) and outputs such as ``ModelOutput`` or dataclasses.
+
+Either way the graph's ``meta["ac.call"]`` is a :class:`~.signature.CallSpec` mapping the user's
+call (positional and keyword inputs) to the placeholders and rebuilding the model's own output
+structure. When both routes fail, :class:`CaptureError` names the module, what each route
+stumbled on, and the route left to try (``torch.compile(..., backend="autochunk")``, which
+splits the model into several graphs around what it cannot capture).
+
+:func:`annotate` (also used on graphs handed to the ``torch.compile`` backend) runs the graph under
+``FakeTensorMode``, so no real activation is allocated, and writes on every node:
 
 - ``meta["val"]``: the FakeTensor output (or tuple of them, or a Python value);
 - ``meta["ac.out_bytes"]``: bytes of storages newly allocated by the node and held by its output
@@ -24,9 +37,11 @@ fails; the input module is not modified (``annotate`` mutates only the graph it 
 
 from __future__ import annotations
 
+import inspect
+import logging
 import math
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Mapping, Sequence
+from typing import Any, Literal
 
 import torch
 from torch import fx, nn
@@ -35,9 +50,11 @@ from torch.utils._pytree import tree_flatten
 from torch.utils.flop_counter import flop_registry
 
 from .measure import LiveStorageMode
+from .signature import CallSpec, Leaf
 
 __all__ = [
     "AllocTracker",
+    "CaptureError",
     "annotate",
     "capture",
     "conv_cpu_workspace_bytes",
@@ -45,13 +62,104 @@ __all__ = [
     "flash_cpu_workspace_bytes",
 ]
 
+log = logging.getLogger(__name__)
+
 _FOLDABLE = (int, float, bool, str, torch.dtype, torch.device, torch.memory_format, type(None))
+Route = Literal["auto", "fx", "dynamo"]
 
 
-def capture(module: nn.Module, example_inputs: Sequence[Any]) -> fx.GraphModule:
-    """Trace ``module`` symbolically and :func:`annotate` it for ``example_inputs``."""
-    gm = fx.symbolic_trace(module)
-    return annotate(gm, example_inputs)
+class CaptureError(RuntimeError):
+    """Neither capture route could turn the module into one static graph.
+
+    ``failures`` maps each route tried to the first line of what stopped it.
+    """
+
+    def __init__(self, module: nn.Module, failures: dict[str, str]):
+        self.failures = failures
+        tried = "; ".join(f"{route}: {why}" for route, why in failures.items())
+        super().__init__(
+            f"AutoChunk cannot capture {type(module).__name__} as one graph ({tried}). Try "
+            "torch.compile(model, backend='autochunk', dynamic=False, options={'memory_budget': "
+            "...}), which chunks each graph it gets around what it cannot capture; or register "
+            "the offending function as a leaf.")
+
+
+def capture(module: nn.Module, example_inputs: Sequence[Any] = (),
+            example_kwargs: Mapping[str, Any] | None = None, *,
+            route: Route = "auto") -> fx.GraphModule:
+    """Trace ``module`` for ``module(*example_inputs, **example_kwargs)`` and :func:`annotate` it.
+
+    ``route="auto"`` tries fx, then dynamo (see module doc). The result's ``meta["ac.call"]`` is
+    its :class:`~.signature.CallSpec`. Raises :class:`CaptureError` when no route works.
+    """
+    args, kwargs = tuple(example_inputs), dict(example_kwargs or {})
+    routes = ("fx", "dynamo") if route == "auto" else (route,)
+    failures: dict[str, str] = {}
+    for name in routes:
+        try:
+            gm, flat = _ROUTES[name](module, args, kwargs)
+            return annotate(gm, flat)
+        except Exception as e:  # noqa: BLE001 - every failure is reported in the CaptureError
+            failures[name] = _first_line(e)
+            log.debug("capture route %s failed on %s: %s", name, type(module).__name__, e)
+    raise CaptureError(module, failures)
+
+
+def _first_line(e: BaseException) -> str:
+    text = str(e).strip().splitlines()
+    return f"{type(e).__name__}: {text[0] if text else ''}"[:300]
+
+
+def _fx_route(module: nn.Module, args: tuple, kwargs: dict) -> tuple[fx.GraphModule, list]:
+    sig = inspect.signature(module.forward if isinstance(module, nn.Module) else module)
+    if any(p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD) for p in sig.parameters.values()):
+        raise TypeError("forward takes *args or **kwargs: fx cannot bind inputs to it")
+    bound = sig.bind(*args, **kwargs)
+    bound.apply_defaults()
+    concrete = {k: v for k, v in bound.arguments.items() if not isinstance(v, torch.Tensor)}
+    gm = fx.symbolic_trace(module, concrete_args=concrete or None)
+    flat = list(bound.arguments.values())
+    names = [n.name for n in gm.graph.nodes if n.op == "placeholder"]
+    if len(names) != len(flat):
+        raise TypeError(f"fx made {len(names)} placeholders for {len(flat)} inputs")
+    leaves = tuple(Leaf.of(p, x) for p, x in zip(sig.parameters, flat, strict=True))
+    gm.meta["ac.call"] = CallSpec(leaves, signature=sig)
+    return gm, flat
+
+
+def _dynamo_route(module: nn.Module, args: tuple, kwargs: dict) -> tuple[fx.GraphModule, list]:
+    import torch._dynamo  # noqa: PLC0415 - heavy, only when fx fails
+
+    result = torch._dynamo.export(module, aten_graph=False, tracing_mode="static")(
+        *args, **kwargs)
+    gm = result.graph_module
+    codegen = gm.graph._codegen
+    in_spec = codegen.pytree_info.in_spec
+    out_spec = codegen.pytree_info.out_spec
+    gm.graph._codegen = fx.graph.CodeGen()  # flat inputs in, flat outputs out
+    gm.recompile()
+    flat, spec = tree_flatten((args, kwargs))
+    if spec != in_spec:
+        raise TypeError("dynamo flattened the inputs differently from the call")
+    names = _leaf_names(args, kwargs)
+    gm.meta["ac.call"] = CallSpec(tuple(Leaf.of(n, x) for n, x in zip(names, flat, strict=True)),
+                                  in_spec=in_spec, out_spec=out_spec)
+    return gm, flat
+
+
+def _leaf_names(args: tuple, kwargs: dict) -> list[str]:
+    """Readable names of the pytree leaves of ``(args, kwargs)``: ``arg0``, ``input_ids``..."""
+    names = []
+    for i, a in enumerate(args):
+        n = len(tree_flatten(a)[0])
+        names += [f"arg{i}"] if n == 1 else [f"arg{i}[{j}]" for j in range(n)]
+    for k, v in kwargs.items():
+        n = len(tree_flatten(v)[0])
+        names += [k] if n == 1 else [f"{k}[{j}]" for j in range(n)]
+    return names
+
+
+_ROUTES = {"fx": _fx_route, "dynamo": _dynamo_route}
 
 
 def annotate(gm: fx.GraphModule, example_inputs: Sequence[Any]) -> fx.GraphModule:
