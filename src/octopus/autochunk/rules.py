@@ -356,6 +356,39 @@ def _matmul(node: fx.Node, a: dict[str, Any], mod: nn.Module | None) -> DimMap |
     return DimMap((x, y), tuple(rows))
 
 
+def _addmm_sig(input, mat1, mat2, *, beta=1, alpha=1, out=None): ...  # noqa: ANN001, ANN202, E704
+
+
+@register_rule(torch.addmm, "addmm", sig=_addmm_sig)
+def _addmm(node: fx.Node, a: dict[str, Any], mod: nn.Module | None) -> DimMap | None:
+    """``beta * input + alpha * mat1 @ mat2`` (GPT-2's ``Conv1D``): rows of mat1, columns of
+    mat2, both broadcast from ``input``; the contraction has no output dim."""
+    return _mm_plus(node, a["input"], a["mat1"], a["mat2"], 2)
+
+
+def _baddbmm_sig(input, batch1, batch2, *, beta=1, alpha=1, out=None): ...  # noqa: ANN001, ANN202, E704
+
+
+@register_rule(torch.baddbmm, "baddbmm", sig=_baddbmm_sig)
+def _baddbmm(node: fx.Node, a: dict[str, Any], mod: nn.Module | None) -> DimMap | None:
+    """``beta * input + alpha * batch1 @ batch2`` (diffusers' eager attention scores)."""
+    return _mm_plus(node, a["input"], a["batch1"], a["batch2"], 3)
+
+
+def _mm_plus(node: fx.Node, inp: Any, x: Any, y: Any, rank: int) -> DimMap | None:
+    so, sx, sy = node_shape(node), node_shape(x), node_shape(y)
+    if so is None or sx is None or sy is None or len(so) != rank or len(sx) != rank:
+        return None
+    added = _broadcast(node, [inp]) if isinstance(inp, fx.Node) else None
+    rows = []
+    for d in range(rank):
+        jx = d if d < rank - 1 else None  # batch and rows of x
+        jy = d if d != rank - 2 else None  # batch and columns of y
+        row = [jx, jy] + ([added.out_map[d][0]] if added else [])
+        rows.append(tuple(row))
+    return DimMap(tuple([x, y] + ([inp] if added else [])), tuple(rows))
+
+
 @register_rule(torch.einsum)
 def _einsum(node: fx.Node, a: dict[str, Any], mod: nn.Module | None) -> DimMap | None:
     eq = node.args[0]
