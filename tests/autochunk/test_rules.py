@@ -180,3 +180,12 @@ def test_odd_arguments_make_a_barrier() -> None:
     n = g.call_function(torch.softmax, (x,), {"bogus": 1})
     n.meta["val"] = torch.randn(2, 3)
     assert dim_map(n, nn.Module()) is None
+
+
+def test_reshape_never_chunks_a_merged_dim() -> None:
+    """(2, 3, 4) -> (6, 4): dim 0 merges two input dims (as repeat_kv's reshape does), so it is
+    blocked; dim 1 maps one to one."""
+    info = _info(lambda x: (x * 2).reshape(6, 4), torch.randn(2, 3, 4))
+    r = _node(info, "reshape")
+    assert info.dims[r].blocked == frozenset({0})
+    assert info.dims[r].out_map[1] == (2,)

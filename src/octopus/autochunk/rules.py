@@ -559,9 +559,13 @@ def _reshape(node: fx.Node, a: dict[str, Any], mod: nn.Module | None) -> DimMap 
     sx, so = node_shape(x), node_shape(node)
     if sx is None or so is None:
         return None
-    rows = tuple((j,) for j in _group_map(sx, so))
+    groups = _group_map(sx, so)
+    rows = tuple((j,) for j in groups)
+    # a dim made by merging or splitting input dims does not descend from one input dim: it
+    # may not be chunked (slicing it would need a strided slice of the input)
+    merged = frozenset(d for d, j in enumerate(groups) if j is None and so[d] != 1)
     sized = node.target in (torch.reshape, "view", "reshape")
-    return DimMap((x,), rows, resize="reshape" if sized else None)  # type: ignore[arg-type]
+    return DimMap((x,), rows, merged, resize="reshape" if sized else None)  # type: ignore[arg-type]
 
 
 @register_rule(torch.permute, "permute", torch.transpose, "transpose", torch.swapaxes, "swapaxes",
