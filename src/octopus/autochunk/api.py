@@ -27,7 +27,7 @@ from torch import fx, nn
 from torch._subclasses.fake_tensor import FakeTensorMode
 from torch.utils._pytree import tree_map
 
-from .capture import AllocTracker, annotate, capture, fake_constants
+from .capture import AllocTracker, capture, fake_constants, prepare
 from .codegen import ChunkedModule, generate
 from .cost import CostModel
 from .estimate import estimate_peak
@@ -306,7 +306,7 @@ def autochunk_backend(gm: fx.GraphModule, example_inputs: Sequence[Any],
     """
     opts = dict(options or {})
     budget = opts.pop("memory_budget", 0.5)
-    annotate(gm, example_inputs)
+    prepare(gm, example_inputs)
     return compile_graph(gm, example_inputs, budget, **opts)
 
 

@@ -50,6 +50,7 @@ from torch.utils._pytree import tree_flatten
 from torch.utils.flop_counter import flop_registry
 
 from .measure import LiveStorageMode
+from .rewrite import rewrite
 from .signature import CallSpec, Leaf
 
 __all__ = [
@@ -60,6 +61,7 @@ __all__ = [
     "conv_cpu_workspace_bytes",
     "fake_constants",
     "flash_cpu_workspace_bytes",
+    "prepare",
 ]
 
 log = logging.getLogger(__name__)
@@ -86,8 +88,8 @@ class CaptureError(RuntimeError):
 
 def capture(module: nn.Module, example_inputs: Sequence[Any] = (),
             example_kwargs: Mapping[str, Any] | None = None, *,
-            route: Route = "auto") -> fx.GraphModule:
-    """Trace ``module`` for ``module(*example_inputs, **example_kwargs)`` and :func:`annotate` it.
+            route: Route = "auto", rewrites: bool = True) -> fx.GraphModule:
+    """Trace ``module`` for ``module(*example_inputs, **example_kwargs)`` and :func:`prepare` it.
 
     ``route="auto"`` tries fx, then dynamo (see module doc). The result's ``meta["ac.call"]`` is
     its :class:`~.signature.CallSpec`. Raises :class:`CaptureError` when no route works.
@@ -98,7 +100,7 @@ def capture(module: nn.Module, example_inputs: Sequence[Any] = (),
     for name in routes:
         try:
             gm, flat = _ROUTES[name](module, args, kwargs)
-            return annotate(gm, flat)
+            return prepare(gm, flat, rewrites)
         except Exception as e:  # noqa: BLE001 - every failure is reported in the CaptureError
             failures[name] = _first_line(e)
             log.debug("capture route %s failed on %s: %s", name, type(module).__name__, e)
@@ -160,6 +162,18 @@ def _leaf_names(args: tuple, kwargs: dict) -> list[str]:
 
 
 _ROUTES = {"fx": _fx_route, "dynamo": _dynamo_route}
+
+
+def prepare(gm: fx.GraphModule, example_inputs: Sequence[Any],
+            rewrites: bool = True) -> fx.GraphModule:
+    """:func:`annotate` ``gm``, apply the :mod:`rewrite` passes and annotate again if any
+    applied (``gm.meta["ac.rewrites"]`` lists them). Mutates and returns ``gm``."""
+    annotate(gm, example_inputs)
+    done = rewrite(gm) if rewrites else []
+    gm.meta["ac.rewrites"] = tuple(done)
+    if done:
+        annotate(gm, example_inputs)
+    return gm
 
 
 def annotate(gm: fx.GraphModule, example_inputs: Sequence[Any]) -> fx.GraphModule:

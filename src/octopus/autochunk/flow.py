@@ -21,6 +21,7 @@ mutates the graph.
 
 from __future__ import annotations
 
+import operator
 from dataclasses import dataclass, field
 
 import torch
@@ -162,7 +163,11 @@ def _hoistable(node: fx.Node) -> bool:
     if node.op not in ("call_function", "call_method", "call_module") or node.is_impure():
         return False
     name = node.target if isinstance(node.target, str) else getattr(node.target, "__name__", "")
-    return not (name.endswith("_") and not name.endswith("__")) and "setitem" not in name
+    if "setitem" in name:
+        return False
+    if getattr(node.target, "__module__", None) in ("_operator", "operator"):
+        return not (name.startswith("i") and hasattr(operator, name[1:]))  # iadd, imul: in place
+    return not (name.endswith("_") and not name.endswith("__"))  # x.add_(y), torch.relu_(x)
 
 
 def _solve(info: GraphInfo, start: int, end: int, dim: int, extent: int,
