@@ -29,7 +29,7 @@ None raises; a pattern that does not match exactly is left alone.
 from __future__ import annotations
 
 import operator
-from collections.abc import Callable
+from typing import Any
 
 import torch
 import torch.nn.functional as F
@@ -77,24 +77,22 @@ def split_fused_projections(gm: fx.GraphModule) -> int:
     return count
 
 
-def _projection(gm: fx.GraphModule, node: fx.Node) -> tuple[str, fx.Node, fx.Node | None,
-                                                            fx.Node] | None:
-    """``(kind, weight, bias, input)`` of a projection node with static 2-D weight, else None."""
-    if node.op == "call_function" and node.target in (F.linear, torch._C._nn.linear):
-        args = [*node.args, None][:3] if not node.kwargs else None
-        if args and all(isinstance(a, fx.Node) or a is None for a in args):
-            return "linear", args[1], args[2], args[0]
-    if node.op == "call_function" and node.target is torch.addmm and not node.kwargs:
-        if len(node.args) == 3 and all(isinstance(a, fx.Node) for a in node.args):
-            return "addmm", node.args[2], node.args[0], node.args[1]
-    if node.op == "call_module" and isinstance(gm.get_submodule(str(node.target)), nn.Linear):
-        if len(node.args) == 1 and not node.kwargs:
-            mod = str(node.target)
-            with gm.graph.inserting_before(node):
-                w = gm.graph.get_attr(f"{mod}.weight")
-                b = gm.graph.get_attr(f"{mod}.bias") if gm.get_submodule(mod).bias is not None \
-                    else None
-            return "linear", w, b, node.args[0]
+def _projection(gm: fx.GraphModule, node: fx.Node) -> tuple[str, Any, Any, fx.Node] | None:
+    """``(kind, weight, bias, input)`` of a projection node, else None. Weight and bias are
+    nodes, ``None`` (no bias) or, for ``nn.Linear``, attribute paths (``"fc.weight"``)."""
+    args = node.args
+    if node.kwargs or not args or not isinstance(args[0], fx.Node):
+        return None
+    if node.op == "call_function" and node.target in (F.linear, torch._C._nn.linear) and all(
+            isinstance(a, fx.Node) or a is None for a in [*args, None][:3]):
+        return "linear", args[1], [*args, None][2], args[0]
+    if node.op == "call_function" and node.target is torch.addmm and len(args) == 3 and all(
+            isinstance(a, fx.Node) for a in args):
+        return "addmm", args[2], args[0], args[1]
+    if node.op == "call_module" and len(args) == 1 and isinstance(
+            mod := gm.get_submodule(str(node.target)), nn.Linear):
+        bias = None if mod.bias is None else f"{node.target}.bias"
+        return "linear", f"{node.target}.weight", bias, args[0]
     return None
 
 
@@ -147,6 +145,7 @@ def _replace(gm: fx.GraphModule, node: fx.Node, proj: tuple, chain: list[fx.Node
     parts: list[fx.Node] = []
     offset = 0
     with g.inserting_before(node):
+        weight, bias = (g.get_attr(a) if isinstance(a, str) else a for a in (weight, bias))
         for size in sizes:
             w_dim = 0 if kind == "linear" else 1  # linear: (out, in); addmm: (in, out)
             w = g.call_method("narrow", (weight, w_dim, offset, size))
@@ -169,7 +168,7 @@ def _replace(gm: fx.GraphModule, node: fx.Node, proj: tuple, chain: list[fx.Node
     g.erase_node(node)
 
 
-# --- 2. cheap shared tensors -----------------------------------------------------------------------
+# --- 2. cheap shared tensors ---------------------------------------------------------------
 
 def recompute_shared(gm: fx.GraphModule, *, min_span_nodes: int = 20, ratio: float = 4.0,
                      max_cone_nodes: int = 16, max_flops_share: float = 0.01) -> int:
@@ -261,12 +260,17 @@ def _recompute_before_readers(gm: fx.GraphModule, cone: list[fx.Node],
     g = gm.graph
     for user, read in readers:
         chain = _chain(read, cone)
-        env: dict[fx.Node, fx.Node] = {}
-        lookup: Callable[[fx.Node], fx.Node] = lambda n: env.get(n, n)  # noqa: E731
-        with g.inserting_before(user):
-            for n in cone + chain:
-                env[n] = g.node_copy(n, lookup)
+        env = _copy_before(g, user, cone + chain)
         user.replace_input_with(read, env[read])
+
+
+def _copy_before(g: fx.Graph, where: fx.Node, nodes: list[fx.Node]) -> dict[fx.Node, fx.Node]:
+    """Copy ``nodes`` (in order, reading each other's copies) before ``where``; old -> new."""
+    env: dict[fx.Node, fx.Node] = {}
+    with g.inserting_before(where):
+        for n in nodes:
+            env[n] = g.node_copy(n, lambda a: env.get(a, a))
+    return env
 
 
 def _chain(read: fx.Node, cone: list[fx.Node]) -> list[fx.Node]:
@@ -296,10 +300,7 @@ def recompute_query_inputs(gm: fx.GraphModule, *, max_cone_nodes: int = 12) -> i
         cone = _alive_cone(x, proj, max_cone_nodes)
         if cone is None:
             continue
-        env: dict[fx.Node, fx.Node] = {}
-        with gm.graph.inserting_before(proj):
-            for n in cone:
-                env[n] = gm.graph.node_copy(n, lambda a: env.get(a, a))
+        env = _copy_before(gm.graph, proj, cone)
         proj.replace_input_with(x, env[x])
         count += 1
     return count
