@@ -27,14 +27,14 @@ from torch import fx, nn
 from torch._subclasses.fake_tensor import FakeTensorMode
 from torch.utils._pytree import tree_map
 
-from .capture import AllocTracker, capture, fake_constants, prepare
+from .capture import AllocTracker, capture, fake_constants, is_symbolic, prepare, specialize
 from .codegen import ChunkedModule, generate
 from .cost import CostModel
 from .estimate import estimate_peak
 from .flow import GraphInfo
 from .plan import ChunkPlan, ChunkRegion, format_bytes
 from .search import SearchResult, search
-from .signature import split_inputs
+from .signature import CallSpec, Leaf, split_inputs
 
 __all__ = ["BudgetError", "autochunk", "autochunk_backend", "compile_graph", "parse_budget",
            "plan_graph", "simulate_peak_bytes"]
@@ -301,13 +301,48 @@ def autochunk_backend(gm: fx.GraphModule, example_inputs: Sequence[Any],
     """``torch.compile`` backend: plan and chunk each graph it receives.
 
     ``options`` takes the keyword arguments of :func:`autochunk` (``memory_budget``,
-    ``on_miss``, ``beam_width``, ``max_slowdown``, ``simulate``). Registered as
-    ``backend="autochunk"``.
+    ``on_miss``, ``beam_width``, ``max_slowdown``, ``simulate``); a fractional budget is a
+    fraction of the graph's estimated peak. Registered as ``backend="autochunk"``. With
+    ``dynamic=False`` each new shape reaches the backend as a new static graph (dynamo's guards
+    re-plan it); with ``dynamic=True`` the graph has symbolic sizes, so a :class:`PerShape`
+    plans it at each concrete shape it is called with (cached).
     """
     opts = dict(options or {})
     budget = opts.pop("memory_budget", 0.5)
+    if is_symbolic(gm, example_inputs):
+        return PerShape(gm, budget, opts)
+    names = [n.name for n in gm.graph.nodes if n.op == "placeholder"]
+    gm.meta["ac.call"] = CallSpec(tuple(Leaf.of(n, x) for n, x in zip(names, example_inputs,
+                                                                    strict=True)))
     prepare(gm, example_inputs)
     return compile_graph(gm, example_inputs, budget, **opts)
+
+
+class PerShape:
+    """A graph with symbolic sizes, planned anew for each concrete input shape (cached).
+
+    Raises ``RuntimeError`` (naming ``dynamic=False``) when the graph cannot be specialised.
+    """
+
+    def __init__(self, gm: fx.GraphModule, budget: Budget, options: dict[str, Any]) -> None:
+        self.gm, self.budget, self.options = gm, budget, options
+        self.compiled: dict[tuple, ChunkedModule] = {}
+
+    def __call__(self, *args: Any) -> Any:
+        """Run the module planned for these inputs' shapes (planning it first if new)."""
+        key = tuple((tuple(x.shape), x.dtype) if isinstance(x, torch.Tensor) else repr(x)
+                    for x in args)
+        if key not in self.compiled:
+            try:
+                gm = prepare(specialize(self.gm, args), args)
+            except Exception as e:
+                raise RuntimeError(
+                    "AutoChunk plans static shapes and could not specialise this dynamic graph "
+                    f"({str(e).splitlines()[0] if str(e) else type(e).__name__}); use "
+                    "torch.compile(..., backend='autochunk', dynamic=False)") from e
+            log.info("AutoChunk: planning a dynamic graph for shapes %s", key)
+            self.compiled[key] = compile_graph(gm, args, self.budget, **self.options)
+        return self.compiled[key](*args)
 
 
 def _register() -> None:

@@ -61,7 +61,9 @@ __all__ = [
     "conv_cpu_workspace_bytes",
     "fake_constants",
     "flash_cpu_workspace_bytes",
+    "is_symbolic",
     "prepare",
+    "specialize",
 ]
 
 log = logging.getLogger(__name__)
@@ -174,6 +176,51 @@ def prepare(gm: fx.GraphModule, example_inputs: Sequence[Any],
     if done:
         annotate(gm, example_inputs)
     return gm
+
+
+def is_symbolic(gm: fx.GraphModule, example_inputs: Sequence[Any]) -> bool:
+    """Whether a graph from ``torch.compile`` has symbolic sizes (``dynamic=True``)."""
+    if any(isinstance(x, (torch.SymInt, torch.SymFloat)) for x in example_inputs):
+        return True
+    for node in gm.graph.nodes:
+        val = node.meta.get("example_value", node.meta.get("val"))
+        if node.op == "placeholder" and isinstance(val, (torch.SymInt, torch.SymFloat)):
+            return True
+        if node.op == "placeholder" and isinstance(val, torch.Tensor) and any(
+                isinstance(s, torch.SymInt) and not isinstance(s.node.maybe_as_int(), int)
+                for s in val.shape):
+            return True
+    return False
+
+
+def specialize(gm: fx.GraphModule, inputs: Sequence[Any]) -> fx.GraphModule:
+    """A copy of ``gm`` (sharing its parameters) with scalar inputs fixed to ``inputs``' values.
+
+    Sizes passed as ints (``torch.compile(dynamic=True)`` graphs take them as inputs) and
+    0-dim tensors read only through ``.item()`` (floats such as a norm's ``eps``) become
+    constants, so the copy can be annotated and planned for these shapes. ``gm`` is unchanged.
+    """
+    graph = fx.Graph()
+    env: dict[fx.Node, fx.Node] = {}
+    out = graph.graph_copy(gm.graph, env)
+    graph.output(out)
+    for old, x in zip((n for n in gm.graph.nodes if n.op == "placeholder"), inputs,
+                      strict=False):
+        node = env[old]
+        if isinstance(x, (bool, int, float)):
+            _replace_uses(node, x)
+        elif isinstance(x, torch.Tensor) and x.dim() == 0 and node.users and all(
+                u.op == "call_method" and u.target == "item" for u in node.users):
+            for item in list(node.users):
+                _replace_uses(item, x.item())
+                graph.erase_node(item)
+    return fx.GraphModule(gm, graph)
+
+
+def _replace_uses(node: fx.Node, value: Any) -> None:
+    for user in list(node.users):
+        user.args = _subst(user.args, node, value)
+        user.kwargs = _subst(user.kwargs, node, value)
 
 
 def annotate(gm: fx.GraphModule, example_inputs: Sequence[Any]) -> fx.GraphModule:
