@@ -37,6 +37,7 @@ fails; the input module is not modified (``annotate`` mutates only the graph it 
 
 from __future__ import annotations
 
+import dataclasses
 import inspect
 import logging
 import math
@@ -46,7 +47,7 @@ from typing import Any, Literal
 import torch
 from torch import fx, nn
 from torch._subclasses.fake_tensor import FakeTensorMode
-from torch.utils._pytree import tree_flatten
+from torch.utils._pytree import SUPPORTED_NODES, register_dataclass, tree_flatten, tree_map
 from torch.utils.flop_counter import flop_registry
 
 from .measure import LiveStorageMode
@@ -134,8 +135,16 @@ def _fx_route(module: nn.Module, args: tuple, kwargs: dict) -> tuple[fx.GraphMod
 def _dynamo_route(module: nn.Module, args: tuple, kwargs: dict) -> tuple[fx.GraphModule, list]:
     import torch._dynamo  # noqa: PLC0415 - heavy, only when fx fails
 
-    result = torch._dynamo.export(module, aten_graph=False, tracing_mode="static")(
-        *args, **kwargs)
+    def export() -> Any:
+        return torch._dynamo.export(module, aten_graph=False, tracing_mode="static")(
+            *args, **kwargs)
+
+    try:
+        result = export()
+    except Exception as e:
+        if "pytree" not in str(e) or not _register_output_dataclasses(module, args, kwargs):
+            raise
+        result = export()  # the output's dataclasses are pytree nodes now
     gm = result.graph_module
     codegen = gm.graph._codegen
     in_spec = codegen.pytree_info.in_spec
@@ -149,6 +158,34 @@ def _dynamo_route(module: nn.Module, args: tuple, kwargs: dict) -> tuple[fx.Grap
     gm.meta["ac.call"] = CallSpec(tuple(Leaf.of(n, x) for n, x in zip(names, flat, strict=True)),
                                   in_spec=in_spec, out_spec=out_spec)
     return gm, flat
+
+
+def _register_output_dataclasses(module: nn.Module, args: tuple, kwargs: dict) -> bool:
+    """Register the dataclass types of the module's output with pytree (as dynamo needs to
+    return them); found by one run on fake tensors. Returns whether any was registered.
+
+    The registration is global and stays: the types flatten into their fields from then on.
+    """
+    mode = FakeTensorMode(allow_non_fake_inputs=True)
+    with mode:
+        fake_args, fake_kwargs = tree_map(_to_fake, (args, kwargs))
+    with torch.no_grad(), mode:
+        out = module(*fake_args, **fake_kwargs)
+    found: list[type] = []
+    stack = [out]
+    while stack:
+        cur = stack.pop()
+        if dataclasses.is_dataclass(cur) and not isinstance(cur, type):
+            if type(cur) not in SUPPORTED_NODES and type(cur) not in found:
+                found.append(type(cur))
+            stack += [getattr(cur, f.name) for f in dataclasses.fields(cur)]
+        elif isinstance(cur, (list, tuple)):
+            stack += list(cur)
+        elif isinstance(cur, dict):
+            stack += list(cur.values())
+    for cls in found:
+        register_dataclass(cls)
+    return bool(found)
 
 
 def _leaf_names(args: tuple, kwargs: dict) -> list[str]:

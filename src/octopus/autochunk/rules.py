@@ -26,7 +26,8 @@ import torch
 import torch.nn.functional as F
 from torch import fx, nn
 
-__all__ = ["DimMap", "dim_map", "lookup_rule", "node_shape", "register_rule", "RULES"]
+__all__ = ["DimMap", "RULES", "dim_map", "lookup_rule", "node_shape", "pointwise_rule",
+           "register_rule"]
 
 Resize = Literal["reshape", "expand", "factory"] | None
 
@@ -72,7 +73,24 @@ RULES: dict[object, tuple[RuleFn, Callable[..., Any] | None]] = {}
 def register_rule(
     *keys: object, sig: Callable[..., Any] | None = None
 ) -> Callable[[RuleFn], RuleFn]:
-    """Register ``fn`` for every key. ``sig`` is a Python signature used to bind args/kwargs."""
+    """Decorator: ``fn`` becomes the dim rule of every key (public; see module doc).
+
+    A key is what a graph node calls: a function object (``torch.addmm``, a user function kept
+    as one node by ``torch.fx.wrap`` or ``torch._dynamo.allow_in_graph``), a method name
+    (``"softmax"``) or a module class. ``fn(node, args, module) -> DimMap | None`` gets the node,
+    its arguments bound to ``sig`` by name (``{}`` without ``sig``) and, for module calls, the
+    module; it returns how each output dim descends from the tensor inputs and which dims are
+    computed along (``blocked``), or ``None`` to leave this node a barrier. Example::
+
+        @torch.fx.wrap
+        def scaled_gelu(x, s):  # elementwise in x
+            return torch.nn.functional.gelu(x) * s
+
+        register_rule(scaled_gelu)(pointwise_rule)
+
+    Raises:
+        ValueError: a key already has a rule.
+    """
 
     def deco(fn: RuleFn) -> RuleFn:
         # dict.fromkeys: some public names are aliases of one object (F.conv1d is torch.conv1d)
@@ -208,11 +226,18 @@ _POINTWISE_MODULES = [
 ]
 
 
-@register_rule(*_POINTWISE_FN, *_POINTWISE_METHODS, *_POINTWISE_MODULES)
-def _pointwise(node: fx.Node, a: dict[str, Any], mod: nn.Module | None) -> DimMap | None:
+def pointwise_rule(node: fx.Node, a: dict[str, Any], mod: nn.Module | None) -> DimMap | None:
+    """The rule of an elementwise op with numpy broadcasting over all its tensor arguments.
+
+    Public so a user can declare their own elementwise function:
+    ``register_rule(my_activation)(pointwise_rule)``.
+    """
     if node.op == "call_method" and node.target == "expand_as":
         return _broadcast(node, _tensor_nodes(node.args))
     return _broadcast(node, _tensor_nodes([*node.args, *node.kwargs.values()]))
+
+
+register_rule(*_POINTWISE_FN, *_POINTWISE_METHODS, *_POINTWISE_MODULES)(pointwise_rule)
 
 
 def _dropout_sig(input, p=0.5, training=True, inplace=False): ...  # noqa: ANN001, ANN202, E704
