@@ -14,7 +14,7 @@ computed values exactly (same ops on the same data, only split or repeated):
    shared by every layer) is recomputed right before each of its users, so it is not kept alive
    across the model; a chunk region can then compute its slice per chunk. Applied only when the
    tensor is at least 4x the bytes of the activations it is made from, so it never raises the
-   live set, and when the repeated work stays under 1% of the graph's FLOPs.
+   live set, and when the repeated work stays under 5% of the graph's FLOPs.
 
 3. **Recompute the query projection's input** (:func:`recompute_query_inputs`): when the input
    of the query projection of a ``scaled_dot_product_attention`` is also read by the key/value
@@ -170,8 +170,8 @@ def _replace(gm: fx.GraphModule, node: fx.Node, proj: tuple, chain: list[fx.Node
 
 # --- 2. cheap shared tensors ---------------------------------------------------------------
 
-def recompute_shared(gm: fx.GraphModule, *, min_span_nodes: int = 20, ratio: float = 4.0,
-                     max_cone_nodes: int = 16, max_flops_share: float = 0.01) -> int:
+def recompute_shared(gm: fx.GraphModule, *, min_span_nodes: int = 5, ratio: float = 4.0,
+                     max_cone_nodes: int = 16, max_flops_share: float = 0.05) -> int:
     """Recompute each cheap shared tensor before its users (see module doc); returns how many."""
     nodes = list(gm.graph.nodes)
     order = {n: i for i, n in enumerate(nodes)}
