@@ -4,6 +4,7 @@ projections, recomputed shared tensors; and budgets measured against the eager m
 from __future__ import annotations
 
 import math
+import operator
 
 import pytest
 import torch
@@ -152,8 +153,8 @@ def test_a_barrier_on_parameters_is_hoisted_out_of_the_region() -> None:
     model = BiasedAttention(s).eval()
     q, k, v = (torch.randn(2, s, 16) for _ in range(3))
     chunked = autochunk(model, (q, k, v), 0.4)
-    gathers = [n.name for n in chunked.gm.graph.nodes if n.target is getattr(
-        __import__("operator"), "getitem") and isinstance(n.args[1], fx.Node)]
+    gathers = [n.name for n in chunked.gm.graph.nodes
+               if n.target is operator.getitem and isinstance(n.args[1], fx.Node)]
     assert gathers and any(set(gathers) & set(r.hoisted) for r in chunked.plan.regions)
     assert "softmax" in _chunked_nodes(chunked)
     _close(chunked(q, k, v), model(q, k, v))
@@ -240,3 +241,25 @@ def test_budget_error_reports_one_lowest_peak_whatever_the_budget() -> None:
         lows.append(err.value.lowest_peak_bytes)
     assert lows[0] == lows[1] and lows[0] > 50_000
     assert math.isfinite(lows[0])
+
+
+class PointwiseConvs(nn.Module):
+    """An inverted bottleneck of 1x1 convolutions (pointwise over H, W) at batch 1."""
+
+    def __init__(self, c: int = 8) -> None:
+        super().__init__()
+        self.up, self.down = nn.Conv2d(c, 16 * c, 1), nn.Conv2d(16 * c, c, 1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x + self.down(F.silu(self.up(x)))
+
+
+def test_pointwise_convolutions_are_chunked_spatially_at_batch_one() -> None:
+    """Batch 1 leaves nothing to chunk but H and W: 1x1 convs chunk along them."""
+    torch.manual_seed(0)
+    model, x = PointwiseConvs().eval(), torch.randn(1, 8, 64, 64)
+    chunked = autochunk(model, (x,), 0.3)
+    dims = {d for r in chunked.plan.regions for _, d in r.chunk_dims}
+    assert dims and dims <= {2, 3}
+    _close(chunked(x), model(x))
+    assert profiler_peak_bytes(lambda: chunked(x)) < 0.5 * profiler_peak_bytes(lambda: model(x))

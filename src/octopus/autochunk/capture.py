@@ -95,7 +95,8 @@ def capture(module: nn.Module, example_inputs: Sequence[Any] = (),
     """Trace ``module`` for ``module(*example_inputs, **example_kwargs)`` and :func:`prepare` it.
 
     ``route="auto"`` tries fx, then dynamo (see module doc). The result's ``meta["ac.call"]`` is
-    its :class:`~.signature.CallSpec`. Raises :class:`CaptureError` when no route works.
+    its :class:`~.signature.CallSpec`, ``meta["ac.route"]`` the route taken. Raises
+    :class:`CaptureError` when no route works.
     """
     args, kwargs = tuple(example_inputs), dict(example_kwargs or {})
     routes = ("fx", "dynamo") if route == "auto" else (route,)
@@ -103,6 +104,7 @@ def capture(module: nn.Module, example_inputs: Sequence[Any] = (),
     for name in routes:
         try:
             gm, flat = _ROUTES[name](module, args, kwargs)
+            gm.meta["ac.route"] = name
             return prepare(gm, flat, rewrites)
         except Exception as e:  # noqa: BLE001 - every failure is reported in the CaptureError
             failures[name] = _first_line(e)

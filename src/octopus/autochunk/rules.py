@@ -510,16 +510,48 @@ def _batch_only(node: fx.Node, x: fx.Node) -> DimMap | None:
 def _first_sig(input, *args, **kwargs): ...  # noqa: ANN001, ANN002, ANN003, ANN202, E704
 
 
-@register_rule(F.conv1d, F.conv2d, F.conv3d, F.conv_transpose1d, F.conv_transpose2d,
-               F.conv_transpose3d, torch.conv1d, torch.conv2d, torch.conv3d, sig=_first_sig)
+def _conv_sig(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1): ...  # noqa: ANN001, ANN202, E501, E704
+
+
+@register_rule(F.conv1d, F.conv2d, F.conv3d, torch.conv1d, torch.conv2d, torch.conv3d,
+               sig=_conv_sig)
 def _conv(node: fx.Node, a: dict[str, Any], mod: nn.Module | None) -> DimMap | None:
+    w = node_shape(a["weight"]) or ()
+    pointwise = _is_pointwise_conv(w[2:], a["stride"], a["padding"], a["dilation"])
+    return _conv_map(node, a["input"], pointwise)
+
+
+@register_rule(F.conv_transpose1d, F.conv_transpose2d, F.conv_transpose3d, sig=_first_sig)
+def _conv_transpose(node: fx.Node, a: dict[str, Any], mod: nn.Module | None) -> DimMap | None:
     return _batch_only(node, a["input"])
 
 
 @register_rule(nn.Conv1d, nn.Conv2d, nn.Conv3d, nn.ConvTranspose1d, nn.ConvTranspose2d,
                nn.ConvTranspose3d)
 def _conv_mod(node: fx.Node, a: dict[str, Any], mod: nn.Module | None) -> DimMap | None:
-    return _batch_only(node, node.args[0])
+    pointwise = isinstance(mod, (nn.Conv1d, nn.Conv2d, nn.Conv3d)) and _is_pointwise_conv(
+        mod.kernel_size, mod.stride, mod.padding, mod.dilation) and mod.padding_mode == "zeros"
+    return _conv_map(node, node.args[0], pointwise)
+
+
+def _is_pointwise_conv(kernel: Sequence[int], stride: Any, padding: Any, dilation: Any) -> bool:
+    """A 1x1 convolution with stride 1 and no padding: a matmul over channels per position."""
+    def ones(v: Any, value: int) -> bool:
+        return all(x == value for x in ((v,) if isinstance(v, int) else v))
+
+    return (bool(kernel) and all(k == 1 for k in kernel) and ones(stride, 1)
+            and not isinstance(padding, str) and ones(padding, 0))
+
+
+def _conv_map(node: fx.Node, x: fx.Node, pointwise: bool) -> DimMap | None:
+    """Batch always maps; spatial dims map too for a pointwise conv; channels are computed."""
+    if not pointwise:
+        return _batch_only(node, x)
+    so, sx = node_shape(node) or (), node_shape(x) or ()
+    if len(so) != len(sx) or len(so) < 3 or so[2:] != sx[2:]:
+        return None
+    rows = tuple((None,) if d == 1 else (d,) for d in range(len(so)))
+    return DimMap((x,), rows, frozenset([1]))
 
 
 def _spatial(node: fx.Node, x: fx.Node) -> DimMap | None:

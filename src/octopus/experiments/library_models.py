@@ -125,7 +125,8 @@ def _unet(seq: int, attention: Attention, s: ModelSize) -> tuple[nn.Module, dict
         block_out_channels=(width, 2 * width),
         down_block_types=("CrossAttnDownBlock2D", "DownBlock2D"),
         up_block_types=("UpBlock2D", "CrossAttnUpBlock2D"),
-        cross_attention_dim=width, attention_head_dim=max(8, width // 4),
+        # diffusers' UNet reads attention_head_dim as the number of heads (SD 1.x: 8)
+        cross_attention_dim=width, attention_head_dim=8,
         norm_num_groups=min(32, width // 4))
     if attention == "eager":
         model.set_attn_processor(AttnProcessor())  # baddbmm + softmax, scores materialised
