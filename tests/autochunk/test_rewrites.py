@@ -134,7 +134,8 @@ def test_a_user_rule_opens_a_leaf_function_to_chunking() -> None:
     through it."""
     torch.manual_seed(0)
     model, x = UsesLeaf().eval(), torch.randn(1, 512, 32)
-    before = autochunk(model, (x,), 0.5, on_miss="warn")
+    with pytest.warns(UserWarning, match="cannot meet"):  # nothing to chunk around a barrier
+        before = autochunk(model, (x,), 0.5, on_miss="warn")
     assert not any("scaled_gelu" in n for n in _chunked_nodes(before))
     register_rule(_scaled_gelu)(pointwise_rule)
     try:
