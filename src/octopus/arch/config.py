@@ -36,7 +36,14 @@ class PEAConfig(_Frozen):
     ai_efficiency: float = Field(
         gt=0,
         le=1,
-        description="Fraction of peak (one MAC per PE per cycle) achieved on AI work, in (0, 1].",
+        description="Fraction of peak (one MAC per PE per cycle) achieved on AI work with no layer "
+        "model, in (0, 1]: the fallback for blocks whose model has no layer table.",
+    )
+    dataflow: Literal["os", "ws", "is", "best"] = Field(
+        default="best",
+        description="Systolic dataflow of the array for the layer model (output, weight or input "
+        "stationary); 'best': per layer the faster of os and ws, as an array that supports both "
+        "chooses at run time.",
     )
     general_efficiency: float = Field(
         gt=0,

@@ -9,7 +9,16 @@ import sys
 
 import typer
 
-from octopus.cli import autochunk, evaluate, plot, simulate, sram, sweep, workflows  # noqa: F401
+from octopus.cli import (  # noqa: F401  (each module registers its commands)
+    autochunk,
+    calibrate,
+    evaluate,
+    plot,
+    simulate,
+    sram,
+    sweep,
+    workflows,
+)
 from octopus.cli.app import app
 
 __all__ = ["app", "main"]

@@ -1,6 +1,7 @@
 """The Orchestrated Workflow Graph: model, YAML format, builder, analysis, sampling, built-ins."""
 
 from octopus.workflow.analysis import (
+    BlockTiming,
     Capacity,
     batch_lower_bound,
     expected_critical_path,
@@ -27,6 +28,7 @@ from octopus.workflow.sampling import Firing, Instance, iter_instances, sample_i
 from octopus.workflow.structure import compile_workflow
 
 __all__ = [
+    "BlockTiming",
     "Capacity",
     "Constant",
     "Empirical",

@@ -1,0 +1,244 @@
+"""SCALE-Sim v3 as the reference for a layer's cycles on one array, cached on disk.
+
+SCALE-Sim (``pip install 'octopus[calibrate]'``; https://github.com/scalesim-project/scale-sim-v3)
+simulates a GEMM on an R x C systolic array cycle by cycle, with double-buffered SRAMs in front of
+the array. :func:`simulate_layer` runs one :class:`~octopus.cost.layers.Layer` and returns its
+compute cycles (SCALE-Sim's "Total Cycles" in its stall-free ``CALC`` bandwidth mode, i.e.
+operands staged in SRAM), utilization, and SRAM and DRAM accesses in words.
+
+Cost and scope. SCALE-Sim walks every cycle (about 10^4 cycles per second here), so a layer of
+millions of cycles would take hours. A layer above ``full_limit_cycles`` (estimated) is run on two
+slices that keep its streamed dimension and its partial tiles, one fold and up to 2 x 2 folds,
+and extrapolated linearly in the fold count: ``cycles = c1 + (folds - 1) * (c4 - c1) / (f4 -
+1)``. A fold is one pass of the streamed dimension, so the cost of a layer is linear in its
+folds; ``scope`` says ``"full"`` or ``"folds"``, and the tests check the extrapolation against
+full runs. ``count`` repeated GEMMs (heads, depthwise channels) are one run times ``count``.
+
+Results are cached as JSON under ``$XDG_CACHE_HOME/octopus/scalesim`` keyed by the layer's shape,
+the array, the dataflow, the SRAM sizes and the SCALE-Sim version, so a cache hit needs no
+SCALE-Sim. SCALE-Sim 3.0.0 converts one-element arrays with ``int()``, which NumPy 2.4 made an
+error: the extra pins ``numpy<2.4``.
+"""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+import hashlib
+import json
+import os
+import tempfile
+import warnings
+from dataclasses import dataclass
+from importlib import metadata
+from pathlib import Path
+
+from octopus.cost.layers import Layer
+from octopus.cost.systolic import Dataflow, fold_shape, layer_cycles
+
+__all__ = ["FULL_LIMIT_CYCLES", "ScaleSimResult", "cache_folder", "scalesim_version",
+           "simulate_layer"]
+
+FULL_LIMIT_CYCLES = 20_000
+"""Layers estimated above this many cycles are extrapolated from fold slices (module doc)."""
+
+
+@dataclass(frozen=True)
+class ScaleSimResult:
+    """SCALE-Sim's account of one layer (all ``count`` GEMMs); accesses in words."""
+
+    compute_cycles: int
+    utilization: float  # SCALE-Sim's compute utilization, 0..1
+    sram_reads: int
+    sram_writes: int
+    dram_reads: int
+    dram_writes: int
+    scope: str  # "full" or "folds" (extrapolated from fold slices)
+    version: str
+
+
+def scalesim_version() -> str | None:
+    """The installed SCALE-Sim version, or ``None`` when it is not installed."""
+    try:
+        return metadata.version("scalesim")
+    except metadata.PackageNotFoundError:
+        return None
+
+
+def cache_folder() -> Path:
+    """Where SCALE-Sim results are cached (created on first write)."""
+    root = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(root) / "octopus" / "scalesim"
+
+
+def simulate_layer(layer: Layer, rows: int, cols: int, dataflow: Dataflow,
+                   sram_kib: tuple[int, int, int] = (768, 768, 512),
+                   full_limit_cycles: int = FULL_LIMIT_CYCLES) -> ScaleSimResult:
+    """SCALE-Sim's cycles and accesses of ``layer`` on a ``rows x cols`` array (module doc).
+
+    ``sram_kib`` are the input, weight and output SRAM sizes in KiB. A cached result is
+    returned without running (or importing) SCALE-Sim.
+
+    Raises:
+        RuntimeError: not cached and SCALE-Sim is not installed (``pip install
+            'octopus[calibrate]'``).
+    """
+    version = scalesim_version()
+    key = _key(layer, rows, cols, dataflow, sram_kib, full_limit_cycles)
+    cached = _read(key, version)
+    if cached is not None:
+        return cached
+    if version is None:
+        raise RuntimeError("SCALE-Sim is not installed and this layer is not cached: pip "
+                           "install 'octopus[calibrate]'")
+    one = Layer(layer.name, layer.op, layer.m, layer.n, layer.k)
+    folds, _ = fold_shape(one, rows, cols, dataflow)
+    if layer_cycles(one, rows, cols, dataflow) <= full_limit_cycles or folds <= 1:
+        raw, scope = _run(one, rows, cols, dataflow, sram_kib), "full"
+    else:
+        raw, scope = _extrapolated(one, rows, cols, dataflow, sram_kib), "folds"
+    result = ScaleSimResult(raw["cycles"] * layer.count, raw["util"],
+                            *(int(raw[k]) * layer.count
+                              for k in ("sram_reads", "sram_writes", "dram_reads", "dram_writes")),
+                            scope, version or "")
+    _write(key, result)
+    return result
+
+
+# --- running SCALE-Sim --------------------------------------------------------------------------
+def _slice(layer: Layer, rows: int, cols: int, dataflow: Dataflow, tiles: int) -> Layer:
+    """``layer`` cut to ``tiles`` tiles (at most) in each spatial dimension of the dataflow,
+    keeping the partial tile of each and the streamed dimension whole."""
+    def cut(size: int, tile: int) -> int:
+        if size <= tile * tiles:
+            return size
+        rest = size % tile or tile
+        return tile * (tiles - 1) + rest
+
+    m, n, k = layer.m, layer.n, layer.k
+    if dataflow == "os":
+        m, n = cut(m, rows), cut(n, cols)
+    elif dataflow == "ws":
+        k, n = cut(k, rows), cut(n, cols)
+    else:
+        k, m = cut(k, rows), cut(m, cols)
+    return Layer(layer.name, layer.op, m, n, k)
+
+
+def _extrapolated(layer: Layer, rows: int, cols: int, dataflow: Dataflow,
+                  sram_kib: tuple[int, int, int]) -> dict[str, float]:
+    """SCALE-Sim on a 1-fold and a 2 x 2-fold slice, extrapolated to all folds (module doc)."""
+    small, big = (_slice(layer, rows, cols, dataflow, t) for t in (1, 2))
+    f1, f2 = (fold_shape(x, rows, cols, dataflow)[0] for x in (small, big))
+    folds = fold_shape(layer, rows, cols, dataflow)[0]
+    r1, r2 = (_run(x, rows, cols, dataflow, sram_kib) for x in (small, big))
+    scale = (folds - f1) / (f2 - f1)
+    out = {k: r1[k] + (r2[k] - r1[k]) * scale for k in r1 if k != "util"}
+    out["cycles"] = round(out["cycles"])
+    out["util"] = layer.macs / (rows * cols * out["cycles"])
+    return out
+
+
+def _run(layer: Layer, rows: int, cols: int, dataflow: Dataflow,
+         sram_kib: tuple[int, int, int]) -> dict[str, float]:
+    """One SCALE-Sim run of one GEMM, in a temporary folder."""
+    from scalesim.scale_sim import scalesim
+
+    with tempfile.TemporaryDirectory(prefix="octopus-scalesim-") as tmp:
+        folder = Path(tmp)
+        (folder / "arch.cfg").write_text(_CONFIG.format(rows=rows, cols=cols, df=dataflow,
+                                                        ifmap=sram_kib[0], filt=sram_kib[1],
+                                                        ofmap=sram_kib[2]))
+        (folder / "gemm.csv").write_text(f"Layer, M, N, K,\nl0, {layer.m}, {layer.n}, "
+                                         f"{layer.k},\n")
+        (folder / "layout.csv").write_text("Layer name,\n")
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # NumPy deprecation noise from SCALE-Sim
+            sim = scalesim(save_disk_space=True, verbose=False, config=str(folder / "arch.cfg"),
+                           topology=str(folder / "gemm.csv"), layout=str(folder / "layout.csv"),
+                           input_type_gemm=True)
+            sim.run_scale(top_path=str(folder))
+        report = next(p for p in folder.iterdir() if p.is_dir())
+        compute = _row(report / "COMPUTE_REPORT.csv")
+        access = _row(report / "DETAILED_ACCESS_REPORT.csv")
+    return {"cycles": int(float(compute[2])), "util": float(compute[6]) / 100,
+            "sram_reads": float(access[3]) + float(access[6]), "sram_writes": float(access[9]),
+            "dram_reads": float(access[12]) + float(access[15]),
+            "dram_writes": float(access[18])}
+
+
+def _row(path: Path) -> list[str]:
+    with path.open(newline="") as fh:
+        return [cell.strip() for cell in list(csv.reader(fh))[1]]
+
+
+_CONFIG = """[general]
+run_name = octopus
+
+[architecture_presets]
+ArrayHeight: {rows}
+ArrayWidth: {cols}
+IfmapSramSzkB: {ifmap}
+FilterSramSzkB: {filt}
+OfmapSramSzkB: {ofmap}
+IfmapOffset: 0
+FilterOffset: 10000000
+OfmapOffset: 20000000
+Bandwidth: 10
+Dataflow: {df}
+MemoryBanks: 1
+ReadRequestBuffer: 512
+WriteRequestBuffer: 512
+
+[layout]
+IfmapCustomLayout: False
+FilterCustomLayout: False
+IfmapSRAMBankBandwidth: 10
+IfmapSRAMBankNum: 10
+IfmapSRAMBankPort: 2
+FilterSRAMBankBandwidth: 10
+FilterSRAMBankNum: 10
+FilterSRAMBankPort: 2
+
+[sparsity]
+SparsitySupport: false
+SparseRep: ellpack_block
+OptimizedMapping: false
+BlockSize: 8
+RandomNumberGeneratorSeed: 40
+
+[run_presets]
+InterfaceBandwidth: CALC
+UseRamulatorTrace: False
+"""
+
+
+# --- the cache ----------------------------------------------------------------------------------
+def _key(layer: Layer, rows: int, cols: int, dataflow: str, sram_kib: tuple[int, int, int],
+         full_limit_cycles: int) -> str:
+    parts = {"m": layer.m, "n": layer.n, "k": layer.k, "count": layer.count, "rows": rows,
+             "cols": cols, "dataflow": dataflow, "sram_kib": list(sram_kib),
+             "full_limit": full_limit_cycles}
+    return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()[:32]
+
+
+def _read(key: str, version: str | None) -> ScaleSimResult | None:
+    """The result cached under ``key`` by SCALE-Sim ``version``; by any version when SCALE-Sim
+    is not installed (a cache hit needs no SCALE-Sim)."""
+    folder = cache_folder()
+    paths = ([folder / f"{key}.{version}.json"] if version is not None
+             else sorted(folder.glob(f"{key}.*.json")))
+    for path in paths:
+        try:
+            return ScaleSimResult(**json.loads(path.read_text()))
+        except (OSError, ValueError, TypeError):
+            continue
+    return None
+
+
+def _write(key: str, result: ScaleSimResult) -> None:
+    folder = cache_folder()
+    folder.mkdir(parents=True, exist_ok=True)
+    tmp = folder / f"{key}.{os.getpid()}.tmp"
+    tmp.write_text(json.dumps(dataclasses.asdict(result)))
+    tmp.replace(folder / f"{key}.{result.version}.json")
