@@ -40,7 +40,13 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from octopus.arch import apply_overrides
-from octopus.errors import InputError, load_yaml_mapping, parse_yaml_value, validation_message
+from octopus.errors import (
+    InputError,
+    load_yaml_mapping,
+    parse_yaml_value,
+    read_text_file,
+    validation_message,
+)
 from octopus.experiments.backends import Backend
 from octopus.run import DEFAULT_SCHEDULER, RunResult, RunSpec, check_target, execute, resolve
 from octopus.run.outdir import MARKER, remove_stale_stages
@@ -427,6 +433,6 @@ def run_sweep(plan: SweepPlan, out_dir: str | Path, backend: Backend,
 def _finished(run_dir: Path) -> RunResult | None:
     """The result of a finished run directory, or None (absent or unreadable)."""
     try:
-        return RunResult.from_dict(json.loads((run_dir / "summary.json").read_text()))
-    except (OSError, ValueError, TypeError):
+        return RunResult.from_dict(json.loads(read_text_file(run_dir / "summary.json")))
+    except (InputError, ValueError, TypeError):
         return None

@@ -22,7 +22,7 @@ import tempfile
 from pathlib import Path
 from types import TracebackType
 
-from octopus.errors import InputError
+from octopus.errors import InputError, read_text_file
 
 __all__ = ["MARKER", "StagedDirectory", "check_target", "remove_stale_stages"]
 
@@ -132,9 +132,11 @@ class StagedDirectory:
 
 
 def _kind_of(path: Path) -> str | None:
+    """The kind a directory's marker names, or None (no marker, or not one Octopus wrote: a
+    pipe or device named like it is not read)."""
     try:
-        return (path / MARKER).read_text().strip() or None
-    except (OSError, UnicodeDecodeError):
+        return read_text_file(path / MARKER, max_bytes=256).strip() or None
+    except InputError:
         return None
 
 
