@@ -4,8 +4,6 @@ and its lines, and YAML goes through the C parser with the same results as PyYAM
 
 from __future__ import annotations
 
-import os
-import threading
 from pathlib import Path
 
 import pytest
@@ -96,32 +94,12 @@ def test_a_utf8_byte_order_mark_is_fine(tmp_path):
     assert result.exit_code == 0, result.stderr
 
 
-@pytest.fixture
-def fifo(tmp_path):
-    """A named pipe; should a reader block on it, a writer unblocks it after 10 s (so a
-    regression fails the test instead of hanging the suite)."""
-    path = tmp_path / "pipe.yaml"
-    os.mkfifo(path)
-    done = threading.Event()
-
-    def unblock() -> None:
-        if not done.wait(10):
-            with open(path, "w") as fh:
-                fh.write("name: x\n")
-
-    thread = threading.Thread(target=unblock, daemon=True)
-    thread.start()
-    yield path
-    done.set()
-    thread.join()
-
-
 @pytest.mark.parametrize("kind", ["workflow", "arch", "sweep", "results"])
 @pytest.mark.parametrize("what", ["device", "directory", "pipe"])
-def test_only_regular_files_are_read(kind, what, tmp_path, request):
+def test_only_regular_files_are_read(kind, what, tmp_path, make_fifo):
     """A device (/dev/zero), a directory or a named pipe is refused in one line, unread."""
     path = {"device": lambda: Path("/dev/zero"), "directory": lambda: tmp_path,
-            "pipe": lambda: request.getfixturevalue("fifo")}[what]()
+            "pipe": lambda: make_fifo(tmp_path / "pipe.yaml")}[what]()
     line = _one_error_line(_command(kind, path, tmp_path))
     expected = {"device": "is a device", "directory": "is a directory",
                 "pipe": "is a named pipe"}[what]
