@@ -55,7 +55,7 @@ def check_target(target: str | Path, kind: str) -> Path:
 
 
 def _check_existing(target: str | Path, kind: str) -> Path:
-    """:func:`check_target` but for the probe: what is at ``target`` may be replaced."""
+    """What :func:`check_target` checks but the probe: what is at ``target`` may be replaced."""
     if str(target).strip() == "":
         raise InputError(None, "output directory", "empty path")
     path = Path(target)
@@ -73,8 +73,11 @@ def _check_existing(target: str | Path, kind: str) -> Path:
         raise InputError(path, None, f"exists and is {file_kind(mode)}, not a directory Octopus "
                                      "wrote; choose another path or remove it")
     found = _kind_of(path)
-    if found == kind or (found is None and not any(path.iterdir())):
-        return path
+    try:
+        if found == kind or (found is None and not any(path.iterdir())):
+            return path
+    except OSError as exc:
+        raise InputError(path, None, f"cannot list its files ({exc.strerror})") from None
     held = f"a '{found}' output" if found else "files Octopus did not write"
     raise InputError(path, None, f"exists and holds {held}; a {kind} replaces only an earlier "
                                  f"{kind}: choose another path or remove it")
