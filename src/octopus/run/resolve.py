@@ -28,7 +28,8 @@ from octopus.arch import ArchConfig, Topology, load_arch
 from octopus.cost import BlockFit, fit_known, fit_workflow, has_torch_blocks, resolve_torch_blocks
 from octopus.cost.fit import SramPolicy
 from octopus.cost.tables import table_efficiency
-from octopus.run.spec import RunSpec
+from octopus.errors import InputError, raise_all
+from octopus.run.spec import MAX_RUN_FIRINGS, RunSpec
 from octopus.sched import scheduler_factory
 from octopus.sim.capacity import AtEfficiency, FixedCycles, arch_capacity
 from octopus.sim.recorder import NULL_RECORDER, Recorder
@@ -38,13 +39,15 @@ from octopus.workflow import (
     Capacity,
     TorchModel,
     Workflow,
+    check_limits,
     compile_workflow,
+    expected_firings,
     find_workflow,
     with_dynamicity,
 )
 
-__all__ = ["Scenario", "block_timing", "fit_torch_model", "resolve", "resolve_arch",
-           "resolve_workflow"]
+__all__ = ["Scenario", "block_timing", "check_run_size", "fit_torch_model", "resolve",
+           "resolve_arch", "resolve_workflow"]
 
 
 @dataclass(frozen=True)
@@ -96,9 +99,11 @@ def resolve(spec: RunSpec) -> Scenario:
     """Resolve every name in ``spec``.
 
     Raises:
-        InputError: an unknown name, a bad file, a bad override, an unknown torch model.
+        InputError: an unknown name, a bad file, a bad override, an unknown torch model, a
+            size over a limit (of the workflow, the machine, or :data:`MAX_RUN_FIRINGS`).
     """
     wf = resolve_workflow(spec.workflow, spec.dynamicity_cv)
+    check_run_size(wf, spec.instances)
     arch = resolve_arch(spec.arch, spec.arch_overrides)
     fits = fit_workflow(wf, arch, spec.sram_policy) if has_torch_blocks(wf) else {}
     arrivals = (tuple(poisson_arrivals(spec.instances, spec.rate_per_s, arch.clock_hz, spec.seed))
@@ -121,20 +126,47 @@ def block_timing(wf: Workflow, arch: ArchConfig, fits: Mapping[str, BlockFit]
     return timing
 
 
+def check_run_size(wf: Workflow, instances: int) -> None:
+    """Raise unless ``instances`` of ``wf`` stay within :data:`MAX_RUN_FIRINGS` expected
+    firings.
+
+    Raises:
+        InputError: naming ``instances``, the firings it would take and the limit.
+    """
+    per_instance = sum(expected_firings(wf).values())
+    if instances * per_instance > MAX_RUN_FIRINGS:
+        raise InputError(None, "instances", f"{instances:,} instances of {per_instance:.4g} "
+                         f"firings each (expected) make {instances * per_instance:.3g} firings, "
+                         f"over the limit of {MAX_RUN_FIRINGS:,} per run (about 0.7 KB of "
+                         "memory each); run fewer instances")
+
+
 def resolve_workflow(workflow: str | Path | Workflow, dynamicity_cv: float | None = None
                      ) -> Workflow:
     """A workflow by built-in name, YAML path or object: checked, ``torch_model`` blocks filled
     in from their models' costs, and reshaped to ``dynamicity_cv`` when given.
 
     Raises:
-        InputError: no such built-in, a bad file or graph, an unknown torch model.
+        InputError: no such built-in, a bad file or graph, an unknown torch model, a size over
+            a limit (:mod:`octopus.workflow.limits`; checked again once torch models and the
+            dynamicity have set the work and counts).
     """
     if isinstance(workflow, Workflow):
         compile_workflow(workflow)
         wf = resolve_torch_blocks(workflow) if has_torch_blocks(workflow) else workflow
+        check_limits(wf)
     else:
         wf = _named_workflow(str(workflow), _stamp(str(workflow)))
-    return with_dynamicity(wf, dynamicity_cv) if dynamicity_cv is not None else wf
+    if dynamicity_cv is None:
+        return wf
+    reshaped = with_dynamicity(wf, dynamicity_cv)
+    try:
+        check_limits(reshaped)
+    except InputError as exc:
+        raise_all([InputError(None, "dynamicity_cv", f"{dynamicity_cv:g} makes "
+                              + ": ".join(p for p in (e.where, e.problem) if p))
+                   for e in exc.problems])
+    return reshaped
 
 
 def resolve_arch(arch: str | Path, overrides: Mapping[str, Any] | None = None) -> ArchConfig:
@@ -167,7 +199,11 @@ def _stamp(name: str) -> tuple[int, int] | None:
 @lru_cache(maxsize=64)
 def _named_workflow(name: str, stamp: tuple[int, int] | None) -> Workflow:
     wf = find_workflow(name)
-    return resolve_torch_blocks(wf, name) if has_torch_blocks(wf) else wf
+    if not has_torch_blocks(wf):
+        return wf
+    wf = resolve_torch_blocks(wf, name)
+    check_limits(wf, source=name)
+    return wf
 
 
 def _arch_key(arch: str, overrides: Mapping[str, Any]) -> tuple[str, tuple | None, str]:
