@@ -60,7 +60,7 @@ def test_closed_form_agrees_with_scalesim_on_small_layers(df):
 
 @needs_scalesim
 def test_fold_slices_extrapolate_to_the_whole_run():
-    """A 9 x 3-fold layer run on its 1- and 2 x 2-fold slices gives the whole run's cycles."""
+    """A 9 x 3-fold layer run on its 1- and 2-fold slices gives the whole run's cycles."""
     layer = Layer("d", "conv", 140, 40, 24)
     whole = simulate_layer(layer, 16, 16, "os", full_limit_cycles=10 ** 9)
     sliced = simulate_layer(layer, 16, 16, "os", full_limit_cycles=100)

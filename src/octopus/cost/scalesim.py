@@ -8,9 +8,8 @@ operands staged in SRAM), utilization, and SRAM and DRAM accesses in words.
 
 Cost and scope. SCALE-Sim walks every cycle (about 10^4 cycles per second here), so a layer of
 millions of cycles would take hours. A layer above ``full_limit_cycles`` (estimated) is run on two
-slices that keep its streamed dimension and its partial tiles, one fold and up to 2 x 2 folds,
-and extrapolated linearly in the fold count: ``cycles = c1 + (folds - 1) * (c4 - c1) / (f4 -
-1)``. A fold is one pass of the streamed dimension, so the cost of a layer is linear in its
+slices that keep its streamed dimension and its partial tiles, one fold and two folds, and
+extrapolated linearly in the fold count: ``cycles = c1 + (folds - 1) * (c2 - c1)``. A fold is one pass of the streamed dimension, so the cost of a layer is linear in its
 folds; ``scope`` says ``"full"`` or ``"folds"``, and the tests check the extrapolation against
 full runs. ``count`` repeated GEMMs (heads, depthwise channels) are one run times ``count``.
 
@@ -106,29 +105,32 @@ def simulate_layer(layer: Layer, rows: int, cols: int, dataflow: Dataflow,
 
 
 # --- running SCALE-Sim --------------------------------------------------------------------------
-def _slice(layer: Layer, rows: int, cols: int, dataflow: Dataflow, tiles: int) -> Layer:
-    """``layer`` cut to ``tiles`` tiles (at most) in each spatial dimension of the dataflow,
-    keeping the partial tile of each and the streamed dimension whole."""
-    def cut(size: int, tile: int) -> int:
-        if size <= tile * tiles:
+def _slice(layer: Layer, rows: int, cols: int, dataflow: Dataflow, first: int,
+           second: int) -> Layer:
+    """``layer`` cut to at most ``first`` tiles in its first spatial dimension and ``second`` in
+    the other (each keeping its partial tile), the streamed dimension whole."""
+    def cut(size: int, tile: int, keep: int) -> int:
+        if size <= tile * keep:
             return size
-        rest = size % tile or tile
-        return tile * (tiles - 1) + rest
+        return tile * (keep - 1) + (size % tile or tile)
 
     m, n, k = layer.m, layer.n, layer.k
     if dataflow == "os":
-        m, n = cut(m, rows), cut(n, cols)
+        m, n = cut(m, rows, first), cut(n, cols, second)
     elif dataflow == "ws":
-        k, n = cut(k, rows), cut(n, cols)
+        k, n = cut(k, rows, first), cut(n, cols, second)
     else:
-        k, m = cut(k, rows), cut(m, cols)
+        k, m = cut(k, rows, first), cut(m, cols, second)
     return Layer(layer.name, layer.op, m, n, k)
 
 
 def _extrapolated(layer: Layer, rows: int, cols: int, dataflow: Dataflow,
                   sram_kib: tuple[int, int, int]) -> dict[str, float]:
-    """SCALE-Sim on a 1-fold and a 2 x 2-fold slice, extrapolated to all folds (module doc)."""
-    small, big = (_slice(layer, rows, cols, dataflow, t) for t in (1, 2))
+    """SCALE-Sim on a 1-fold and a 2-fold slice, extrapolated to all folds (module doc)."""
+    small = _slice(layer, rows, cols, dataflow, 1, 1)
+    big = _slice(layer, rows, cols, dataflow, 2, 1)
+    if fold_shape(big, rows, cols, dataflow)[0] == 1:  # one tile in the first dimension
+        big = _slice(layer, rows, cols, dataflow, 1, 2)
     f1, f2 = (fold_shape(x, rows, cols, dataflow)[0] for x in (small, big))
     folds = fold_shape(layer, rows, cols, dataflow)[0]
     r1, r2 = (_run(x, rows, cols, dataflow, sram_kib) for x in (small, big))
