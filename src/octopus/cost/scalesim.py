@@ -11,7 +11,8 @@ millions of cycles would take hours. A layer above ``full_limit_cycles`` (estima
 slices that keep its streamed dimension and its partial tiles, one fold and two folds, and
 extrapolated linearly in the fold count: ``cycles = c1 + (folds - 1) * (c2 - c1)``. A fold is
 one pass of the streamed dimension, so the cost of a layer is linear in its folds; ``scope``
-says ``"full"`` or ``"folds"``, and the tests check the extrapolation against full runs. ``count`` repeated GEMMs (heads, depthwise channels) are one run times ``count``.
+says ``"full"`` or ``"folds"``, and the tests check the extrapolation against full runs.
+``count`` repeated GEMMs (heads, depthwise channels) are one run times ``count``.
 
 Results are cached as JSON under ``$XDG_CACHE_HOME/octopus/scalesim`` keyed by the layer's shape,
 the array, the dataflow, the SRAM sizes and the SCALE-Sim version, so a cache hit needs no
