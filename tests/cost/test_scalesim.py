@@ -66,3 +66,14 @@ def test_fold_slices_extrapolate_to_the_whole_run():
     sliced = simulate_layer(layer, 16, 16, "os", full_limit_cycles=100)
     assert (whole.scope, sliced.scope) == ("full", "folds")
     assert sliced.compute_cycles == whole.compute_cycles
+
+
+@needs_scalesim
+def test_a_long_stream_extrapolates_to_the_whole_run():
+    """A weight-stationary layer streaming 1,200 rows per fold, from slices streaming 256 and
+    512: the whole run's cycles."""
+    layer = Layer("e", "conv", 1200, 20, 40)
+    whole = simulate_layer(layer, 16, 16, "ws", full_limit_cycles=10 ** 9)
+    sliced = simulate_layer(layer, 16, 16, "ws", full_limit_cycles=100)
+    assert (whole.scope, sliced.scope) == ("full", "folds")
+    assert sliced.compute_cycles == whole.compute_cycles

@@ -7,11 +7,12 @@ compute cycles (SCALE-Sim's "Total Cycles" in its stall-free ``CALC`` bandwidth 
 operands staged in SRAM), utilization, and SRAM and DRAM accesses in words.
 
 Cost and scope. SCALE-Sim walks every cycle (about 10^4 cycles per second here), so a layer of
-millions of cycles would take hours. A layer above ``full_limit_cycles`` (estimated) is run on two
-slices that keep its streamed dimension and its partial tiles, one fold and two folds, and
-extrapolated linearly in the fold count: ``cycles = c1 + (folds - 1) * (c2 - c1)``. A fold is
-one pass of the streamed dimension, so the cost of a layer is linear in its folds; ``scope``
-says ``"full"`` or ``"folds"``, and the tests check the extrapolation against full runs.
+millions of cycles would take hours. A layer above ``full_limit_cycles`` (estimated) is run on
+small slices that keep its partial tiles, one fold and two folds (and, when it streams more
+than 512 elements through each fold, one fold at two streamed lengths, 256 and 512), and
+extrapolated linearly: a fold is one pass of the streamed dimension, so a layer's cycles are
+``folds * (a * stream + b) + c``. ``scope`` says ``"full"`` or ``"folds"``, and the tests check
+the extrapolation against full runs.
 ``count`` repeated GEMMs (heads, depthwise channels) are one run times ``count``.
 
 Results are cached as JSON under ``$XDG_CACHE_HOME/octopus/scalesim`` keyed by the layer's shape,
@@ -106,10 +107,10 @@ def simulate_layer(layer: Layer, rows: int, cols: int, dataflow: Dataflow,
 
 
 # --- running SCALE-Sim --------------------------------------------------------------------------
-def _slice(layer: Layer, rows: int, cols: int, dataflow: Dataflow, first: int,
-           second: int) -> Layer:
+def _slice(layer: Layer, rows: int, cols: int, dataflow: Dataflow, first: int, second: int,
+           stream: int | None = None) -> Layer:
     """``layer`` cut to at most ``first`` tiles in its first spatial dimension and ``second`` in
-    the other (each keeping its partial tile), the streamed dimension whole."""
+    the other (each keeping its partial tile), and its streamed dimension to ``stream``."""
     def cut(size: int, tile: int, keep: int) -> int:
         if size <= tile * keep:
             return size
@@ -117,26 +118,42 @@ def _slice(layer: Layer, rows: int, cols: int, dataflow: Dataflow, first: int,
 
     m, n, k = layer.m, layer.n, layer.k
     if dataflow == "os":
-        m, n = cut(m, rows, first), cut(n, cols, second)
+        m, n, k = cut(m, rows, first), cut(n, cols, second), min(k, stream or k)
     elif dataflow == "ws":
-        k, n = cut(k, rows, first), cut(n, cols, second)
+        k, n, m = cut(k, rows, first), cut(n, cols, second), min(m, stream or m)
     else:
-        k, m = cut(k, rows, first), cut(m, cols, second)
+        k, m, n = cut(k, rows, first), cut(m, cols, second), min(n, stream or n)
     return Layer(layer.name, layer.op, m, n, k)
+
+
+STREAM_SLICES = (256, 512)
+"""Streamed lengths run when a layer streams more than the larger (module doc)."""
 
 
 def _extrapolated(layer: Layer, rows: int, cols: int, dataflow: Dataflow,
                   sram_kib: tuple[int, int, int]) -> dict[str, float]:
-    """SCALE-Sim on a 1-fold and a 2-fold slice, extrapolated to all folds (module doc)."""
-    small = _slice(layer, rows, cols, dataflow, 1, 1)
-    big = _slice(layer, rows, cols, dataflow, 2, 1)
-    if fold_shape(big, rows, cols, dataflow)[0] == 1:  # one tile in the first dimension
-        big = _slice(layer, rows, cols, dataflow, 1, 2)
-    f1, f2 = (fold_shape(x, rows, cols, dataflow)[0] for x in (small, big))
-    folds = fold_shape(layer, rows, cols, dataflow)[0]
-    r1, r2 = (_run(x, rows, cols, dataflow, sram_kib) for x in (small, big))
-    scale = (folds - f1) / (f2 - f1)
-    out = {k: r1[k] + (r2[k] - r1[k]) * scale for k in r1 if k != "util"}
+    """SCALE-Sim on small slices, extrapolated linearly (module doc): cycles (and accesses)
+    ``= folds * (a * stream + b) + c``, with ``a``, ``b``, ``c`` from a one-fold slice at two
+    streamed lengths and a two-fold slice (one length when the stream is short)."""
+    folds, stream = fold_shape(layer, rows, cols, dataflow)
+    second = 1 if fold_shape(_slice(layer, rows, cols, dataflow, 2, 1), rows, cols,
+                             dataflow)[0] > 1 else 2
+    first = 3 - second
+    s1, s2 = (min(stream, cut) for cut in STREAM_SLICES) if stream > STREAM_SLICES[1] \
+        else (stream, stream)
+    one = _run(_slice(layer, rows, cols, dataflow, 1, 1, s1), rows, cols, dataflow, sram_kib)
+    two = _run(_slice(layer, rows, cols, dataflow, first, second, s1), rows, cols, dataflow,
+               sram_kib)
+    longer = (_run(_slice(layer, rows, cols, dataflow, 1, 1, s2), rows, cols, dataflow, sram_kib)
+              if s2 != s1 else one)
+    out = {}
+    for key in one:
+        if key == "util":
+            continue
+        slope = (longer[key] - one[key]) / (s2 - s1) if s2 != s1 else 0.0
+        per_fold = two[key] - one[key]  # a * s1 + b
+        offset = one[key] - per_fold  # c
+        out[key] = folds * (per_fold + slope * (stream - s1)) + offset
     out["cycles"] = round(out["cycles"])
     out["util"] = layer.macs / (rows * cols * out["cycles"])
     return out
