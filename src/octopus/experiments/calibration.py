@@ -276,7 +276,8 @@ def _markdown(rows: Sequence[CalibrationRow], totals: Sequence[dict[str, Any]],
         "",
         "Cycles summed over the model's layers on one array; utilization = MACs / (R x C x "
         "cycles); `best` takes the faster of os and ws per layer (the presets' dataflow); "
-        "speed-up on a group of k arrays sharing out each layer's folds (closed form).",
+        "x k: the compute speed-up on a group of k arrays sharing out each layer's folds (closed "
+        "form; the traffic between the arrays is not in it).",
         "",
         "| model | layers | GMAC | os util. | ws util. | is util. | best util. | "
         + " | ".join(f"x{k}" for k in GROUP_SIZES[1:]) + " |",
