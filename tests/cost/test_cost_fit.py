@@ -40,14 +40,20 @@ def test_peak_over_sram_is_chunked_under_autochunk_and_the_plan_fits():
 
 def test_spill_policy_moves_the_overflow_of_every_node_over_the_memory_link():
     """spill: the per-node overflow traffic (at least twice the excess at the peak), timed by
-    the roofline."""
+    the roofline with the array's efficiency on the module's own layers (no setup: the layer
+    model counts every layer's fill and drain)."""
+    from octopus.cost.systolic import model_efficiency
+
     chip = load_arch("chip")
     m, x = Attn().eval(), torch.empty(1, 512, 32)
     fit, costs = fit_module(chip, m, x, policy="spill")
     traffic = spill_traffic_bytes(GraphInfo.build(capture(m, (x,))), chip.pea.sram_bytes)
     assert fit.applied == "spill" and fit.spill_bytes == traffic and fit.chunk is None
     assert traffic >= 2 * (costs.activation_peak_bytes - chip.pea.sram_bytes)
-    assert fit.cycles == tb_cycles(chip, costs.macs, traffic)
+    assert [layer.op for layer in costs.layers] == ["linear"] * 3 + ["matmul"] * 2
+    efficiency = model_efficiency(costs.layers, 16, 16, chip.pea.dataflow)
+    assert fit.cycles == tb_cycles(chip, costs.macs, traffic, efficiency=efficiency,
+                                   setup_cycles=0)
 
 
 def test_spill_traffic_of_a_chain_is_hand_computed():

@@ -78,13 +78,16 @@ def test_a_warm_cache_simulates_torch_workflows_without_importing_torch(tmp_path
 
 
 def test_schedulers_estimate_torch_blocks_with_their_fitted_cycles(tmp_path):
-    """Expected demand (static partition, Octopus quotas) takes fitted cycles over MAC cycles."""
+    """Expected demand (static partition, Octopus quotas) takes a block's own timing over the
+    MAC cycles."""
     from octopus.sched.partition import block_demand
+    from octopus.sim.capacity import FixedCycles
+    from octopus.workflow import Capacity
 
     wf = resolve_workflow(torch_workflow(tmp_path))
-    by_macs = block_demand(wf, lambda kind, work: 1)
-    assert by_macs == {"net": 1.0}
-    assert block_demand(wf, lambda kind, work: 1, {"net": 777}) == {"net": 777.0}
+    assert block_demand(wf, Capacity(1, lambda kind, work: 1)) == {"net": 1.0}
+    timed = Capacity(1, lambda kind, work: 1, block_timing={"net": FixedCycles(777)})
+    assert block_demand(wf, timed) == {"net": 777.0}
 
 
 def test_policy_comparison_of_a_one_block_workflow_has_auto_at_the_cheaper(tmp_path):

@@ -164,7 +164,15 @@ def test_contention_trace_shows_one_transfer_per_link_at_a_time(tmp_path):
 def test_host_round_trips_are_traced_on_lanes_that_never_overlap(tmp_path):
     """Under static, every Control Block's host round trip is a slice on a host lane, and the
     slices of one lane never overlap (overlapping round trips take separate lanes)."""
-    summary = execute(_spec(scheduler="static"), out_dir=tmp_path / "r")
+    from octopus.workflow import Constant, WorkflowBuilder
+
+    starts_with_a_branch = (WorkflowBuilder("branchy")  # every instance asks the host at once
+                            .branch("pick", "done", {"a": 0.5, "done": 0.5})
+                            .task("a", "ai", 1e6).merge("done").flow("a", "done")
+                            .fanout("again", Constant(value=2), ["b"]).task("b", "ai", 1e6)
+                            .flow("done", "again").build())
+    summary = execute(_spec(scheduler="static", workflow=starts_with_a_branch),
+                      out_dir=tmp_path / "r")
     events = json.loads((tmp_path / "r" / "trace.json").read_text())["traceEvents"]
     lanes = {e["tid"] for e in events if e["ph"] == "M" and e["name"] == "thread_name"
              and e["args"]["name"].startswith("host lane")}

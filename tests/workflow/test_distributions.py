@@ -78,3 +78,11 @@ def test_bad_parameters_are_rejected(bad):
     """Negative, NaN, inconsistent or unknown parameters fail validation."""
     with pytest.raises(ValidationError):
         TypeAdapter(Distribution).validate_python(bad)
+
+
+@pytest.mark.parametrize("value", [2.5, 3.0, 0.5, 7.49])
+def test_a_constant_count_mean_is_the_count_drawn(value):
+    """A constant count, half-integers included, has the mean of what sample_count draws."""
+    dist = Constant(value=value)
+    drawn = dist.sample_count(np.random.default_rng(0))
+    assert dist.count_mean == drawn and dist.count_variance == 0

@@ -4,15 +4,24 @@ Every size is a parameter; units are in the field names (``_cycles``, ``_bytes``
 ``_bytes_per_cycle``, ``_hz``). All models are frozen and reject unknown fields, so a typo in a
 YAML file is an error rather than a silently ignored key. Validators never do I/O; loading lives in
 :mod:`octopus.arch.loader`.
+
+Limits, so that every accepted machine simulates: every integer is at most :data:`MAX_INT`
+(exact as a float), the clock lies in [:data:`MIN_CLOCK_HZ`, :data:`MAX_CLOCK_HZ`], an
+efficiency in [:data:`MIN_EFFICIENCY`, 1], and the machine has at most :data:`MAX_TBUS` TBUs.
 """
 
 from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 __all__ = [
+    "MAX_CLOCK_HZ",
+    "MAX_INT",
+    "MAX_TBUS",
+    "MIN_CLOCK_HZ",
+    "MIN_EFFICIENCY",
     "ArchConfig",
     "CBUConfig",
     "ChipConfig",
@@ -24,6 +33,18 @@ __all__ = [
 ]
 
 
+MAX_INT = 2**53
+"""Largest value of an integer field (sizes, bandwidths, latencies): exact as a float."""
+MAX_TBUS = 65_536
+"""Largest machine, in TBUs (64 times the ``wafer`` preset; about 0.7 GB of simulator state)."""
+MIN_EFFICIENCY = 1e-6
+"""Smallest fraction of a PE array's peak an efficiency may be."""
+MIN_CLOCK_HZ = 1e3
+"""Slowest clock (1 kHz)."""
+MAX_CLOCK_HZ = 1e12
+"""Fastest clock (1 THz)."""
+
+
 class _Frozen(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -31,69 +52,87 @@ class _Frozen(BaseModel):
 class PEAConfig(_Frozen):
     """A processing-element array: ``rows * cols`` PEs, one MAC (or operation) per PE per cycle."""
 
-    rows: int = Field(gt=0, description="PE rows in the array.")
-    cols: int = Field(gt=0, description="PE columns in the array.")
+    rows: int = Field(gt=0, le=MAX_INT, description="PE rows in the array.")
+    cols: int = Field(gt=0, le=MAX_INT, description="PE columns in the array.")
     ai_efficiency: float = Field(
-        gt=0,
+        ge=MIN_EFFICIENCY,
         le=1,
-        description="Fraction of peak (one MAC per PE per cycle) achieved on AI work, in (0, 1].",
+        description="Fraction of peak (one MAC per PE per cycle) achieved on AI work with no layer "
+        "model, in [1e-6, 1]: the fallback for blocks whose model has no layer table.",
+    )
+    dataflow: Literal["os", "ws", "is", "best"] = Field(
+        default="best",
+        description="Systolic dataflow of the array for the layer model (output, weight or input "
+        "stationary); 'best': per layer the faster of os and ws, as an array that supports both "
+        "chooses at run time.",
     )
     general_efficiency: float = Field(
-        gt=0,
+        ge=MIN_EFFICIENCY,
         le=1,
         description="Fraction of peak (one operation per PE per cycle) achieved on general work, "
-        "in (0, 1].",
+        "in [1e-6, 1].",
     )
-    sram_bytes: int = Field(gt=0, description="Local SRAM next to the array, in bytes.")
+    sram_bytes: int = Field(gt=0, le=MAX_INT, description="Local SRAM next to the array, in bytes.")
 
 
 class TBUConfig(_Frozen):
     """A Task Block Unit: one PEA, its SRAM and a configuration buffer."""
 
     config_slots: int = Field(
-        ge=1, description="Configurations resident at once in the configuration buffer (>= 1)."
+        ge=1, le=MAX_INT,
+        description="Configurations resident at once in the configuration buffer (>= 1)."
     )
     config_load_bytes_per_cycle: int = Field(
-        gt=0, description="Bandwidth for loading a non-resident configuration, bytes per cycle."
+        gt=0, le=MAX_INT,
+        description="Bandwidth for loading a non-resident configuration, bytes per cycle."
     )
     config_setup_cycles: int = Field(
-        ge=0, description="Fixed cost of switching to a newly loaded configuration, cycles."
+        ge=0, le=MAX_INT,
+        description="Fixed cost of switching to a newly loaded configuration, cycles."
     )
     memory_bytes_per_cycle: int = Field(
-        gt=0, description="Off-chip (DRAM) link bandwidth of one TBU, bytes per cycle (spills)."
+        gt=0, le=MAX_INT,
+        description="Off-chip (DRAM) link bandwidth of one TBU, bytes per cycle (spills)."
     )
 
 
 class CBUConfig(_Frozen):
     """A Control Block Unit: evaluates control blocks off the data plane, one per cluster."""
 
-    latency_cycles: int = Field(ge=0, description="Cycles to evaluate one control block.")
+    latency_cycles: int = Field(
+        ge=0, le=MAX_INT,
+        description="Cycles to evaluate one control block."
+    )
 
 
 class ClusterConfig(_Frozen):
     """A cluster: a ``tbus_x`` by ``tbus_y`` mesh of TBUs with one CBU."""
 
-    tbus_x: int = Field(gt=0, description="TBU columns in the cluster mesh.")
-    tbus_y: int = Field(gt=0, description="TBU rows in the cluster mesh.")
+    tbus_x: int = Field(gt=0, le=MAX_INT, description="TBU columns in the cluster mesh.")
+    tbus_y: int = Field(gt=0, le=MAX_INT, description="TBU rows in the cluster mesh.")
     link_bytes_per_cycle: int = Field(
-        gt=0, description="Bandwidth of one intra-cluster mesh link (one direction), bytes/cycle."
+        gt=0, le=MAX_INT,
+        description="Bandwidth of one intra-cluster mesh link (one direction), bytes/cycle."
     )
     hop_latency_cycles: int = Field(
-        ge=0, description="Latency of one intra-cluster hop (router plus wire), cycles."
+        ge=0, le=MAX_INT, description="Latency of one intra-cluster hop (router plus wire), cycles."
     )
 
 
 class ChipConfig(_Frozen):
     """A chip or wafer: a ``clusters_x`` by ``clusters_y`` mesh of clusters (dies)."""
 
-    clusters_x: int = Field(gt=0, description="Cluster columns in the chip mesh.")
-    clusters_y: int = Field(gt=0, description="Cluster rows in the chip mesh.")
+    clusters_x: int = Field(gt=0, le=MAX_INT, description="Cluster columns in the chip mesh.")
+    clusters_y: int = Field(gt=0, le=MAX_INT, description="Cluster rows in the chip mesh.")
     d2d_bytes_per_cycle: int = Field(
-        gt=0,
+        gt=0, le=MAX_INT,
         description="Bandwidth of one die-to-die link (one direction; one link per TBU row or "
         "column on a cluster edge), bytes/cycle.",
     )
-    d2d_latency_cycles: int = Field(ge=0, description="Latency of one die-to-die hop, cycles.")
+    d2d_latency_cycles: int = Field(
+        ge=0, le=MAX_INT,
+        description="Latency of one die-to-die hop, cycles."
+    )
 
 
 class NocConfig(_Frozen):
@@ -110,7 +149,8 @@ class HostConfig(_Frozen):
     """The host processor, used by the static baseline to resolve control blocks."""
 
     cb_roundtrip_cycles: int = Field(
-        ge=0, description="Cycles for one control-block resolution round trip to the host."
+        ge=0, le=MAX_INT,
+        description="Cycles for one control-block resolution round trip to the host."
     )
 
 
@@ -119,7 +159,8 @@ class ArchConfig(_Frozen):
 
     name: str = Field(min_length=1, description="Short name of this architecture (e.g. 'chip').")
     description: str = Field(default="", description="One line saying what this machine is.")
-    clock_hz: float = Field(gt=0, description="Clock frequency in Hz; converts cycles to seconds.")
+    clock_hz: float = Field(ge=MIN_CLOCK_HZ, le=MAX_CLOCK_HZ, description="Clock frequency in Hz, "
+                            "from 1e3 to 1e12; converts cycles to seconds.")
     pea: PEAConfig = Field(description="The PE array inside every TBU.")
     tbu: TBUConfig = Field(description="The Task Block Unit.")
     cbu: CBUConfig = Field(description="The Control Block Unit (one per cluster).")
@@ -127,6 +168,15 @@ class ArchConfig(_Frozen):
     chip: ChipConfig = Field(description="The chip or wafer: a mesh of clusters.")
     noc: NocConfig = Field(default_factory=NocConfig, description="Network model fidelity.")
     host: HostConfig = Field(description="The host that resolves control blocks for baselines.")
+
+    @model_validator(mode="after")
+    def _not_too_many_tbus(self) -> ArchConfig:
+        if self.num_tbus > MAX_TBUS:
+            raise ValueError(
+                f"{self.chip.clusters_x}x{self.chip.clusters_y} clusters of "
+                f"{self.cluster.tbus_x}x{self.cluster.tbus_y} TBUs make {self.num_tbus:,} TBUs, "
+                f"over the limit of {MAX_TBUS:,}")
+        return self
 
     @property
     def tbus_per_cluster(self) -> int:

@@ -26,16 +26,19 @@ __all__ = [
 WorkKind = Literal["ai", "general"]
 
 
-def compute_cycles(arch: ArchConfig, kind: WorkKind, work: float) -> int:
+def compute_cycles(arch: ArchConfig, kind: WorkKind, work: float,
+                   efficiency: float | Fraction | None = None) -> int:
     """Cycles for one TBU to do ``work``: ``ceil(work / (rows * cols * efficiency))``.
 
     Args:
         kind: ``"ai"`` (``work`` in MACs, at ``pea.ai_efficiency``) or ``"general"`` (``work``
             in operations, at ``pea.general_efficiency``).
         work: MACs or operations, >= 0. Zero work takes zero cycles.
+        efficiency: overrides the preset's efficiency, in (0, 1] (e.g. a block's efficiency
+            from its layer model; a ``Fraction`` keeps the rounding exact).
 
     Raises:
-        ValueError: unknown ``kind`` or negative ``work``.
+        ValueError: unknown ``kind``, negative ``work`` or an efficiency outside (0, 1].
     """
     if kind == "ai":
         eff = arch.pea.ai_efficiency
@@ -43,6 +46,10 @@ def compute_cycles(arch: ArchConfig, kind: WorkKind, work: float) -> int:
         eff = arch.pea.general_efficiency
     else:
         raise ValueError(f"unknown work kind {kind!r} (expected 'ai' or 'general')")
+    if efficiency is not None:
+        if not 0 < efficiency <= 1:
+            raise ValueError(f"efficiency must be in (0, 1], got {efficiency}")
+        eff = efficiency
     if work < 0:
         raise ValueError(f"work must be >= 0, got {work}")
     num, den = _rate(arch.pea.rows * arch.pea.cols, eff)  # work per cycle = num / den
@@ -121,8 +128,9 @@ def _ceil_div(amount: float, per_cycle: int) -> int:
     return math.ceil(amount / per_cycle)
 
 
-@lru_cache(maxsize=64)
-def _rate(pes: int, efficiency: float) -> tuple[int, int]:
+@lru_cache(maxsize=256)
+def _rate(pes: int, efficiency: float | Fraction) -> tuple[int, int]:
     """Work per cycle ``pes * efficiency`` as an exact fraction ``(num, den)``."""
-    rate = pes * Fraction(repr(efficiency))  # repr: the shortest decimal, i.e. what YAML held
+    exact = efficiency if isinstance(efficiency, Fraction) else Fraction(repr(efficiency))
+    rate = pes * exact  # repr: the shortest decimal, i.e. what YAML held
     return rate.numerator, rate.denominator

@@ -59,6 +59,8 @@ def load_arch(name_or_path: str | Path, overrides: Mapping[str, Any] | None = No
         if where in overrides:  # the override is wrong, not the file
             raise InputError("overrides", where,
                              f"{problem} (got {overrides[where]!r})") from None
+        if where == "<root>":  # a rule over several fields (the machine's size)
+            where = f"with overrides {', '.join(overrides)}" if overrides else None
         raise InputError(path, where, problem) from None
 
 

@@ -3,12 +3,12 @@ errors that name the option or the ``--set`` key the user typed."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any, TypeVar
 
 from pydantic import ValidationError
 
-from octopus.errors import InputError, validation_message
+from octopus.errors import InputError, raise_all, validation_message
 from octopus.experiments.sweep import parse_assignments, spec_fields
 from octopus.run import RunSpec
 
@@ -40,11 +40,23 @@ def build_spec(options: dict[str, Any], assignments: list[str]) -> RunSpec:
         raise InputError(None, where, problem) from None
 
 
-def with_set_names(run: Callable[[], T]) -> T:
-    """Call ``run()``; an architecture override it rejects is named as its ``--set`` key."""
+def with_set_names(run: Callable[[], T], given: Iterable[str] = ()) -> T:
+    """Call ``run()``; an architecture override it rejects is named as its ``--set`` key, a
+    spec field (e.g. ``instances`` over the run size limit) as its option, or as its ``--set``
+    key when ``given`` holds it."""
     try:
         return run()
     except InputError as exc:
-        if exc.source != "overrides":
-            raise
-        raise InputError(None, f"--set arch.{exc.where}", exc.problem) from None
+        raise_all([_renamed(p, set(given)) for p in exc.problems])
+        raise  # not reached: raise_all raises
+
+
+def _renamed(problem: InputError, given: set[str]) -> InputError:
+    """``problem`` with its field named as the user gave it (``--set KEY`` or ``--option``)."""
+    if problem.source == "overrides":
+        return InputError(None, f"--set arch.{problem.where}", problem.problem)
+    if problem.source is None and problem.where in given:
+        return InputError(None, f"--set {problem.where}", problem.problem)
+    if problem.source is None and problem.where in FLAGS:
+        return InputError(None, FLAGS[problem.where], problem.problem)
+    return problem

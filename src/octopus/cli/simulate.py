@@ -50,7 +50,8 @@ def simulate(
     spec = build_spec({"workflow": workflow, "arch": arch, "scheduler": scheduler,
                        "instances": instances, "seed": seed, "rate_per_s": rate,
                        "sram_policy": sram_policy}, set_ or [])
-    result = with_set_names(lambda: execute(spec, out_dir=out, trace=trace))
+    given = {item.partition("=")[0].strip() for item in set_ or []}
+    result = with_set_names(lambda: execute(spec, out_dir=out, trace=trace), given)
     if json:
         print_json(result.to_dict())
         return

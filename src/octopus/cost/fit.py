@@ -32,11 +32,13 @@ import dataclasses
 import math
 import warnings
 from dataclasses import dataclass
+from functools import partial
 from typing import Any, Literal, get_args
 
 from octopus.arch import ArchConfig
 from octopus.cost.profile import ModuleCosts, fake_inputs, profile_with_graph
 from octopus.cost.roofline import firing_setup_cycles, tb_cycles
+from octopus.cost.systolic import model_efficiency
 
 __all__ = [
     "SRAM_COPY_BYTES_PER_PE_COLUMN",
@@ -130,21 +132,31 @@ def fit_costs(arch: ArchConfig, costs: ModuleCosts, policy: SramPolicy,
         raise ValueError(f"unknown SRAM policy {policy!r} (choose from: "
                          f"{', '.join(SRAM_POLICIES)})")
     sram = arch.pea.sram_bytes
+    timed = partial(tb_cycles, arch, costs.macs, **_layer_timing(arch, costs))
     if costs.activation_peak_bytes <= sram:
-        base = tb_cycles(arch, costs.macs)
+        base = timed()
         return Fit("fits", base, base, base, 0, None)
     if spill_bytes is None:
         spill_bytes = 2 * (costs.activation_peak_bytes - sram)
-    spill = tb_cycles(arch, costs.macs, spill_bytes)
+    spill = timed(spill_bytes)
     if chunk is None:
         if policy == "autochunk":
             raise ValueError("policy 'autochunk' needs an AutoChunk plan (see plan_chunks)")
         return Fit("spill", spill, spill, None, spill_bytes, None)
     rest = chunk.spill_bytes
-    chunked = tb_cycles(arch, costs.macs, rest, slowdown=chunk.predicted_slowdown)
+    chunked = timed(rest, slowdown=chunk.predicted_slowdown)
     if policy == "spill" or (policy == "auto" and spill <= chunked):
         return Fit("spill", spill, spill, chunked, spill_bytes, chunk)
     return Fit("autochunk", chunked, spill, chunked, rest, chunk)
+
+
+def _layer_timing(arch: ArchConfig, costs: ModuleCosts) -> dict[str, Any]:
+    """``tb_cycles`` keywords that time a firing by its layers on the array (the layer model
+    includes each layer's fill and drain: no per-firing setup on top); none without layers."""
+    if not costs.layers or costs.macs == 0:
+        return {}
+    return {"efficiency": model_efficiency(costs.layers, arch.pea.rows, arch.pea.cols,
+                                           arch.pea.dataflow), "setup_cycles": 0}
 
 
 def tbu_cost_params(arch: ArchConfig) -> dict[str, float]:

@@ -23,6 +23,7 @@ import dataclasses
 from dataclasses import dataclass
 from typing import Any
 
+from octopus.cost.layers import Layer, extract_layers
 from octopus.workflow.distributions import Constant
 from octopus.workflow.model import TaskBlock
 
@@ -49,6 +50,8 @@ class ModuleCosts:
             estimator; inputs and weights excluded).
         peak_source: ``"autochunk"`` (graph estimate) or ``"dispatch"`` (fake run, untraceable
             module).
+        layers: the GEMMs of the pass (:func:`octopus.cost.layers.extract_layers`), which time
+            it on a PE array; empty when not recorded.
     """
 
     macs: int
@@ -58,13 +61,15 @@ class ModuleCosts:
     output_bytes: int
     activation_peak_bytes: int
     peak_source: str = "autochunk"
+    layers: tuple[Layer, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> ModuleCosts:
-        return cls(**data)
+        layers = tuple(Layer(**layer) for layer in data.get("layers", ()))
+        return cls(**{**data, "layers": layers})
 
 
 def fake_inputs(example_inputs: tuple[Any, ...]) -> tuple[Any, ...]:
@@ -132,9 +137,12 @@ def profile_with_graph(module: Any, fakes: tuple[Any, ...]) -> tuple[ModuleCosts
         peak, source = simulate_peak_bytes(module, fakes), "dispatch"
     else:
         peak, source = estimate_peak(GraphInfo.build(gm)).peak_bytes, "autochunk"
+    shapes = tuple(torch.empty_strided(tuple(x.shape), tuple(x.stride()), dtype=x.dtype,
+                                       device="meta") if isinstance(x, torch.Tensor) else x
+                   for x in fakes)
     costs = ModuleCosts(macs=flops // 2, flops=flops, weight_bytes=weights, input_bytes=in_bytes,
                         output_bytes=out_bytes, activation_peak_bytes=int(peak),
-                        peak_source=source)
+                        peak_source=source, layers=tuple(extract_layers(module, *shapes)))
     return costs, gm
 
 

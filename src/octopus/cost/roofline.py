@@ -4,9 +4,13 @@ One firing of an AI Task Block with ``macs`` multiply-accumulates that moves ``b
 bytes over its TBU's off-chip memory link takes::
 
     cycles = setup + max(compute, memory)
-    compute = ceil(macs / (pea.rows * pea.cols * pea.ai_efficiency))   # octopus.arch.compute_cycles
-    memory  = ceil(bytes_moved / tbu.memory_bytes_per_cycle)           # octopus.arch.memory_cycles
-    setup   = pea.rows + pea.cols                                       # fill + drain of the array
+    compute = ceil(macs / (pea.rows * pea.cols * efficiency))   # octopus.arch.compute_cycles
+    memory  = ceil(bytes_moved / tbu.memory_bytes_per_cycle)    # octopus.arch.memory_cycles
+    setup   = pea.rows + pea.cols                                # fill + drain of the array
+
+``efficiency`` is the array's efficiency on the firing's own layers when they are known (the
+systolic layer model, :mod:`octopus.cost.systolic`, which includes every layer's fill and drain,
+so ``setup`` is then 0), else the preset's ``pea.ai_efficiency``.
 
 Compute and memory traffic overlap perfectly (the roofline's optimistic assumption), so a firing is
 compute-bound until its traffic needs more cycles than its MACs. ``bytes_moved`` counts only the
@@ -18,6 +22,7 @@ outputs leave over the NoC. What remains is activation spill (see :mod:`octopus.
 from __future__ import annotations
 
 import math
+from fractions import Fraction
 
 from octopus.arch import ArchConfig, compute_cycles, memory_cycles
 
@@ -31,7 +36,8 @@ def firing_setup_cycles(arch: ArchConfig) -> int:
 
 
 def tb_cycles(arch: ArchConfig, macs: float, bytes_moved: float = 0, *,
-              slowdown: float = 0.0, setup_cycles: int | None = None) -> int:
+              slowdown: float = 0.0, setup_cycles: int | None = None,
+              efficiency: float | Fraction | None = None) -> int:
     """Cycles of one AI firing: ``setup + max(ceil(compute * (1 + slowdown)), memory)``.
 
     Args:
@@ -40,6 +46,8 @@ def tb_cycles(arch: ArchConfig, macs: float, bytes_moved: float = 0, *,
         bytes_moved: bytes over the TBU's off-chip memory link during the firing, >= 0.
         slowdown: relative extra compute time (e.g. a chunked program's loop overhead), >= 0.
         setup_cycles: fixed cost per firing; ``None`` means :func:`firing_setup_cycles`.
+        efficiency: the array's efficiency on this firing's layers (``None``:
+            ``pea.ai_efficiency``).
 
     Raises:
         ValueError: negative ``macs``, ``bytes_moved``, ``slowdown`` or ``setup_cycles``.
@@ -49,7 +57,7 @@ def tb_cycles(arch: ArchConfig, macs: float, bytes_moved: float = 0, *,
     setup = firing_setup_cycles(arch) if setup_cycles is None else setup_cycles
     if setup < 0:
         raise ValueError(f"setup_cycles must be >= 0, got {setup}")
-    compute = compute_cycles(arch, "ai", macs)
+    compute = compute_cycles(arch, "ai", macs, efficiency)
     if slowdown:
         compute = math.ceil(compute * (1.0 + slowdown))
     return setup + max(compute, memory_cycles(arch, bytes_moved))

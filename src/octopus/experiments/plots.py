@@ -8,13 +8,14 @@ over every other column with a min-max band. Two ready-made plots build on it:
 from __future__ import annotations
 
 import csv
+import io
 import math
 from collections import defaultdict
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from octopus.errors import InputError
+from octopus.errors import InputError, read_text_file
 from octopus.experiments.sweep import METRICS
 
 __all__ = ["KINDS", "load_results", "plot_speedup_vs_dynamicity", "plot_throughput_vs_clusters",
@@ -28,14 +29,16 @@ def load_results(path: str | Path) -> list[Row]:
     """Rows of a results CSV; numbers become ``int``/``float``, empty cells ``None``.
 
     Raises:
-        InputError: the file is missing, unreadable, or has no rows.
+        InputError: the file cannot be read (see :func:`~octopus.errors.read_text_file`: a
+            regular UTF-8 file), is not CSV, or has no rows.
     """
     path = Path(path)
+    text = read_text_file(path)
     try:
-        with path.open(newline="") as fh:
-            rows = [{k: _number(v) for k, v in r.items()} for r in csv.DictReader(fh)]
-    except OSError as exc:
-        raise InputError(path, None, f"cannot read file ({exc.strerror})") from None
+        rows = [{k: _number(v) for k, v in r.items()}
+                for r in csv.DictReader(io.StringIO(text, newline=""))]
+    except csv.Error as exc:
+        raise InputError(path, None, f"not CSV ({exc})") from None
     if not rows:
         raise InputError(path, None, "no rows (has any point finished?)")
     return rows

@@ -30,6 +30,7 @@ import functools
 import hashlib
 import itertools
 import json
+import math
 import os
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -40,15 +41,22 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from octopus.arch import apply_overrides
-from octopus.errors import InputError, load_yaml_mapping, parse_yaml_value, validation_message
+from octopus.errors import (
+    InputError,
+    load_yaml_mapping,
+    parse_yaml_value,
+    raise_all,
+    read_text_file,
+    validation_message,
+)
 from octopus.experiments.backends import Backend
 from octopus.run import DEFAULT_SCHEDULER, RunResult, RunSpec, check_target, execute, resolve
 from octopus.run.outdir import MARKER, remove_stale_stages
 from octopus.sim import BUCKETS
 
-__all__ = ["METRICS", "PARAMS", "PointResult", "SweepPlan", "SweepPoint", "SweepReport",
-           "SweepSpec", "load_sweep", "parse_assignments", "plan_sweep", "run_point", "run_sweep",
-           "spec_fields"]
+__all__ = ["MAX_SWEEP_POINTS", "METRICS", "PARAMS", "PointResult", "SweepPlan", "SweepPoint",
+           "SweepReport", "SweepSpec", "load_sweep", "parse_assignments", "plan_sweep", "run_point",
+           "run_sweep", "spec_fields"]
 
 # Every RunSpec field but the overrides mapping (its keys are the arch.* settings).
 PARAMS = tuple(f for f in RunSpec.model_fields if f != "arch_overrides")
@@ -60,6 +68,9 @@ METRICS = ("tbus", "makespan_cycles", "makespan_s", "lower_bound_cycles", "bound
            "reconfigurations", "migrations", "task_firings", "control_firings", "noc_bytes",
            "noc_byte_hops", "noc_d2d_byte_hops", "noc_wait_cycles")
 VALID_KEYS = ", ".join([*PARAMS, "scheduler.<param>", "arch.<dotted field>"])
+MAX_SWEEP_POINTS = 100_000
+"""Most points in one sweep (planning checks each, about 0.2 ms a point; a sweep of more runs
+is better split)."""
 
 Scalar = str | bool | int | float | None
 
@@ -188,7 +199,18 @@ class SweepSpec(BaseModel):
         both = sorted(set(self.grid or {}) & {k for p in self.points or [] for k in p})
         if both:
             raise ValueError(f"set both by grid and by points: {', '.join(both)}")
+        if self.size > MAX_SWEEP_POINTS:
+            axes = " x ".join(str(len(v)) for v in (self.grid or {}).values())
+            made = " x ".join(p for p in (axes, f"{len(self.points)} points" if self.points
+                                          else "") if p)
+            raise ValueError(f"{made} make {self.size:,} points, over the limit of "
+                             f"{MAX_SWEEP_POINTS:,} per sweep; split it")
         return self
+
+    @property
+    def size(self) -> int:
+        """How many points the spec makes (grid combinations times explicit points)."""
+        return math.prod(len(v) for v in (self.grid or {}).values()) * len(self.points or [{}])
 
 
 def _check_keys(mapping: Mapping[str, Any]) -> None:
@@ -213,7 +235,7 @@ def load_sweep(path: str | Path) -> SweepSpec:
         if parts[0] in ("base", "grid", "points") and parts[-1] in _SCALAR_NAMES:
             # a list or mapping where a value goes: pydantic names each member of the union
             where, problem = ".".join(parts[:-1]), _SCALAR_PROBLEM
-        raise InputError(path, where, problem) from None
+        raise InputError(path, None if where == "<root>" else where, problem) from None
 
 
 _SCALAR_NAMES = ("str", "bool", "int", "float", "none")
@@ -274,9 +296,10 @@ def plan_sweep(spec: SweepSpec, source: str | Path | None = None) -> SweepPlan:
             run = _rooted(written, root)
             scenario = resolve(run)
         except InputError as exc:
-            problem = (f"arch.{exc.where}: {exc.problem}" if exc.source == "overrides"
-                       else str(exc).removeprefix(f"{source}: "))
-            raise InputError(source, label, problem) from None
+            raise_all([InputError(source, label, f"arch.{e.where}: {e.problem}"
+                                  if e.source == "overrides"
+                                  else str(e).removeprefix(f"{source}: "))
+                       for e in exc.problems])
 
         def value(key: str, scenario=scenario) -> Any:
             if key.startswith("scheduler."):
@@ -427,6 +450,6 @@ def run_sweep(plan: SweepPlan, out_dir: str | Path, backend: Backend,
 def _finished(run_dir: Path) -> RunResult | None:
     """The result of a finished run directory, or None (absent or unreadable)."""
     try:
-        return RunResult.from_dict(json.loads((run_dir / "summary.json").read_text()))
-    except (OSError, ValueError, TypeError):
+        return RunResult.from_dict(json.loads(read_text_file(run_dir / "summary.json")))
+    except (InputError, ValueError, TypeError):
         return None

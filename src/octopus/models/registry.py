@@ -24,7 +24,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["KNOWN_MODELS", "KnownModel", "build_known"]
+__all__ = ["KNOWN_MODELS", "MAX_WEIGHT_BYTES", "KnownModel", "build_known"]
+
+MAX_WEIGHT_BYTES = 2**30
+"""Largest weights a model may have at its input shape (1 GiB; position embeddings grow with
+the tokens or patches, an MLP's first layer with the features). Checked on the ``meta``
+device before anything is allocated."""
 
 
 @dataclass(frozen=True)
@@ -123,7 +128,8 @@ def build_known(name: str, input_shape: tuple[int, ...] | list[int], dtype: str 
 
     Raises:
         ValueError: unknown ``name`` (the message lists the valid ones), a ``dtype`` that names
-            no floating-point dtype, or a shape of the wrong rank or form for the model.
+            no floating-point dtype, a shape of the wrong rank or form for the model, or weights
+            over :data:`MAX_WEIGHT_BYTES` at that shape.
     """
     import torch
 
@@ -137,8 +143,23 @@ def build_known(name: str, input_shape: tuple[int, ...] | list[int], dtype: str 
     if len(shape) != spec.rank or any(s < 1 for s in shape):
         raise ValueError(f"{name} takes input_shape {spec.shape_meaning} (positive sizes), "
                          f"got {list(shape)}")
+    _check_weight_bytes(spec, shape, dt)
     torch.manual_seed(0)
     module, inputs = spec.build(shape)
     module = module.to(dt).eval()
     inputs = tuple(x.to(dt) if x.is_floating_point() else x for x in inputs)
     return module, inputs
+
+
+def _check_weight_bytes(spec: KnownModel, shape: tuple[int, ...], dtype: Any) -> None:
+    """Raise unless the model's weights at ``shape`` fit :data:`MAX_WEIGHT_BYTES` (built on
+    the ``meta`` device: no memory is allocated)."""
+    import torch
+
+    with torch.device("meta"):
+        module, _ = spec.build(shape)
+    numel = sum(t.numel() for t in [*module.parameters(), *module.buffers()])
+    nbytes = numel * dtype.itemsize
+    if nbytes > MAX_WEIGHT_BYTES:
+        raise ValueError(f"{spec.name} at input_shape {list(shape)} has {nbytes / 2**30:.3g} GiB "
+                         f"of weights, over the limit of {MAX_WEIGHT_BYTES // 2**30} GiB")

@@ -19,10 +19,19 @@ from octopus.run.execute import execute
 from octopus.run.outdir import StagedDirectory, check_target
 from octopus.run.resolve import Scenario, fit_torch_model, resolve, resolve_arch, resolve_workflow
 from octopus.run.result import RunResult, TbuTime
-from octopus.run.spec import DEFAULT_SCHEDULER, SRAM_POLICIES, RunSpec, SramPolicy
+from octopus.run.spec import (
+    DEFAULT_SCHEDULER,
+    MAX_RUN_FIRINGS,
+    MIN_RATE_PER_S,
+    SRAM_POLICIES,
+    RunSpec,
+    SramPolicy,
+)
 
 __all__ = [
     "DEFAULT_SCHEDULER",
+    "MAX_RUN_FIRINGS",
+    "MIN_RATE_PER_S",
     "SRAM_POLICIES",
     "RunResult",
     "RunSpec",

@@ -43,12 +43,21 @@ class RunFiles:
                  trace: bool = True):
         self._dir = StagedDirectory(out_dir, "run")
         self._topo = topology
+        self._csv_file = None
+        self._writer: ChromeTraceWriter | None = None
+        try:
+            self._open(trace, clock_hz)
+        except BaseException:  # a failed set-up leaves no staging directory either
+            self.discard()
+            raise
+
+    def _open(self, trace: bool, clock_hz: float) -> None:
         stage = self._dir.path
         self._csv_file = (stage / "firings.csv").open("w", newline="", buffering=1 << 20)
         self._csv = csv.writer(self._csv_file)
         self._csv.writerow(FIRING_COLUMNS)
         self._writer = ChromeTraceWriter(stage / "trace.json", clock_hz) if trace else None
-        self._timeline: Recorder = (TimelineRecorder(self._writer, topology)
+        self._timeline: Recorder = (TimelineRecorder(self._writer, self._topo)
                                     if self._writer is not None else NULL_RECORDER)
 
     @property
@@ -97,11 +106,14 @@ class RunFiles:
         return self._dir.publish()
 
     def discard(self) -> None:
-        """Drop everything written so far."""
-        self._csv_file.close()
-        if self._writer is not None:
-            self._writer.abort()
-        self._dir.discard()
+        """Drop everything written so far. Idempotent."""
+        try:
+            if self._csv_file is not None:
+                self._csv_file.close()
+            if self._writer is not None:
+                self._writer.abort()
+        finally:
+            self._dir.discard()
 
     def __enter__(self) -> RunFiles:
         return self

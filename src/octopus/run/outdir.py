@@ -6,10 +6,14 @@ to the target, ``.<name>.<pid>.stage-<random>``, and moves it into place only wh
 a failed or interrupted command leaves nothing half-written. A published directory holds a
 marker file, :data:`MARKER`, naming its *kind* (``run``, ``evaluation``, ...). The target may be
 absent, an empty directory, or a directory of the same kind with its marker; anything else
-(a directory of the user's files, a file, a device, a pipe, the current directory or one of its
-parents) is refused with an :class:`~octopus.errors.InputError` before any work starts.
-Staging directories left behind by a process that no longer runs (killed with ``-9``) are
-removed by the next command writing beside them.
+(a directory of the user's files, a file, a device, a pipe, a symbolic link, the current
+directory or one of its parents, an empty path, or a place where no directory can be created)
+is refused with an :class:`~octopus.errors.InputError` before any work starts. Nothing at the
+target is opened for reading but the marker of a directory, and only when it is a regular file.
+
+A staging directory is removed when the command fails or is interrupted (an exception,
+Ctrl-C, or SIGTERM, which the CLI turns into an exception). One left behind by a process that
+no longer runs (killed with ``-9``) is removed by the next command writing beside it.
 """
 
 from __future__ import annotations
@@ -22,24 +26,36 @@ import tempfile
 from pathlib import Path
 from types import TracebackType
 
-from octopus.errors import InputError
+from octopus.errors import InputError, file_kind, read_text_file
 
 __all__ = ["MARKER", "StagedDirectory", "check_target", "remove_stale_stages"]
 
 MARKER = ".octopus"
 """The marker file in every directory Octopus publishes; it holds the directory's kind."""
 
-_STAGE = re.compile(r"^\.(?P<name>.+)\.(?P<pid>\d+)\.stage-[A-Za-z0-9_]+$")
+# A staging directory, or (suffix -old) an earlier output being replaced by one.
+_STAGE = re.compile(r"^\.(?P<name>.+)\.(?P<pid>\d+)\.stage-[A-Za-z0-9_]+(-old)?$")
 
 
 def check_target(target: str | Path, kind: str) -> Path:
     """``target`` as a path this command may (re)place with a directory of ``kind``.
 
+    Leaves nothing behind, but makes sure a directory can be created beside ``target`` (by
+    creating and removing one).
+
     Raises:
         InputError: ``target`` is empty, the current directory or one of its parents, not a
-            directory, or a directory that holds something other than Octopus output of
-            ``kind``.
+            directory, a directory that holds something other than Octopus output of
+            ``kind``, or in a place where no directory can be created (read-only, missing
+            permission, under a file).
     """
+    path = _check_existing(target, kind)
+    _check_writable(path)
+    return path
+
+
+def _check_existing(target: str | Path, kind: str) -> Path:
+    """What :func:`check_target` checks but the probe: what is at ``target`` may be replaced."""
     if str(target).strip() == "":
         raise InputError(None, "output directory", "empty path")
     path = Path(target)
@@ -54,14 +70,30 @@ def check_target(target: str | Path, kind: str) -> Path:
     except OSError as exc:
         raise InputError(path, None, f"cannot inspect ({exc.strerror})") from None
     if not stat.S_ISDIR(mode):
-        raise InputError(path, None, f"exists and is {_what(mode)}, not a directory Octopus "
+        raise InputError(path, None, f"exists and is {file_kind(mode)}, not a directory Octopus "
                                      "wrote; choose another path or remove it")
     found = _kind_of(path)
-    if found == kind or (found is None and not any(path.iterdir())):
-        return path
+    try:
+        if found == kind or (found is None and not any(path.iterdir())):
+            return path
+    except OSError as exc:
+        raise InputError(path, None, f"cannot list its files ({exc.strerror})") from None
     held = f"a '{found}' output" if found else "files Octopus did not write"
     raise InputError(path, None, f"exists and holds {held}; a {kind} replaces only an earlier "
                                  f"{kind}: choose another path or remove it")
+
+
+def _check_writable(path: Path) -> None:
+    """Raise unless a directory can be made in the nearest existing folder above ``path``."""
+    parent = path.absolute().parent
+    while not parent.exists() and parent != parent.parent:
+        parent = parent.parent
+    try:
+        probe = tempfile.mkdtemp(prefix=f".{path.name}.{os.getpid()}.stage-", dir=parent)
+    except OSError as exc:
+        raise InputError(path, None, f"cannot create a directory in {parent} "
+                                     f"({exc.strerror})") from None
+    os.rmdir(probe)
 
 
 def remove_stale_stages(parent: Path) -> None:
@@ -88,15 +120,23 @@ class StagedDirectory:
     """
 
     def __init__(self, target: str | Path, kind: str):
-        self.target = check_target(target, kind)
+        self.target = _check_existing(target, kind)
         self.kind = kind
         parent = self.target.parent
-        parent.mkdir(parents=True, exist_ok=True)
-        remove_stale_stages(parent)
-        self.path = Path(tempfile.mkdtemp(prefix=f".{self.target.name}.{os.getpid()}.stage-",
-                                          dir=parent))
-        self.path.chmod(0o755)  # mkdtemp makes it private; an output directory is for sharing
+        try:
+            parent.mkdir(parents=True, exist_ok=True)
+            remove_stale_stages(parent)
+            self.path = Path(tempfile.mkdtemp(
+                prefix=f".{self.target.name}.{os.getpid()}.stage-", dir=parent))
+        except OSError as exc:
+            raise InputError(self.target, None, f"cannot create a directory in {parent} "
+                                                f"({exc.strerror})") from None
         self._done = False
+        try:
+            self.path.chmod(0o755)  # mkdtemp makes it private; an output is for sharing
+        except BaseException:
+            self.discard()
+            raise
 
     def publish(self) -> Path:
         """Move the staged directory onto the target; returns the target.
@@ -105,7 +145,7 @@ class StagedDirectory:
             InputError: the target changed meanwhile into something not ours to replace.
         """
         (self.path / MARKER).write_text(self.kind + "\n")
-        check_target(self.target, self.kind)
+        _check_existing(self.target, self.kind)
         if self.target.exists():
             old = self.path.with_name(self.path.name + "-old")
             self.target.rename(old)
@@ -132,19 +172,12 @@ class StagedDirectory:
 
 
 def _kind_of(path: Path) -> str | None:
+    """The kind a directory's marker names, or None (no marker, or not one Octopus wrote: a
+    pipe or device named like it is not read)."""
     try:
-        return (path / MARKER).read_text().strip() or None
-    except (OSError, UnicodeDecodeError):
+        return read_text_file(path / MARKER, max_bytes=256).strip() or None
+    except InputError:
         return None
-
-
-def _what(mode: int) -> str:
-    for test, name in ((stat.S_ISREG, "a file"), (stat.S_ISLNK, "a symbolic link"),
-                       (stat.S_ISFIFO, "a named pipe"), (stat.S_ISCHR, "a device"),
-                       (stat.S_ISBLK, "a device"), (stat.S_ISSOCK, "a socket")):
-        if test(mode):
-            return name
-    return "not a directory"
 
 
 def _alive(pid: int) -> bool:

@@ -2,8 +2,11 @@
 
 :func:`resolve` reads a :class:`~octopus.run.spec.RunSpec` and returns a :class:`Scenario`: the
 checked workflow with its ``torch_model`` blocks filled in and its dynamicity applied, the
-architecture with its overrides, one topology, the scheduler factory, each torch-defined block's
-fit into the TBU's SRAM (its fixed firing cycles) and the arrival cycles. This module is the
+architecture with its overrides, one topology, the scheduler factory, each block's timing and
+the arrival cycles. Timings: a torch-defined block takes its fit into the TBU's SRAM (fixed
+cycles per firing); an AI block whose ``model:`` names a shipped layer table computes at the
+efficiency its layers get on the array (:mod:`octopus.cost.tables`); any other block at the
+preset's efficiency. This module is the
 only caller of :mod:`octopus.cost` (torch is imported only for workflows with torch-defined
 blocks whose profile is not cached on disk yet).
 
@@ -24,21 +27,27 @@ from typing import Any
 from octopus.arch import ArchConfig, Topology, load_arch
 from octopus.cost import BlockFit, fit_known, fit_workflow, has_torch_blocks, resolve_torch_blocks
 from octopus.cost.fit import SramPolicy
-from octopus.run.spec import RunSpec
+from octopus.cost.tables import table_efficiency
+from octopus.errors import InputError, raise_all
+from octopus.run.spec import MAX_RUN_FIRINGS, RunSpec
 from octopus.sched import scheduler_factory
-from octopus.sim.capacity import arch_capacity
+from octopus.sim.capacity import AtEfficiency, FixedCycles, arch_capacity
 from octopus.sim.recorder import NULL_RECORDER, Recorder
 from octopus.sim.simulator import SchedulerFactory, Simulator, poisson_arrivals
 from octopus.workflow import (
+    BlockTiming,
     Capacity,
     TorchModel,
     Workflow,
+    check_limits,
     compile_workflow,
+    expected_firings,
     find_workflow,
     with_dynamicity,
 )
 
-__all__ = ["Scenario", "fit_torch_model", "resolve", "resolve_arch", "resolve_workflow"]
+__all__ = ["Scenario", "block_timing", "check_run_size", "fit_torch_model", "resolve",
+           "resolve_arch", "resolve_workflow"]
 
 
 @dataclass(frozen=True)
@@ -52,6 +61,7 @@ class Scenario:
         topology: ``arch``'s topology (shared by the machine and the run directory).
         scheduler: builds the scheduler from the machine and the workflow.
         block_fits: each torch-defined block's fit into the TBU's SRAM under the spec's policy.
+        block_timing: the blocks not timed at the preset's efficiency (module doc), by id.
         arrivals: arrival cycle of every instance, or ``None`` for a closed batch at cycle 0.
     """
 
@@ -61,17 +71,13 @@ class Scenario:
     topology: Topology
     scheduler: SchedulerFactory
     block_fits: Mapping[str, BlockFit]
+    block_timing: Mapping[str, BlockTiming]
     arrivals: tuple[int, ...] | None
-
-    @property
-    def block_cycles(self) -> dict[str, int]:
-        """Fixed cycles per firing of the torch-defined blocks, by block id."""
-        return {k: v.fit.cycles for k, v in self.block_fits.items()}
 
     @property
     def capacity(self) -> Capacity:
         """The machine as the analysis and the bounds see it (cycles as the simulator times)."""
-        return arch_capacity(self.arch, self.block_cycles)
+        return arch_capacity(self.arch, self.block_timing)
 
     def __repr__(self) -> str:
         spec = self.spec
@@ -86,22 +92,53 @@ class Scenario:
         """A new simulator of this scenario, not yet run."""
         spec = self.spec
         return Simulator(self.workflow, self.arch, self.scheduler, spec.instances, spec.seed,
-                         self.arrivals, recorder, self.block_cycles, self.topology)
+                         self.arrivals, recorder, self.block_timing, self.topology)
 
 
 def resolve(spec: RunSpec) -> Scenario:
     """Resolve every name in ``spec``.
 
     Raises:
-        InputError: an unknown name, a bad file, a bad override, an unknown torch model.
+        InputError: an unknown name, a bad file, a bad override, an unknown torch model, a
+            size over a limit (of the workflow, the machine, or :data:`MAX_RUN_FIRINGS`).
     """
     wf = resolve_workflow(spec.workflow, spec.dynamicity_cv)
+    check_run_size(wf, spec.instances)
     arch = resolve_arch(spec.arch, spec.arch_overrides)
     fits = fit_workflow(wf, arch, spec.sram_policy) if has_torch_blocks(wf) else {}
     arrivals = (tuple(poisson_arrivals(spec.instances, spec.rate_per_s, arch.clock_hz, spec.seed))
                 if spec.rate_per_s else None)
     return Scenario(spec, wf, arch, _topology(*_arch_key(spec.arch, spec.arch_overrides)),
-                    scheduler_factory(spec.scheduler), fits, arrivals)
+                    scheduler_factory(spec.scheduler), fits, block_timing(wf, arch, fits),
+                    arrivals)
+
+
+def block_timing(wf: Workflow, arch: ArchConfig, fits: Mapping[str, BlockFit]
+                 ) -> dict[str, BlockTiming]:
+    """The timing of every block not timed at the preset's efficiency (module doc), by id."""
+    timing: dict[str, BlockTiming] = {k: FixedCycles(v.fit.cycles) for k, v in fits.items()}
+    pea = arch.pea
+    for b in wf.blocks:
+        if b.type == "task" and b.kind == "ai" and b.id not in timing and b.model:
+            efficiency = table_efficiency(b.model, pea.rows, pea.cols, pea.dataflow)
+            if efficiency is not None:
+                timing[b.id] = AtEfficiency(arch, efficiency)
+    return timing
+
+
+def check_run_size(wf: Workflow, instances: int) -> None:
+    """Raise unless ``instances`` of ``wf`` stay within :data:`MAX_RUN_FIRINGS` expected
+    firings.
+
+    Raises:
+        InputError: naming ``instances``, the firings it would take and the limit.
+    """
+    per_instance = sum(expected_firings(wf).values())
+    if instances * per_instance > MAX_RUN_FIRINGS:
+        raise InputError(None, "instances", f"{instances:,} instances of {per_instance:.4g} "
+                         f"firings each (expected) make {instances * per_instance:.3g} firings, "
+                         f"over the limit of {MAX_RUN_FIRINGS:,} per run (about 0.7 KB of "
+                         "memory each); run fewer instances")
 
 
 def resolve_workflow(workflow: str | Path | Workflow, dynamicity_cv: float | None = None
@@ -110,14 +147,26 @@ def resolve_workflow(workflow: str | Path | Workflow, dynamicity_cv: float | Non
     in from their models' costs, and reshaped to ``dynamicity_cv`` when given.
 
     Raises:
-        InputError: no such built-in, a bad file or graph, an unknown torch model.
+        InputError: no such built-in, a bad file or graph, an unknown torch model, a size over
+            a limit (:mod:`octopus.workflow.limits`; checked again once torch models and the
+            dynamicity have set the work and counts).
     """
     if isinstance(workflow, Workflow):
         compile_workflow(workflow)
         wf = resolve_torch_blocks(workflow) if has_torch_blocks(workflow) else workflow
+        check_limits(wf)
     else:
         wf = _named_workflow(str(workflow), _stamp(str(workflow)))
-    return with_dynamicity(wf, dynamicity_cv) if dynamicity_cv is not None else wf
+    if dynamicity_cv is None:
+        return wf
+    reshaped = with_dynamicity(wf, dynamicity_cv)
+    try:
+        check_limits(reshaped)
+    except InputError as exc:
+        raise_all([InputError(None, "dynamicity_cv", f"{dynamicity_cv:g} makes "
+                              + ": ".join(p for p in (e.where, e.problem) if p))
+                   for e in exc.problems])
+    return reshaped
 
 
 def resolve_arch(arch: str | Path, overrides: Mapping[str, Any] | None = None) -> ArchConfig:
@@ -150,7 +199,11 @@ def _stamp(name: str) -> tuple[int, int] | None:
 @lru_cache(maxsize=64)
 def _named_workflow(name: str, stamp: tuple[int, int] | None) -> Workflow:
     wf = find_workflow(name)
-    return resolve_torch_blocks(wf, name) if has_torch_blocks(wf) else wf
+    if not has_torch_blocks(wf):
+        return wf
+    wf = resolve_torch_blocks(wf, name)
+    check_limits(wf, source=name)
+    return wf
 
 
 def _arch_key(arch: str, overrides: Mapping[str, Any]) -> tuple[str, tuple | None, str]:

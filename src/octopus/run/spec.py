@@ -28,11 +28,19 @@ from octopus.cost.fit import SRAM_POLICIES, SramPolicy
 from octopus.errors import InputError, validation_message
 from octopus.sched import SchedulerConfig, parse_scheduler_config
 from octopus.workflow import Workflow
+from octopus.workflow.distributions import MAX_CV
 
-__all__ = ["DEFAULT_SCHEDULER", "SRAM_POLICIES", "RunSpec", "SramPolicy"]
+__all__ = ["DEFAULT_SCHEDULER", "MAX_RUN_FIRINGS", "MIN_RATE_PER_S", "SRAM_POLICIES", "RunSpec",
+           "SramPolicy"]
 
 DEFAULT_SCHEDULER = "octopus"
 """The scheduler a run uses when none is named (the CLI, sweeps and the Python API alike)."""
+MAX_RUN_FIRINGS = 5_000_000
+"""Largest run: instances x expected firings per instance (Task and Control Blocks). A closed
+batch holds every instance's firings at once, about 0.7 KB each (measured: 630-700 bytes per
+firing under greedy and octopus), so the limit is about 3.5 GB. Also the most instances."""
+MIN_RATE_PER_S = 1e-6
+"""Slowest open-loop arrival rate, instances per second (one in about 12 days)."""
 
 Scheduler = Annotated[SerializeAsAny[SchedulerConfig], BeforeValidator(parse_scheduler_config)]
 
@@ -51,7 +59,7 @@ class RunSpec(BaseModel):
     workflow: str | Workflow = Field(
         description="built-in workflow name, workflow YAML file, or a Workflow object")
     dynamicity_cv: float | None = Field(
-        default=None, ge=0, allow_inf_nan=False,
+        default=None, ge=0, le=MAX_CV, allow_inf_nan=False,
         description="replace every work and count distribution by one of the same mean and "
         "this coefficient of variation (None: as written)")
     arch: str = Field(default="chip", description="architecture preset or YAML file")
@@ -61,10 +69,11 @@ class RunSpec(BaseModel):
     scheduler: Scheduler = Field(
         default=DEFAULT_SCHEDULER, validate_default=True,
         description="scheduler name, or a mapping of name and parameters")
-    instances: int = Field(default=100, ge=1, description="workflow instances to run")
+    instances: int = Field(default=100, ge=1, le=MAX_RUN_FIRINGS,
+                           description="workflow instances to run")
     seed: int = Field(default=0, ge=0, description="seed of every random stream")
     rate_per_s: float | None = Field(
-        default=None, gt=0, allow_inf_nan=False,
+        default=None, ge=MIN_RATE_PER_S, allow_inf_nan=False,
         description="open-loop Poisson arrivals, instances per second; None: a closed batch")
     sram_policy: SramPolicy = Field(
         default="auto", description="torch-defined blocks whose activations exceed the SRAM: "

@@ -40,7 +40,7 @@ from octopus.sched.registry import register_scheduler
 from octopus.sim.core import DECISION
 from octopus.sim.state import HOST, InstanceRun, Task
 from octopus.workflow import compile_workflow, expected_firings
-from octopus.workflow.analysis import Capacity, downstream_ranks
+from octopus.workflow.analysis import downstream_ranks
 from octopus.workflow.structure import TaskItem
 
 __all__ = ["Octopus", "OctopusConfig"]
@@ -77,15 +77,14 @@ class Octopus(Scheduler):
     # --- set-up ------------------------------------------------------------------------------
     def on_start(self) -> None:
         wf, cfg, topo = self.workflow, self.config, self.topology
-        cap = Capacity(topo.num_tbus, self.machine.compute_cycles_of,
-                       block_cycles=self.machine.block_cycles)
+        cap = self.machine.capacity
         self.rank = downstream_ranks(wf, cap)
         self.mean_cycles = {b.id: float(cap.cycles(b.kind, b.work.mean, b.id))
                             for b in wf.blocks if b.type == "task"}
         self.duration = dict(self.mean_cycles)  # EWMA of observed compute cycles (adaptive)
         top = {it.block.id for it in compile_workflow(wf).items if isinstance(it, TaskItem)}
         self.stable = {b.id for b in wf.blocks if b.id in top and b.work.cv <= cfg.stable_cv}
-        self.demand = block_demand(wf, self.machine.compute_cycles_of, self.machine.block_cycles)
+        self.demand = block_demand(wf, cap)
         self.reload_cycles = {b.id: config_load_cycles(self.machine.arch, b.config_bytes)
                               for b in wf.blocks if b.type == "task"}
         self.firings_seen: dict[str, int] = defaultdict(int)

@@ -7,20 +7,16 @@ static spatial compiler sizes pipeline stages from a profile.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-
-from octopus.workflow import Workflow, expected_firings
+from octopus.workflow import Capacity, Workflow, expected_firings
 
 __all__ = ["block_demand", "proportional_partition"]
 
 
-def block_demand(wf: Workflow, cycles: Callable[[str, float], int],
-                 block_cycles: Mapping[str, int] | None = None) -> dict[str, float]:
-    """Expected TBU-cycles per instance of every Task Block, by id (``block_cycles``: fixed
-    cycles per firing of some blocks, as the machine times them)."""
+def block_demand(wf: Workflow, capacity: Capacity) -> dict[str, float]:
+    """Expected TBU-cycles per instance of every Task Block, by id, timed as ``capacity``
+    (the machine's) times its mean firing."""
     firings = expected_firings(wf)
-    fixed = block_cycles or {}
-    return {b.id: firings[b.id] * (fixed[b.id] if b.id in fixed else cycles(b.kind, b.work.mean))
+    return {b.id: firings[b.id] * capacity.cycles(b.kind, b.work.mean, b.id)
             for b in wf.blocks if b.type == "task"}
 
 

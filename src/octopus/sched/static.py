@@ -33,7 +33,7 @@ class Static(Scheduler):
     def on_start(self) -> None:
         topo = self.topology
         layout = proportional_partition(
-            block_demand(self.workflow, self.machine.compute_cycles_of, self.machine.block_cycles),
+            block_demand(self.workflow, self.machine.capacity),
             topo.tbus_per_cluster)
         self.serves: list[list[str]] = [list(layout[u % topo.tbus_per_cluster])
                                         for u in range(topo.num_tbus)]

@@ -1,23 +1,50 @@
-"""The bridge from a hardware configuration to the workflow analysis' :class:`Capacity`."""
+"""The bridge from a hardware configuration to the workflow analysis' :class:`Capacity`, and the
+per-block timings a run may give it."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
+from fractions import Fraction
 from functools import partial
 
 from octopus.arch import ArchConfig, compute_cycles
-from octopus.workflow.analysis import Capacity
+from octopus.workflow.analysis import BlockTiming, Capacity
 
-__all__ = ["arch_capacity"]
+__all__ = ["AtEfficiency", "FixedCycles", "arch_capacity"]
 
 
-def arch_capacity(arch: ArchConfig, block_cycles: Mapping[str, int] | None = None) -> Capacity:
+def arch_capacity(arch: ArchConfig, block_timing: Mapping[str, BlockTiming] | None = None
+                  ) -> Capacity:
     """All TBUs of ``arch``, timed by :func:`octopus.arch.compute_cycles` (as the simulator is)
-    except the blocks in ``block_cycles`` (fixed cycles per firing, by block id), with control
-    blocks at the CBU latency."""
+    except the blocks in ``block_timing`` (by block id), with control blocks at the CBU
+    latency."""
     return Capacity(
         units=arch.num_clusters * arch.tbus_per_cluster,
         work_cycles=partial(compute_cycles, arch),
         control_cycles=arch.cbu.latency_cycles,
-        block_cycles=dict(block_cycles or {}),
+        block_timing=dict(block_timing or {}),
     )
+
+
+@dataclass(frozen=True)
+class FixedCycles:
+    """A block timing: every firing takes ``cycles`` whatever its work (a block fitted as one
+    model at one shape, e.g. a torch-defined block)."""
+
+    cycles: int
+
+    def __call__(self, work: float) -> int:
+        return self.cycles
+
+
+@dataclass(frozen=True)
+class AtEfficiency:
+    """A block timing: ``compute_cycles`` of an AI firing at ``efficiency`` of the array's
+    peak instead of ``pea.ai_efficiency`` (an efficiency from the block's layer table)."""
+
+    arch: ArchConfig
+    efficiency: Fraction
+
+    def __call__(self, work: float) -> int:
+        return compute_cycles(self.arch, "ai", work, self.efficiency)

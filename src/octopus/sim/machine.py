@@ -11,17 +11,13 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
-from octopus.arch import (
-    ArchConfig,
-    Topology,
-    compute_cycles,
-    config_load_cycles,
-    memory_cycles,
-)
+from octopus.arch import ArchConfig, Topology, config_load_cycles, memory_cycles
+from octopus.sim.capacity import arch_capacity
 from octopus.sim.core import COMPLETION, EventCore
 from octopus.sim.noc import Noc
 from octopus.sim.recorder import NULL_RECORDER, Recorder
 from octopus.sim.state import HOST, Task
+from octopus.workflow.analysis import BlockTiming
 
 __all__ = ["Machine", "TbuState"]
 
@@ -49,17 +45,23 @@ class Machine:
         on_task_done: called at a Task's completion (the simulator's bookkeeping).
         on_tbu_free: called when a TBU becomes idle after a preload.
         recorder: receives every timed action (loads, waits, compute, control, links).
-        block_cycles: fixed cycles per firing of some Task Blocks, by id, instead of
-            :func:`~octopus.arch.compute_cycles` (blocks timed from a torch model).
+        block_timing: the timing of some Task Blocks, by id, instead of
+            :func:`~octopus.arch.compute_cycles` (blocks timed from a torch model or a layer
+            table; see :mod:`octopus.sim.capacity`).
         topology: ``arch``'s topology, when the caller already has it.
+
+    Attributes:
+        capacity: how long firings take (:func:`~octopus.sim.capacity.arch_capacity` with the
+            block timings): what the machine charges, and what schedulers estimate with.
     """
 
     def __init__(self, arch: ArchConfig, core: EventCore,
                  on_task_done: Callable[[Task], None], on_tbu_free: Callable[[int], None],
                  recorder: Recorder = NULL_RECORDER,
-                 block_cycles: Mapping[str, int] | None = None, topology: Topology | None = None):
+                 block_timing: Mapping[str, BlockTiming] | None = None,
+                 topology: Topology | None = None):
         self.arch = arch
-        self.block_cycles = dict(block_cycles or {})
+        self.capacity = arch_capacity(arch, block_timing)
         self.topology = topology if topology is not None else Topology(arch)
         self.core = core
         self.noc = Noc(self.topology, arch, recorder)
@@ -101,12 +103,8 @@ class Machine:
         return max(free + self.reconfig_cost(task, tbu), self.data_ready_cycle(task, tbu))
 
     def compute_cycles(self, task: Task) -> int:
-        fixed = self.block_cycles.get(task.block_id)
-        return fixed if fixed is not None else compute_cycles(self.arch, task.kind, task.work)
-
-    def compute_cycles_of(self, kind: str, work: float) -> int:
-        """Cycles one TBU computes ``work`` of ``kind`` (MACs or operations)."""
-        return compute_cycles(self.arch, kind, work)
+        """Cycles ``task`` computes on one TBU."""
+        return self.capacity.cycles(task.kind, task.work, task.block_id)
 
     # --- what schedulers do ----------------------------------------------------------------
     def install(self, tbu: int, block_id: str) -> None:

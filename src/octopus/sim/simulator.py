@@ -23,13 +23,13 @@ import numpy as np
 
 from octopus.arch import ArchConfig, Topology
 from octopus.rng import ARRIVALS, stream
-from octopus.sim.capacity import arch_capacity
 from octopus.sim.core import DECISION, RELEASE, EventCore
 from octopus.sim.machine import Machine
 from octopus.sim.recorder import NULL_RECORDER, Recorder
 from octopus.sim.state import InstanceRun, Task
 from octopus.workflow import Workflow, compile_workflow, sample_instance
 from octopus.workflow.analysis import (
+    BlockTiming,
     instance_critical_path,
     instance_work_cycles,
     lower_bound_from,
@@ -79,15 +79,16 @@ class Simulator:
         seed: the run's seed (instances, arrivals).
         arrivals: arrival cycle of each instance; ``None`` is a closed batch at cycle 0.
         recorder: receives every timed action and finished firing (:mod:`octopus.sim.recorder`).
-        block_cycles: fixed cycles per firing of some Task Blocks, by id (the machine and the
-            bound both use them; see ``octopus.cost.fit_workflow``).
+        block_timing: the timing of some Task Blocks, by id (the machine and the bound both
+            use it; see :mod:`octopus.sim.capacity`).
         topology: ``arch``'s topology, when the caller already has it.
     """
 
     def __init__(self, workflow: Workflow, arch: ArchConfig, scheduler: SchedulerFactory,
                  instances: int, seed: int, arrivals: Sequence[int] | None = None,
                  recorder: Recorder = NULL_RECORDER,
-                 block_cycles: Mapping[str, int] | None = None, topology: Topology | None = None):
+                 block_timing: Mapping[str, BlockTiming] | None = None,
+                 topology: Topology | None = None):
         if instances < 1:
             raise ValueError(f"need at least one instance, got {instances}")
         if arrivals is not None and len(arrivals) != instances:
@@ -102,9 +103,9 @@ class Simulator:
         self.recorder = recorder
         self.core = EventCore()
         self.machine = Machine(arch, self.core, self._task_done, self._tbu_idle, recorder,
-                               block_cycles, topology)
+                               block_timing, topology)
         self.scheduler = scheduler(self.machine, workflow)
-        self.capacity = arch_capacity(arch, block_cycles)
+        self.capacity = self.machine.capacity
         self._top = compile_workflow(workflow)
         self._decision_pending = False
         self.in_flight = 0

@@ -1,6 +1,7 @@
 """The Orchestrated Workflow Graph: model, YAML format, builder, analysis, sampling, built-ins."""
 
 from octopus.workflow.analysis import (
+    BlockTiming,
     Capacity,
     batch_lower_bound,
     expected_critical_path,
@@ -22,11 +23,16 @@ from octopus.workflow.distributions import (
 )
 from octopus.workflow.dynamicity import with_dynamicity
 from octopus.workflow.io import load_workflow, parse_workflow, save_workflow, workflow_to_dict
+from octopus.workflow.limits import MAX_COUNT, MAX_INSTANCE_FIRINGS, MAX_WORK, check_limits
 from octopus.workflow.model import TaskBlock, TorchModel, Workflow
 from octopus.workflow.sampling import Firing, Instance, iter_instances, sample_instance
 from octopus.workflow.structure import compile_workflow
 
 __all__ = [
+    "MAX_COUNT",
+    "MAX_INSTANCE_FIRINGS",
+    "MAX_WORK",
+    "BlockTiming",
     "Capacity",
     "Constant",
     "Empirical",
@@ -43,6 +49,7 @@ __all__ = [
     "WorkflowBuilder",
     "batch_lower_bound",
     "builtin_names",
+    "check_limits",
     "compile_workflow",
     "expected_critical_path",
     "expected_firings",

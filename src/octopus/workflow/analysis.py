@@ -20,6 +20,7 @@ from octopus.workflow.sampling import CONTROL, Instance
 from octopus.workflow.structure import BranchItem, Region, RepeatItem, TaskItem, compile_workflow
 
 __all__ = [
+    "BlockTiming",
     "Capacity",
     "CriticalPath",
     "batch_lower_bound",
@@ -36,6 +37,8 @@ __all__ = [
 
 
 WorkCycles = Callable[[str, float], int]
+BlockTiming = Callable[[float], int]
+"""Cycles of one firing of one Task Block on one unit, from its work."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,14 +50,14 @@ class Capacity:
         work_cycles: integer cycles one unit needs for ``(kind, work)``; the simulator must time
             Task Block firings with the same function for the bounds to hold.
         control_cycles: the least time a Control Block evaluation takes, in cycles.
-        block_cycles: fixed cycles per firing of some Task Blocks, by id, overriding
-            ``work_cycles`` (blocks timed from a torch model, see ``octopus.cost``).
+        block_timing: the timing of some Task Blocks, by id, overriding ``work_cycles``
+            (blocks timed from a torch model or a layer table, see ``octopus.run.resolve``).
     """
 
     units: int
     work_cycles: WorkCycles
     control_cycles: int = 0
-    block_cycles: Mapping[str, int] = field(default_factory=dict)
+    block_timing: Mapping[str, BlockTiming] = field(default_factory=dict)
 
     @classmethod
     def from_rates(cls, units: int, ai_work_per_cycle: float, general_work_per_cycle: float,
@@ -68,8 +71,8 @@ class Capacity:
         """Cycles of one firing on one unit (a control firing: the control latency)."""
         if kind == CONTROL:
             return self.control_cycles
-        fixed = self.block_cycles.get(block_id) if block_id is not None else None
-        return fixed if fixed is not None else self.work_cycles(kind, work)
+        timing = self.block_timing.get(block_id) if block_id is not None else None
+        return timing(work) if timing is not None else self.work_cycles(kind, work)
 
 
 def _walk(region: Region, weight: float, visit) -> None:
@@ -106,7 +109,7 @@ def work_cycles_moments(wf: Workflow, cap: Capacity) -> tuple[float, float]:
 
     Exact for the model (counts as rounded when sampled, draws independent) but for the
     rounding of each firing's cycles up to a whole cycle: a work distribution ``X`` contributes
-    ``cycles(E[X]) / E[X]`` cycles per unit of work.
+    ``cycles(E[X]) / E[X]`` cycles per unit of work (every timing is linear in the work).
     """
     return _region_moments(compile_workflow(wf), cap)
 
@@ -124,7 +127,7 @@ def _item_moments(item, cap: Capacity) -> tuple[float, float]:
     if isinstance(item, TaskItem):
         work = blk.work.mean
         cycles = cap.cycles(blk.kind, work, blk.id)
-        if blk.id in cap.block_cycles or work == 0:
+        if work == 0:
             return float(cycles), 0.0
         return float(cycles), (cycles / work) ** 2 * blk.work.variance
     if isinstance(item, RepeatItem):  # a sum of N independent bodies

@@ -8,6 +8,11 @@ think about it (a mean and a coefficient of variation where that fits). Two view
 - as a **count** distribution (loop iterations, fan-out width): ``sample_count(rng)`` returns a
   non-negative int (continuous values rounded half up) and ``count_mean`` is the exact mean of
   that rounded value.
+
+``upper`` (and ``count_upper``) is a value a draw exceeds with probability below :data:`TAIL`
+(the largest value, for a bounded distribution): what the size limits of
+:mod:`octopus.workflow.limits` are checked against. A coefficient of variation is at most
+:data:`MAX_CV`.
 """
 
 from __future__ import annotations
@@ -19,6 +24,8 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 __all__ = [
+    "MAX_CV",
+    "TAIL",
     "Constant",
     "Distribution",
     "Empirical",
@@ -31,6 +38,12 @@ __all__ = [
 
 _FINITE = {"allow_inf_nan": False}
 _TAIL = 1e-13  # stop summing a count tail once the remaining probability is below this
+TAIL = 1e-15
+"""A draw exceeds ``upper`` with a probability below this."""
+MAX_CV = 100.0
+"""The largest coefficient of variation of a normal or log-normal (std = 100 x mean): beyond
+it a sample's mean no longer approaches the distribution's in any run we can simulate."""
+_Z = 8.3  # P(Z > 8.3) = 5e-17: twice that (a normal truncated at 0) is still below TAIL
 
 
 class _Dist(BaseModel):
@@ -54,6 +67,17 @@ class _Dist(BaseModel):
 
     def sample_count(self, rng: np.random.Generator) -> int:
         return int(math.floor(self.sample(rng) + 0.5))
+
+    @property
+    def upper(self) -> float:
+        """A value a draw exceeds with probability below :data:`TAIL` (the largest value when
+        there is one); ``inf`` when too large for a float."""
+        raise NotImplementedError
+
+    @property
+    def count_upper(self) -> float:
+        """The count ``sample_count`` exceeds with probability below :data:`TAIL`."""
+        return _half_up(self.upper)
 
     @property
     def count_mean(self) -> float:
@@ -100,6 +124,18 @@ class Constant(_Dist):
     def sample(self, rng: np.random.Generator) -> float:
         return self.value
 
+    @property
+    def upper(self) -> float:
+        return self.value
+
+    @property
+    def count_mean(self) -> float:
+        return float(_half_up(self.value))  # what summing the tails gives, in one step
+
+    @property
+    def count_variance(self) -> float:
+        return 0.0
+
     def _cdf(self, x: float) -> float:
         return 1.0 if x >= self.value else 0.0
 
@@ -127,6 +163,14 @@ class Uniform(_Dist):
 
     def sample(self, rng: np.random.Generator) -> float:
         return float(rng.uniform(self.low, self.high))
+
+    @property
+    def upper(self) -> float:
+        return self.high
+
+    @property
+    def count_upper(self) -> float:
+        return math.floor(self.high)
 
     def sample_count(self, rng: np.random.Generator) -> int:
         lo, hi = self._int_bounds()
@@ -158,7 +202,8 @@ class Normal(_Dist):
 
     dist: Literal["normal"] = "normal"
     mean_: float = Field(alias="mean", ge=0, description="mean before truncation", **_FINITE)
-    cv_: float = Field(alias="cv", ge=0, description="std / mean before truncation", **_FINITE)
+    cv_: float = Field(alias="cv", ge=0, le=MAX_CV, description="std / mean before truncation",
+                       **_FINITE)
 
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 
@@ -195,6 +240,10 @@ class Normal(_Dist):
             if x >= 0:
                 return float(x)
 
+    @property
+    def upper(self) -> float:
+        return self.mean_ + _Z * self._sigma
+
     def _cdf(self, x: float) -> float:
         if self._sigma == 0:
             return 1.0 if x >= self.mean_ else 0.0
@@ -209,7 +258,8 @@ class LogNormal(_Dist):
 
     dist: Literal["lognormal"] = "lognormal"
     mean_: float = Field(alias="mean", gt=0, description="mean of the variable", **_FINITE)
-    cv_: float = Field(alias="cv", ge=0, description="std / mean of the variable", **_FINITE)
+    cv_: float = Field(alias="cv", ge=0, le=MAX_CV, description="std / mean of the variable",
+                       **_FINITE)
 
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 
@@ -229,6 +279,11 @@ class LogNormal(_Dist):
     def sample(self, rng: np.random.Generator) -> float:
         mu, s = self._log_params
         return float(rng.lognormal(mu, s)) if s > 0 else self.mean_
+
+    @property
+    def upper(self) -> float:
+        mu, s = self._log_params
+        return math.exp(mu + _Z * s) if mu + _Z * s < 709 else math.inf
 
     def _cdf(self, x: float) -> float:
         if x <= 0:
@@ -262,6 +317,16 @@ class Poisson(_Dist):
         return int(rng.poisson(self.mean_))
 
     @property
+    def upper(self) -> float:
+        # Bernstein: P(X >= m + t) <= exp(-t^2 / (2 (m + t/3))); solved for exp(...) = TAIL.
+        big_l = -math.log(TAIL)
+        return math.ceil(self.mean_ + big_l / 3 + math.sqrt(big_l**2 / 9 + 2 * big_l * self.mean_))
+
+    @property
+    def count_upper(self) -> float:
+        return self.upper
+
+    @property
     def count_mean(self) -> float:
         return self.mean_
 
@@ -289,6 +354,16 @@ class Geometric(_Dist):
 
     def sample_count(self, rng: np.random.Generator) -> int:
         return int(rng.geometric(1.0 - self.p_continue))
+
+    @property
+    def upper(self) -> float:
+        if self.p_continue == 0:
+            return 1.0
+        return float(max(1, math.ceil(math.log(TAIL) / math.log(self.p_continue))))
+
+    @property
+    def count_upper(self) -> float:
+        return self.upper
 
     @property
     def count_mean(self) -> float:
@@ -319,6 +394,8 @@ class Empirical(_Dist):
                 )
             if sum(self.weights) <= 0:
                 raise ValueError("weights must not all be zero")
+            if not math.isfinite(sum(self.weights)):
+                raise ValueError("weights sum to more than a float holds; scale them down")
         return self
 
     @property
@@ -339,6 +416,10 @@ class Empirical(_Dist):
         return float(self.values[rng.choice(len(self.values), p=self._probs)])
 
     @property
+    def upper(self) -> float:
+        return max(self.values)
+
+    @property
     def count_mean(self) -> float:
         return float(np.dot(self._probs, self._rounded))
 
@@ -355,6 +436,11 @@ Distribution = Annotated[
     Constant | Uniform | Normal | LogNormal | Poisson | Geometric | Empirical,
     Field(discriminator="dist"),
 ]
+
+
+def _half_up(x: float) -> float:
+    """``x`` rounded half up, as ``sample_count`` rounds (``inf`` stays ``inf``)."""
+    return math.floor(x + 0.5) if math.isfinite(x) else x
 
 
 def _phi(x: float) -> float:

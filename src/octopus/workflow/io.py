@@ -13,6 +13,7 @@ import yaml
 from pydantic import ValidationError
 
 from octopus.errors import InputError, load_yaml_mapping, raise_all, validation_messages
+from octopus.workflow.limits import check_limits
 from octopus.workflow.model import Workflow
 from octopus.workflow.structure import compile_workflow
 
@@ -25,14 +26,15 @@ def parse_workflow(data: dict[str, Any], source: str | Path | None = None) -> Wo
     Raises:
         InputError: naming ``source``, the block and the problem; :class:`~octopus.errors.
             InputErrors` when there are several (every field problem, or every problem of the
-            first structural check that fails).
+            first structural check that fails); a size over a limit of
+            :mod:`octopus.workflow.limits`.
     """
     try:
         wf = Workflow.model_validate(data)
     except ValidationError as exc:
         raise_all([InputError(source, *_locate(loc, problem, data))
                    for loc, problem in validation_messages(exc)])
-    compile_workflow(wf, source)
+    check_limits(wf, compile_workflow(wf, source), source)
     return wf
 
 

@@ -17,6 +17,7 @@ reading and writing files is :mod:`octopus.workflow.io`.
 
 from __future__ import annotations
 
+import math
 from typing import Annotated, Any, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -25,6 +26,9 @@ from octopus.workflow.distributions import Distribution
 
 __all__ = [
     "DTYPES",
+    "MAX_BYTES",
+    "MAX_INPUT_ELEMENTS",
+    "MAX_SHAPE_SIZE",
     "Block",
     "BranchBlock",
     "Dtype",
@@ -35,6 +39,13 @@ __all__ = [
     "TorchModel",
     "Workflow",
 ]
+
+MAX_BYTES = 2**53
+"""Largest byte count of a Task Block (8 PiB: every byte count stays exact as a float)."""
+MAX_SHAPE_SIZE = 2**24
+"""Largest size of one dimension of a ``torch_model``'s ``input_shape`` (16,777,216)."""
+MAX_INPUT_ELEMENTS = 2**32
+"""Largest number of elements of a ``torch_model``'s input (the product of its shape)."""
 
 Dtype = Literal["float32", "float16", "bfloat16"]
 DTYPES: tuple[str, ...] = get_args(Dtype)
@@ -53,10 +64,19 @@ class TorchModel(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
     name: str = Field(min_length=1, description="registered model (see docs/cost-model.md)")
-    input_shape: list[Annotated[int, Field(ge=1)]] = Field(
-        min_length=1, description="input shape; its meaning is per model (e.g. [batch, tokens])")
+    input_shape: list[Annotated[int, Field(ge=1, le=MAX_SHAPE_SIZE)]] = Field(
+        min_length=1, max_length=8,
+        description="input shape; its meaning is per model (e.g. [batch, tokens])")
     dtype: Dtype = Field(
         default="float32", description="dtype of weights and activations")
+
+    @field_validator("input_shape")
+    @classmethod
+    def _few_elements(cls, shape: list[int]) -> list[int]:
+        if math.prod(shape) > MAX_INPUT_ELEMENTS:
+            raise ValueError(f"{math.prod(shape):,} input elements, over the limit of "
+                             f"{MAX_INPUT_ELEMENTS:,}")
+        return shape
 
 
 class TaskBlock(_Block):
@@ -75,14 +95,14 @@ class TaskBlock(_Block):
         description="work per firing (MACs for ai, operations for general); required unless "
         "torch_model is given")
     input_bytes: int = Field(
-        default=0, ge=0, description="bytes read from off-chip memory per firing (source data)"
-    )
+        default=0, ge=0, le=MAX_BYTES,
+        description="bytes read from off-chip memory per firing (source data)")
     output_bytes: int = Field(
-        default=0, ge=0, description="bytes produced per firing and sent to each consumer"
-    )
+        default=0, ge=0, le=MAX_BYTES,
+        description="bytes produced per firing and sent to each consumer")
     config_bytes: int = Field(
-        default=0, ge=0, description="program + weights that must be resident on the TBU"
-    )
+        default=0, ge=0, le=MAX_BYTES,
+        description="program + weights that must be resident on the TBU")
     model: str | None = Field(
         default=None, description="optional note: the model family the work figures come from"
     )
