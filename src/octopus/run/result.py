@@ -61,6 +61,10 @@ class RunResult:
     noc_d2d_byte_hops: int
     noc_wait_cycles: int
     noc_model: str
+    offchip_bytes: int  # read from off-chip memory: weights and inputs
+    offchip_weight_bytes: int  # configuration loads and streamed weights
+    offchip_wait_cycles: int  # summed over requests: waiting for a busy memory controller
+    weight_loads: int  # configuration loads and streamed-weight firings
     per_tbu: tuple[TbuTime, ...] = field(default=(), repr=False, compare=False)
 
     def seconds(self, cycles: float) -> float:
@@ -111,6 +115,7 @@ def summarize(sim: Simulator) -> RunResult:
     bound = sim.lower_bound_cycles
     hz = sim.arch.clock_hz
     noc = sim.machine.noc.stats
+    memory = sim.machine.memory.stats
     return RunResult(
         workflow=sim.workflow.name,
         arch=sim.arch.name,
@@ -140,5 +145,9 @@ def summarize(sim: Simulator) -> RunResult:
         noc_d2d_byte_hops=noc.d2d_byte_hops,
         noc_wait_cycles=noc.wait_cycles,
         noc_model=sim.machine.noc.model,
+        offchip_bytes=memory.total_bytes,
+        offchip_weight_bytes=memory.bytes_by_purpose["weights"],
+        offchip_wait_cycles=memory.wait_cycles,
+        weight_loads=sim.machine.weight_loads,
         per_tbu=per_tbu,
     )
