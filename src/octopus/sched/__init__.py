@@ -6,7 +6,14 @@ Importing this package registers the built-in schedulers. A new scheduler is one
 ``@register_scheduler("mine")``.
 """
 
-from octopus.sched import greedy, octopus, reactive, static  # noqa: F401  (register the built-ins)
+from octopus.sched import (  # noqa: F401  (register the built-ins)
+    affinity,
+    greedy,
+    locality,
+    octopus,
+    reactive,
+    static,
+)
 from octopus.sched.base import Scheduler, SchedulerConfig
 from octopus.sched.registry import (
     SchedulerChoice,
