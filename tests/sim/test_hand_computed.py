@@ -151,9 +151,9 @@ def test_static_resolves_control_on_the_host():
         "i0/L[2]/b": (2050, 2070), "i0/c": (2070, 2080)}
     assert sim.makespan == 2080
     assert rec.cbu_slices == [(HOST, "i0/L", 10, 2000)]  # resolved by the host, not a CBU
-    # One TBU serves a, b, c; by demand b (60) then a (10) are installed, c (10) is loaded at
-    # run time (setup 0 cycles, 0 bytes: one reconfiguration that takes no time).
-    assert sim.machine.tbus[0].reconfigurations == 1
+    # One TBU serves a, b, c; the run starts cold: b (most demanded, 60) is pre-loaded at cycle
+    # 0, a and c load when they first run (setup 0 cycles, 0 bytes: loads that take no time).
+    assert sim.machine.tbus[0].reconfigurations == 3
     # compute 10 + 3 x 20 + 10 = 80; starved while the host decides: 2000.
     assert _buckets(sim, 0) == (80, 0, 0, 2000, 0)
 

@@ -1,6 +1,7 @@
-"""``reactive``: the static mapping plus threshold-triggered rebalancing.
+"""``reactive``: the per-cluster static mapping plus threshold-triggered rebalancing.
 
-Inside a cluster, the *imbalance* is the largest minus the smallest queue length per owned TBU
+``static``'s ``cluster`` partition (every cluster the same, instances homed round-robin). Inside
+a cluster, the *imbalance* is the largest minus the smallest queue length per owned TBU
 over the Task Block partitions. Once it has stayed at or above ``threshold_tasks_per_tbu`` for
 ``window_cycles``, one TBU moves from the least loaded partition (which keeps at least one) to
 the most loaded: the first free one of the donor partition, or, if none is free, the donor's
@@ -38,6 +39,10 @@ class ReactiveConfig(SchedulerConfig):
 @register_scheduler("reactive")
 class Reactive(Static):
     config_cls = ReactiveConfig
+
+    def partition(self) -> Literal["cluster"]:
+        """Always per cluster: the rebalancing moves TBUs and firings between clusters' queues."""
+        return "cluster"
 
     def on_start(self) -> None:
         super().on_start()
@@ -88,7 +93,7 @@ class Reactive(Static):
         idle = [u for u in owners[cold] if u in self.machine.idle and len(self.serves[u]) == 1]
         candidates = idle or [u for u in owners[cold] if len(self.serves[u]) == 1]
         if candidates:
-            self.serves[candidates[0]] = [hot]
+            self.reassign(candidates[0], [hot])
             self.stats["migrations"] += 1
 
     def _migrate_between_clusters(self) -> None:

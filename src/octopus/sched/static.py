@@ -1,10 +1,24 @@
 """``static``: the compile-time spatial mapping of a classic spatial architecture.
 
-Each cluster's TBUs are partitioned among the Task Blocks in proportion to expected demand
-(:mod:`octopus.sched.partition`); every cluster holds the same mapping and instances are homed
-on clusters round-robin. Configurations are installed before the run and never changed by the
-mapping; Control Blocks are resolved by the host (a round trip). A TBU serving several blocks
-takes the oldest ready firing among them.
+The TBUs are partitioned among the Task Blocks in proportion to expected demand, laid out so
+that producer and consumer blocks are mesh neighbours (:mod:`octopus.sched.partition`), by
+``partition``:
+
+- ``machine``: one partition spans every TBU of the machine; instances are not homed: a ready
+  firing may run on any TBU serving its block.
+- ``cluster``: every cluster holds the same partition of its own TBUs (each block gets at least
+  one TBU per cluster) and instances are homed on clusters round-robin.
+- ``auto`` (default): the one whose most loaded TBU has the lower estimated cycles per instance
+  (:func:`~octopus.sched.partition.estimated_load`: demand with streamed weights, input
+  transfers, and reloads where a TBU's blocks do not fit together); ``cluster`` on a tie.
+
+The mapping never changes. The run starts cold, as every scheduler's does: at cycle 0 each TBU
+pre-loads the first (most demanded) block it serves, paying the load through off-chip memory;
+its other blocks load when they first run there, and reload when they do not fit together. A
+configuration too large to be resident streams its weights on every firing. Ready firings
+wait in one queue per block (per cluster, or for the machine); the oldest ready firing whose
+block has an idle TBU goes to the lowest numbered one. Control Blocks are resolved by the host
+(a round trip), as in a classic spatial machine without a decoupled control plane.
 """
 
 from __future__ import annotations
@@ -12,8 +26,11 @@ from __future__ import annotations
 from collections import defaultdict, deque
 from typing import Literal
 
+from pydantic import Field
+
 from octopus.sched.base import Scheduler, SchedulerConfig
-from octopus.sched.partition import block_demand, proportional_partition
+from octopus.sched.idle import IdleSet
+from octopus.sched.partition import block_demand, estimated_load, static_layout
 from octopus.sched.registry import register_scheduler
 from octopus.sim.state import HOST, InstanceRun, Task
 
@@ -21,9 +38,14 @@ __all__ = ["Static", "StaticConfig"]
 
 
 class StaticConfig(SchedulerConfig):
-    """``static`` has no parameters."""
+    """Parameters of ``static``: how the compile-time partition spans the machine."""
 
     name: Literal["static"] = "static"
+    partition: Literal["auto", "machine", "cluster"] = Field(
+        default="auto",
+        description="'machine': one partition over all TBUs; 'cluster': the same partition in "
+        "every cluster, instances homed round-robin; 'auto': the one with the lower "
+        "estimated load of its most loaded TBU")
 
 
 @register_scheduler("static")
@@ -31,42 +53,85 @@ class Static(Scheduler):
     config_cls = StaticConfig
 
     def on_start(self) -> None:
-        topo = self.topology
-        layout = proportional_partition(
-            block_demand(self.workflow, self.machine.capacity),
-            topo.tbus_per_cluster)
-        self.serves: list[list[str]] = [list(layout[u % topo.tbus_per_cluster])
-                                        for u in range(topo.num_tbus)]
-        slots = self.machine.arch.tbu.config_slots
-        for u, blocks in enumerate(self.serves):
-            for b in blocks[:slots]:
-                self.machine.install(u, b, self.workflow.block(b).config_bytes)
+        self.per_cluster = self.partition() == "cluster"
+        self.stats["partition_machine"] = int(not self.per_cluster)
+        self.serves = [list(blocks) for blocks in
+                       static_layout(self.workflow, self.machine, self.per_cluster).serves]
+        self.blocks = list(block_demand(self.workflow, self.machine.capacity))
         self.queues: dict[tuple[int, str], deque[Task]] = defaultdict(deque)
+        self.idle_servers: dict[tuple[int, str], IdleSet] = defaultdict(IdleSet)
         self.dirty: set[int] = set()
+        for u, blocks in enumerate(self.serves):
+            first = blocks[0] if blocks else None
+            if first is None or not self.machine.preload(
+                    u, first, self.workflow.block(first).config_bytes):
+                self._free(u)
+
+    def partition(self) -> Literal["machine", "cluster"]:
+        """The partition this run uses: the configured one, or the ``auto`` choice."""
+        choice = self.config.partition
+        if choice != "auto":
+            return choice
+        wf, machine = self.workflow, self.machine
+        loads = {mode: estimated_load(wf, machine, static_layout(wf, machine, mode == "cluster"))
+                 for mode in ("cluster", "machine")}
+        return "machine" if loads["machine"] < loads["cluster"] else "cluster"
 
     def on_ready(self, task: Task) -> None:
-        self.queues[(task.run.site, task.block_id)].append(task)
-        self.dirty.add(task.run.site)
+        domain = task.run.site if self.per_cluster else 0
+        self.queues[(domain, task.block_id)].append(task)
+        self.dirty.add(domain)
 
     def on_task_done(self, task: Task) -> None:
-        self.dirty.add(self.topology.cluster_of(task.tbu))
+        self._free(task.tbu)
+
+    def on_tbu_idle(self, tbu: int) -> None:
+        self._free(tbu)
 
     def control_site(self, run: InstanceRun, control: int) -> int:
         return HOST
 
     def decide(self) -> None:
-        for c in sorted(self.dirty):
-            for u in self.machine.idle_in(c):
-                queue = self._oldest_queue(c, u)
-                if queue is not None:
-                    self.dispatch(queue.popleft(), u)
+        for domain in sorted(self.dirty):
+            self._place(domain)
         self.dirty.clear()
 
-    def _oldest_queue(self, cluster: int, tbu: int) -> deque[Task] | None:
-        """Among the queues ``tbu`` serves in ``cluster``, the one whose head waited longest."""
-        best = None
+    def dispatch(self, task: Task, tbu: int) -> None:
+        domain = self._domain(tbu)
         for b in self.serves[tbu]:
-            q = self.queues.get((cluster, b))
-            if q and (best is None or q[0].ready_cycle < best[0].ready_cycle):
-                best = q
-        return best
+            self.idle_servers[(domain, b)].discard(tbu)
+        super().dispatch(task, tbu)
+
+    def reassign(self, tbu: int, blocks: list[str]) -> None:
+        """Make ``tbu`` serve ``blocks`` from now on (for rebalancing subclasses)."""
+        domain = self._domain(tbu)
+        for b in self.serves[tbu]:
+            self.idle_servers[(domain, b)].discard(tbu)
+        self.serves[tbu] = blocks
+        if tbu in self.machine.idle:
+            self._free(tbu)
+
+    def _place(self, domain: int) -> None:
+        """Start ``domain``'s ready firings, oldest first, each on the lowest idle TBU serving
+        its block, until no queued block has an idle TBU."""
+        while True:
+            best = None
+            for b in self.blocks:
+                queue, servers = self.queues.get((domain, b)), self.idle_servers.get((domain, b))
+                if queue and servers and (best is None
+                                          or queue[0].ready_cycle < best[0][0].ready_cycle):
+                    best = queue, servers
+            if best is None:
+                return
+            queue, servers = best
+            self.dispatch(queue.popleft(), servers.lowest())
+
+    def _domain(self, tbu: int) -> int:
+        """The queue domain ``tbu`` serves: its cluster, or 0 (the machine)."""
+        return self.topology.cluster_of(tbu) if self.per_cluster else 0
+
+    def _free(self, tbu: int) -> None:
+        domain = self._domain(tbu)
+        for b in self.serves[tbu]:
+            self.idle_servers[(domain, b)].add(tbu)
+        self.dirty.add(domain)

@@ -18,12 +18,25 @@ def arch_capacity(arch: ArchConfig, block_timing: Mapping[str, BlockTiming] | No
                   ) -> Capacity:
     """All TBUs of ``arch``, timed by :func:`octopus.arch.compute_cycles` (as the simulator is)
     except the blocks in ``block_timing`` (by block id), with control blocks at the CBU
-    latency."""
+    latency, and the machine's weight traffic as :mod:`octopus.sim.memory` charges it: a TBU
+    holds configurations up to :attr:`ArchConfig.config_capacity_bytes`; it receives weights at
+    its ``tbu.config_load_bytes_per_cycle`` port, or at a shared controller's
+    ``memory.bytes_per_cycle`` if slower; the machine moves weights at every private port
+    together, or at every shared controller together."""
+    port = arch.tbu.config_load_bytes_per_cycle
+    if arch.memory.placement == "private":
+        machine_rate = arch.num_tbus * port
+    else:
+        port = min(port, arch.memory.bytes_per_cycle)
+        machine_rate = arch.offchip_bytes_per_cycle
     return Capacity(
-        units=arch.num_clusters * arch.tbus_per_cluster,
+        units=arch.num_tbus,
         work_cycles=partial(compute_cycles, arch),
         control_cycles=arch.cbu.latency_cycles,
         block_timing=dict(block_timing or {}),
+        config_capacity_bytes=arch.config_capacity_bytes,
+        weight_port_bytes_per_cycle=port,
+        weight_bytes_per_cycle=machine_rate,
     )
 
 

@@ -73,7 +73,7 @@ class MemorySystem:
         port = self._port(purpose)
         if not self._shared:
             return now + offchip_read_cycles(self._arch, nbytes, port)
-        ctrl = self._controller_of(tbu)
+        ctrl = self.controller_of(tbu)
         start = max(now, self._free_at[ctrl])
         self.stats.wait_cycles += start - now
         mem = self._arch.memory
@@ -90,7 +90,7 @@ class MemorySystem:
         port = self._port(purpose)
         if not self._shared:
             return now + offchip_read_cycles(self._arch, nbytes, port)
-        ctrl = self._controller_of(tbu)
+        ctrl = self.controller_of(tbu)
         start = max(now, self._free_at[ctrl])
         mem = self._arch.memory
         arrived = self._noc.estimate(self._sites[ctrl], tbu, nbytes, start)
@@ -102,7 +102,9 @@ class MemorySystem:
         return tbu.config_load_bytes_per_cycle if purpose == "weights" \
             else tbu.memory_bytes_per_cycle
 
-    def _controller_of(self, tbu: int) -> int:
+    def controller_of(self, tbu: int) -> int:
+        """Index (into :attr:`controllers`) of the controller serving ``tbu``: the nearest by
+        hops, ties to the lowest index. Only for shared memory (``controllers`` not empty)."""
         found = self._nearest.get(tbu)
         if found is None:
             found = min(range(len(self._sites)),

@@ -28,12 +28,7 @@ from octopus.sim.machine import Machine
 from octopus.sim.recorder import NULL_RECORDER, Recorder
 from octopus.sim.state import InstanceRun, Task
 from octopus.workflow import Workflow, compile_workflow, sample_instance
-from octopus.workflow.analysis import (
-    BlockTiming,
-    instance_critical_path,
-    instance_work_cycles,
-    lower_bound_from,
-)
+from octopus.workflow.analysis import BlockTiming, MakespanBound
 from octopus.workflow.sampling import CONTROL
 
 __all__ = ["BUCKETS", "SchedulerFactory", "SchedulerHooks", "Simulator", "poisson_arrivals"]
@@ -112,7 +107,7 @@ class Simulator:
         self._no_work_since = 0
         self.no_work_cycles = 0
         self.latencies: list[int] = []
-        self.bound_facts: list[tuple[int, int, int]] = []
+        self.bound = MakespanBound(self.capacity)
         self.task_firings = 0
         self.control_firings = 0
         self.makespan = 0
@@ -132,8 +127,7 @@ class Simulator:
     def _arrive(self, i: int) -> None:
         now = self.core.now
         inst = sample_instance(self.workflow, self.seed, i, self._top)
-        self.bound_facts.append((now, instance_work_cycles(inst, self.capacity),
-                                 instance_critical_path(inst, self.capacity)))
+        self.bound.add(now, inst)
         if self.in_flight == 0:
             self.no_work_cycles += now - self._no_work_since
         self.in_flight += 1
@@ -203,7 +197,7 @@ class Simulator:
     # --- results -------------------------------------------------------------------------------
     @property
     def lower_bound_cycles(self) -> int:
-        return lower_bound_from(self.bound_facts, self.capacity.units)
+        return self.bound.cycles
 
     def tbu_buckets(self) -> list[dict[str, int]]:
         """Per TBU, its cycles in each of :data:`BUCKETS` (compute, reconfiguring, waiting for

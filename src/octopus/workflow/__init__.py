@@ -3,6 +3,7 @@
 from octopus.workflow.analysis import (
     BlockTiming,
     Capacity,
+    MakespanBound,
     batch_lower_bound,
     expected_critical_path,
     expected_firings,
@@ -40,6 +41,7 @@ __all__ = [
     "Geometric",
     "Instance",
     "LogNormal",
+    "MakespanBound",
     "Normal",
     "Poisson",
     "TaskBlock",

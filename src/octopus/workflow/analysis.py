@@ -5,8 +5,9 @@ over its enclosing Control Blocks, of the expected loop/fan-out count or the pat
 (counts are drawn independently, so Wald's identity applies).
 
 Durations need a machine: :class:`Capacity` turns work into integer cycles with the function
-the simulator uses, which is what makes :func:`batch_lower_bound` a true lower
-bound on any simulated makespan.
+the simulator uses, and knows which configurations cannot be resident (their firings stream
+their weights from off-chip memory) and how fast weights move, which is what makes
+:class:`MakespanBound` a true lower bound on any simulated makespan.
 """
 
 from __future__ import annotations
@@ -15,14 +16,15 @@ import math
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
-from octopus.workflow.model import Workflow
-from octopus.workflow.sampling import CONTROL, Instance
+from octopus.workflow.model import TaskBlock, Workflow
+from octopus.workflow.sampling import CONTROL, Firing, Instance
 from octopus.workflow.structure import BranchItem, Region, RepeatItem, TaskItem, compile_workflow
 
 __all__ = [
     "BlockTiming",
     "Capacity",
     "CriticalPath",
+    "MakespanBound",
     "batch_lower_bound",
     "downstream_ranks",
     "expected_critical_path",
@@ -31,7 +33,6 @@ __all__ = [
     "expected_work",
     "instance_critical_path",
     "instance_work_cycles",
-    "lower_bound_from",
     "work_cycles_moments",
 ]
 
@@ -52,12 +53,22 @@ class Capacity:
         control_cycles: the least time a Control Block evaluation takes, in cycles.
         block_timing: the timing of some Task Blocks, by id, overriding ``work_cycles``
             (blocks timed from a torch model or a layer table, see ``octopus.run.resolve``).
+        config_capacity_bytes: the largest configuration one unit can hold resident; a larger
+            one streams its weights from off-chip memory on every firing. ``None``: every
+            configuration can be resident.
+        weight_port_bytes_per_cycle: the fastest rate, in bytes per cycle, at which one unit
+            receives weights from off-chip memory (what a streaming firing reads at, at best).
+        weight_bytes_per_cycle: the off-chip bandwidth of the whole machine for weights, in
+            bytes per cycle (every weight load and stream shares it). ``None``: unbounded.
     """
 
     units: int
     work_cycles: WorkCycles
     control_cycles: int = 0
     block_timing: Mapping[str, BlockTiming] = field(default_factory=dict)
+    config_capacity_bytes: int | None = None
+    weight_port_bytes_per_cycle: int = 1
+    weight_bytes_per_cycle: int | None = None
 
     @classmethod
     def from_rates(cls, units: int, ai_work_per_cycle: float, general_work_per_cycle: float,
@@ -73,6 +84,27 @@ class Capacity:
             return self.control_cycles
         timing = self.block_timing.get(block_id) if block_id is not None else None
         return timing(work) if timing is not None else self.work_cycles(kind, work)
+
+    def fits(self, config_bytes: int) -> bool:
+        """Whether a configuration of ``config_bytes`` can be resident on one unit."""
+        return self.config_capacity_bytes is None or config_bytes <= self.config_capacity_bytes
+
+    def streamed_bytes(self, block: TaskBlock) -> int:
+        """Weight bytes one firing of ``block`` reads from off-chip memory while it runs: all its
+        weights, ``weight_passes`` times, when its configuration cannot be resident; else 0."""
+        return 0 if self.fits(block.config_bytes) else block.config_bytes * block.weight_passes
+
+    def busy_cycles(self, block: TaskBlock, work: float) -> int:
+        """The least cycles one firing of ``block`` with ``work`` holds its unit: its compute,
+        or, if longer, its streamed weights at ``weight_port_bytes_per_cycle``."""
+        compute = self.cycles(block.kind, work, block.id)
+        return max(compute, -(-self.streamed_bytes(block) // self.weight_port_bytes_per_cycle))
+
+    def firing_cycles(self, firing: Firing) -> int:
+        """:meth:`busy_cycles` of a Task Block firing; the control latency of a control one."""
+        if firing.task is None:
+            return self.control_cycles
+        return self.busy_cycles(firing.task, firing.work)
 
 
 def _walk(region: Region, weight: float, visit) -> None:
@@ -148,8 +180,9 @@ class CriticalPath:
 
 
 def expected_critical_path(wf: Workflow, cap: Capacity) -> CriticalPath:
-    """Critical path of the *mean* instance: every work at its mean, loops at their mean count,
-    a branch weighted by its probabilities, fan-out copies in parallel. A summary, not a bound."""
+    """Critical path of the *mean* instance: every work at its mean (its firing's
+    :meth:`Capacity.busy_cycles`), loops at their mean count, a branch weighted by its
+    probabilities, fan-out copies in parallel. A summary, not a bound."""
     return _region_path(compile_workflow(wf), cap)
 
 
@@ -165,7 +198,7 @@ def _region_path(region: Region, cap: Capacity) -> CriticalPath:
 def _item_path(item, cap: Capacity) -> CriticalPath:
     blk = item.block
     if isinstance(item, TaskItem):
-        return CriticalPath(cap.cycles(blk.kind, blk.work.mean, blk.id), (blk.id,))
+        return CriticalPath(cap.busy_cycles(blk, blk.work.mean), (blk.id,))
     head = CriticalPath(cap.control_cycles, (blk.id,))
     if isinstance(item, BranchItem):
         paths = [(p, _region_path(r, cap)) for p, r in item.paths]
@@ -197,7 +230,7 @@ def _rank_region(region: Region, cap: Capacity, tail: float, ranks: dict[str, fl
         after = max((rank[s] for s in succs[i]), default=tail)
         item, blk = region.items[i], region.items[i].block
         if isinstance(item, TaskItem):
-            rank[i] = cap.cycles(blk.kind, blk.work.mean, blk.id) + after
+            rank[i] = cap.busy_cycles(blk, blk.work.mean) + after
         elif isinstance(item, BranchItem):
             rank[i] = cap.control_cycles + max(
                 (_rank_region(path, cap, after, ranks) for _, path in item.paths), default=after)
@@ -210,17 +243,73 @@ def _rank_region(region: Region, cap: Capacity, tail: float, ranks: dict[str, fl
 
 
 def instance_critical_path(inst: Instance, cap: Capacity) -> int:
-    """Longest chain of firing durations through the instance's DAG, in cycles (no transfers)."""
+    """Longest chain of firing durations through the instance's DAG, in cycles: each Task Block
+    firing at its :meth:`Capacity.busy_cycles` (streaming counted), each control firing at the
+    control latency; no transfers."""
     finish = [0] * len(inst.firings)
     for i, f in enumerate(inst.firings):
         start = max((finish[p] for p in f.preds), default=0)
-        finish[i] = start + cap.cycles(f.kind, f.work, f.block_id)
+        finish[i] = start + cap.firing_cycles(f)
     return max(finish, default=0)
 
 
 def instance_work_cycles(inst: Instance, cap: Capacity) -> int:
-    """Total TBU-cycles of the instance's Task Block firings."""
+    """Total compute TBU-cycles of the instance's Task Block firings (no streaming)."""
     return sum(cap.cycles(f.kind, f.work, f.block_id) for f in inst.firings if f.kind != CONTROL)
+
+
+class MakespanBound:
+    """A lower bound on the makespan of a run on ``cap``, built instance by instance.
+
+    The bound, in cycles, is the largest of:
+
+    (a) for every arrival cycle ``t``: ``t`` plus the busy cycles (:meth:`Capacity.busy_cycles`)
+        of the Task Block firings of the instances arriving at or after ``t``, spread over all
+        units;
+    (b) for every instance: its arrival plus its critical path (:func:`instance_critical_path`);
+    (c) for every arrival cycle ``t``: ``t`` plus the weight bytes streamed by the instances
+        arriving at or after ``t``, over the machine's ``weight_bytes_per_cycle``;
+    (d) from cycle 0: every streamed weight byte plus one load of every distinct configuration
+        that can be resident and fires in the run, over ``weight_bytes_per_cycle``.
+
+    (d) holds because a run starts cold: no configuration is resident before the first cycle
+    (every scheduler loads what it uses, through off-chip memory). Transfers, reconfiguration
+    setup, memory latency and control-block latency beyond the minimum only add time.
+    """
+
+    def __init__(self, cap: Capacity):
+        self._cap = cap
+        self._facts: list[tuple[int, int, int, int]] = []  # arrival, busy, path, streamed bytes
+        self._loaded: dict[str, int] = {}  # resident configurations used: block id -> bytes
+
+    def add(self, arrival: int, inst: Instance) -> None:
+        """Count ``inst``, arriving at cycle ``arrival``."""
+        cap, busy, streamed = self._cap, 0, 0
+        for f in inst.firings:
+            if f.task is None:
+                continue
+            busy += cap.busy_cycles(f.task, f.work)
+            nbytes = cap.streamed_bytes(f.task)
+            if nbytes:
+                streamed += nbytes
+            elif f.task.config_bytes:
+                self._loaded[f.block_id] = f.task.config_bytes
+        self._facts.append((arrival, busy, instance_critical_path(inst, cap), streamed))
+
+    @property
+    def cycles(self) -> int:
+        """The bound over every instance added so far (0 before any)."""
+        units, bw = self._cap.units, self._cap.weight_bytes_per_cycle
+        bound, later_busy, later_streamed = 0, 0, 0
+        for t, busy, path, streamed in sorted(self._facts, reverse=True):
+            later_busy += busy
+            later_streamed += streamed
+            bound = max(bound, t + -(-later_busy // units), t + path)
+            if bw is not None:
+                bound = max(bound, t + -(-later_streamed // bw))
+        if bw is not None:
+            bound = max(bound, -(-(later_streamed + sum(self._loaded.values())) // bw))
+        return bound
 
 
 def batch_lower_bound(
@@ -228,36 +317,28 @@ def batch_lower_bound(
 ) -> int:
     """A lower bound on the makespan of running ``instances`` on ``cap``, in cycles.
 
-    Arrivals default to 0 (a closed batch). See :func:`lower_bound_from`.
+    Arrivals default to 0 (a closed batch). See :class:`MakespanBound`.
     """
     arrivals = list(arrivals) if arrivals is not None else [0] * len(instances)
     if len(arrivals) != len(instances):
         raise ValueError(f"{len(arrivals)} arrivals for {len(instances)} instances")
-    return lower_bound_from(
-        [(t, instance_work_cycles(i, cap), instance_critical_path(i, cap))
-         for t, i in zip(arrivals, instances, strict=True)],
-        cap.units,
-    )
-
-
-def lower_bound_from(per_instance: Iterable[tuple[int, int, int]], units: int) -> int:
-    """Makespan lower bound from ``(arrival, work cycles, critical path cycles)`` per instance.
-
-    The larger of: (a) for every arrival time t, t plus the work of the instances arriving at or
-    after t spread over all ``units``; (b) for every instance, its arrival plus its critical
-    path. Transfers, reconfigurations and control-block latency beyond the minimum only add time.
-    """
-    bound, later_work = 0, 0
-    for t, work, path in sorted(per_instance, reverse=True):
-        later_work += work
-        bound = max(bound, t + -(-later_work // units), t + path)
-    return bound
+    bound = MakespanBound(cap)
+    for t, inst in zip(arrivals, instances, strict=True):
+        bound.add(t, inst)
+    return bound.cycles
 
 
 def expected_lower_bound(wf: Workflow, n: int, cap: Capacity) -> float:
     """Expected-value form of the batch bound for ``n`` instances arriving at once, in cycles:
-    the larger of the mean work spread over all units and the mean instance's critical path."""
+    the largest of the mean busy cycles spread over all units, the mean instance's critical
+    path, and the mean streamed weight bytes plus one load of every resident configuration over
+    the machine's weight bandwidth (see :class:`MakespanBound`)."""
     firings = expected_firings(wf)
-    per_instance = sum(firings[b.id] * cap.cycles(b.kind, b.work.mean, b.id)
-                       for b in wf.blocks if b.type == "task")
-    return max(n * per_instance / cap.units, expected_critical_path(wf, cap).cycles)
+    tasks = [b for b in wf.blocks if b.type == "task" and firings[b.id] > 0]
+    busy = sum(firings[b.id] * cap.busy_cycles(b, b.work.mean) for b in tasks)
+    bound = max(n * busy / cap.units, expected_critical_path(wf, cap).cycles)
+    if cap.weight_bytes_per_cycle is not None:
+        streamed = sum(firings[b.id] * cap.streamed_bytes(b) for b in tasks)
+        loads = sum(b.config_bytes for b in tasks if cap.fits(b.config_bytes))
+        bound = max(bound, (n * streamed + loads) / cap.weight_bytes_per_cycle)
+    return bound
