@@ -8,6 +8,7 @@ Importing this package registers the built-in schedulers. A new scheduler is one
 
 from octopus.sched import (  # noqa: F401  (register the built-ins)
     affinity,
+    clairvoyant,
     greedy,
     locality,
     octopus,

@@ -1,0 +1,241 @@
+"""``clairvoyant``: a list scheduler that knows the future; a reference for the headroom, not a
+baseline (no real scheduler can know what it knows).
+
+What it knows that the others do not: when an instance arrives, its whole sampled DAG
+(``InstanceRun.instance``): every Control Block outcome (branch taken, loop and fan-out
+counts) and every firing's work, hence every firing's duration. Every other scheduler learns
+a count when its Control Block decides and a duration when the firing ends.
+
+Policy:
+
+- **Priority**: the ready firing with the longest remaining path first: its upward rank over
+  the instance's DAG, each Task Block firing at its exact busy cycles
+  (:meth:`~octopus.workflow.Capacity.busy_cycles`, streamed weights included) and each control
+  firing at the CBU latency; ties go to the earlier instance, then to the earlier firing. One
+  exception keeps the memory busy: while the known, undispatched firings need longer on
+  off-chip memory (streamed bytes over the machine's weight bandwidth) than on the TBUs (busy
+  cycles over the TBUs), and the running firings stream less than that bandwidth, the ready
+  firing that streams the most bytes per busy cycle goes first (then by rank).
+- **Placement**: the earliest estimated finish among (a) the idle TBU nearest the firing's
+  producers, ties to a holder of its configuration, then the lowest id, (b) the idle holder
+  nearest its producers and (c) waiting for the busy holder that frees first. An idle TBU
+  finishes at :meth:`~octopus.sim.machine.Machine.start_estimate` (reconfiguration with the
+  memory queue, input transfer) plus the busy cycles; a busy one at the later of its
+  ``busy_until`` and the inputs' arrival, plus the busy cycles. Ties go to an idle TBU, then
+  the lowest id. A wait reserves the TBU for the firing (nobody else waits for it) and
+  pre-stages the inputs there.
+- **Preloads** (``preload``): TBUs still idle after placement load configurations of blocks
+  with more known, undispatched firings than TBUs holding them (largest shortfall first),
+  only onto a TBU with room for it or whose resident configurations all have more holders
+  than known, undispatched firings (nothing still needed is evicted).
+
+Control Blocks run on the instance's cluster CBU; instances are homed round-robin.
+"""
+
+from __future__ import annotations
+
+import heapq
+from collections import defaultdict
+from typing import Literal
+
+from pydantic import Field
+
+from octopus.sched.base import Scheduler, SchedulerConfig
+from octopus.sched.idle import IdleTbus
+from octopus.sched.locality import producer_sources
+from octopus.sched.registry import register_scheduler
+from octopus.sim.state import InstanceRun, Task
+
+__all__ = ["Clairvoyant", "ClairvoyantConfig"]
+
+
+class ClairvoyantConfig(SchedulerConfig):
+    """Parameters of ``clairvoyant``."""
+
+    name: Literal["clairvoyant"] = "clairvoyant"
+    preload: bool = Field(
+        default=True, description="load configurations of known upcoming firings on idle TBUs")
+
+
+@register_scheduler("clairvoyant")
+class Clairvoyant(Scheduler):
+    config_cls = ClairvoyantConfig
+    config: ClairvoyantConfig
+
+    def on_start(self) -> None:
+        self.idle = IdleTbus(self.machine)
+        self.rank: dict[Task, int] = {}  # known, not yet ready firings
+        self.queued: set[Task] = set()  # ready, not placed
+        self.by_rank: list[tuple[int, int, int, Task]] = []  # heap of (-rank, instance, firing)
+        self.by_rate: list[tuple[float, int, int, int, Task]] = []  # heap of (-bytes/cycle, ...)
+        self.left_bytes = 0  # weight bytes the known, undispatched firings stream
+        self.left_busy = 0  # busy cycles of the known, undispatched firings
+        self.stream_rate = 0.0  # weight bytes per cycle the running firings stream
+        self.pending: dict[str, int] = defaultdict(int)  # known, undispatched firings per block
+        self.held: dict[str, int] = defaultdict(int)  # TBUs holding each configuration
+        self.busy_holders: dict[str, list[tuple[int, int]]] = defaultdict(list)  # heaps
+        self.reserved: dict[int, Task] = {}  # busy TBU -> the firing waiting for it
+        self.claimed: list[int] = []  # reserved TBUs that are idle now
+
+    # --- events ------------------------------------------------------------------------------
+    def on_arrival(self, run: InstanceRun) -> None:
+        """Home ``run`` round-robin and rank all its firings, revealed or not."""
+        super().on_arrival(run)
+        firings, cap = run.firings, self.machine.capacity
+        rank = [0] * len(firings)
+        for k in reversed(range(len(firings))):
+            rank[k] = cap.firing_cycles(firings[k]) + max((rank[s] for s in run.succs[k]),
+                                                          default=0)
+        for k, task in run.tasks.items():
+            self.rank[task] = rank[k]
+            self._count(task, 1)
+
+    def on_ready(self, task: Task) -> None:
+        rank = self.rank.pop(task)
+        key = (task.run.index, task.idx, task)
+        heapq.heappush(self.by_rank, (-rank, *key))
+        rate = self._stream_rate(task)
+        if rate:
+            heapq.heappush(self.by_rate, (-rate, -rank, *key))
+        self.queued.add(task)
+
+    def on_task_done(self, task: Task) -> None:
+        self.stream_rate -= self._stream_rate(task)
+        self._freed(task.tbu)
+
+    def on_tbu_idle(self, tbu: int) -> None:
+        self._freed(tbu)
+
+    # --- decisions ---------------------------------------------------------------------------
+    def decide(self) -> None:
+        for tbu in self.claimed:
+            self._run(self.reserved.pop(tbu), tbu)
+        self.claimed.clear()
+        while self.queued and self.idle:
+            task = self._next()
+            tbu, wait = self._place(task)
+            if wait:
+                self.reserved[tbu] = task
+                self.machine.prestage(task, tbu)
+            else:
+                self.idle.take(tbu)
+                self._run(task, tbu)
+        if self.config.preload:
+            self._preload()
+
+    def _next(self) -> Task:
+        """Take the ready firing that goes first (module doc: priority); one is queued."""
+        cap = self.machine.capacity
+        bandwidth = cap.weight_bytes_per_cycle or 0
+        memory_bound = self.left_bytes * cap.units > self.left_busy * bandwidth
+        heaps = ((self.by_rate, self.by_rank) if memory_bound and self.stream_rate < bandwidth
+                 else (self.by_rank,))
+        for heap in heaps:
+            while heap and heap[0][-1] not in self.queued:
+                heapq.heappop(heap)  # placed through the other heap
+            if heap:
+                task = heapq.heappop(heap)[-1]
+                self.queued.discard(task)
+                return task
+        raise AssertionError("no queued firing")
+
+    def _place(self, task: Task) -> tuple[int, bool]:
+        """The TBU with the earliest estimated finish for ``task`` and whether it means waiting
+        for that TBU to free (module doc: placement); at least one TBU is idle."""
+        machine, b = self.machine, task.block_id
+        sources = producer_sources(task)
+        cycles = machine.capacity.busy_cycles(task.firing.task, task.work)
+        idle = [self.idle.nearest(sources, b)]
+        if self.idle.holding(b):
+            idle.append(self.idle.nearest(sources, b, holders_only=True))
+        options = [(machine.start_estimate(task, u) + cycles, False, u) for u in idle]
+        holder = self._first_free_holder(b)
+        if holder is not None:
+            start = max(machine.tbus[holder].busy_until, machine.data_ready_cycle(task, holder))
+            options.append((start + cycles, True, holder))
+        _, wait, tbu = min(options)
+        return tbu, wait
+
+    def _first_free_holder(self, block_id: str) -> int | None:
+        """The busy, unreserved TBU holding ``block_id`` that frees first, if any."""
+        heap = self.busy_holders[block_id]
+        while heap:
+            if self._holds(block_id, *heap[0]):
+                return heap[0][1]
+            heapq.heappop(heap)  # stale: the TBU freed, was reserved or evicted the block
+        return None
+
+    def _holds(self, block_id: str, until: int, tbu: int) -> bool:
+        """Whether ``tbu`` is still busy until ``until``, unreserved, holding ``block_id``."""
+        state = self.machine.tbus[tbu]
+        return (state.busy_until == until and tbu not in self.machine.idle
+                and tbu not in self.reserved and block_id in state.resident)
+
+    def _preload(self) -> None:
+        """Load configurations of known upcoming firings onto spare idle TBUs (module doc)."""
+        short = {b: n - self.held[b] for b, n in self.pending.items() if n > self.held[b]}
+        if not short or not self.idle:
+            return
+        machine, slots = self.machine, self.machine.arch.tbu.config_slots
+        for u in sorted(self.idle.all):
+            state = machine.tbus[u]
+            expendable = all(self.held[x] > self.pending[x] for x in state.resident)
+            for b in sorted(short, key=lambda x: (-short[x], x)):
+                nbytes = self.workflow.block(b).config_bytes
+                room = (len(state.resident) < slots
+                        and state.resident_bytes + nbytes <= machine.capacity_bytes)
+                if b in state.resident or not (room or expendable):
+                    continue
+                self.idle.take(u)
+                before = list(state.resident)
+                if machine.preload(u, b, nbytes):
+                    self._resident_changed(u, before)
+                    short[b] -= 1
+                    if not short[b]:
+                        del short[b]
+                    break
+                self.idle.free(u)  # it streams: never resident
+                del short[b]
+            if not short:
+                return
+
+    # --- bookkeeping -------------------------------------------------------------------------
+    def _run(self, task: Task, tbu: int) -> None:
+        before = list(self.machine.tbus[tbu].resident)
+        self._count(task, -1)
+        self.stream_rate += self._stream_rate(task)
+        self.dispatch(task, tbu)
+        self._resident_changed(tbu, before)
+
+    def _count(self, task: Task, sign: int) -> None:
+        """Add (``sign`` 1, known) or remove (-1, dispatched) ``task`` from the pending totals."""
+        cap = self.machine.capacity
+        self.pending[task.block_id] += sign
+        self.left_bytes += sign * cap.streamed_bytes(task.firing.task)
+        self.left_busy += sign * cap.busy_cycles(task.firing.task, task.work)
+
+    def _stream_rate(self, task: Task) -> float:
+        """Weight bytes per busy cycle ``task`` streams (0 when its configuration is resident)."""
+        cap = self.machine.capacity
+        nbytes = cap.streamed_bytes(task.firing.task)
+        return nbytes / cap.busy_cycles(task.firing.task, task.work) if nbytes else 0.0
+
+    def _resident_changed(self, tbu: int, before: list[str]) -> None:
+        """Count holders after ``tbu`` (now busy) loaded or evicted configurations."""
+        state = self.machine.tbus[tbu]
+        for b in set(before) - set(state.resident):
+            self.held[b] -= 1
+        for b in state.resident:
+            if b not in before:
+                self.held[b] += 1
+            heap = self.busy_holders[b]
+            heapq.heappush(heap, (state.busy_until, tbu))
+            if len(heap) > 2 * self.topology.num_tbus + 32:  # bound the stale entries
+                self.busy_holders[b] = [e for e in heap if self._holds(b, *e)]
+                heapq.heapify(self.busy_holders[b])
+
+    def _freed(self, tbu: int) -> None:
+        if tbu in self.reserved:
+            self.claimed.append(tbu)
+        else:
+            self.idle.free(tbu)
