@@ -17,6 +17,7 @@ from octopus.sched import scheduler_factory
 from octopus.sim import Simulator, poisson_arrivals
 from octopus.sim.capacity import arch_capacity
 from octopus.workflow import (
+    Constant,
     Instance,
     Normal,
     Uniform,
@@ -210,6 +211,20 @@ def test_bound_respects_arrivals():
                                                                          strict=True))
     assert sim.lower_bound_cycles >= last > batch_lower_bound(instances, cap)
     assert sim.makespan >= sim.lower_bound_cycles
+
+
+def test_bound_counts_the_weights_every_firing_streams():
+    """Four firings of a block too large to be resident, on two TBUs behind one 32 B/cycle
+    controller: each streams 32,000 bytes (1000 cycles) for 10 cycles of compute, so the
+    memory, not the TBUs, bounds the run at 4 x 1000 cycles, and the run comes within a few
+    cycles of it (the fan-out decision and one hop from the controller)."""
+    wf = (WorkflowBuilder("stream").fanout("F", Constant(value=4), ["s"])
+          .task("s", "ai", 2560, config_bytes=32_000).build())
+    arch = tiny_arch(2, 1, **{"memory.placement": "per_cluster", "memory.bytes_per_cycle": 32,
+                              "memory.latency_cycles": 0, "tbu.config_share": 0.001})
+    sim, _ = run_sim(wf, arch)
+    assert sim.lower_bound_cycles == 4000
+    assert 4000 <= sim.makespan <= 4030
 
 
 def test_idle_gaps_between_arrivals_count_as_no_work():

@@ -115,3 +115,37 @@ def test_dynamicity_spans_low_to_high():
         cvs.append(w.std() / w.mean())
     assert min(cvs) < 0.1 and max(cvs) > 1.0
     assert len(builtin_names()) >= 6
+
+
+def _weights_workflow():
+    """s streams (5000 B, read twice per firing, 1 cycle of compute); r is resident (800 B)."""
+    from octopus.workflow import WorkflowBuilder
+
+    return (WorkflowBuilder("weights")
+            .task("s", "ai", 200, config_bytes=5000, weight_passes=2)
+            .task("r", "ai", 200, config_bytes=800).flow("s", "r").build())
+
+
+STREAMING = Capacity(units=4, work_cycles=CAP.work_cycles, config_capacity_bytes=1000,
+                     weight_port_bytes_per_cycle=10, weight_bytes_per_cycle=10)
+
+
+def test_a_streaming_firing_is_busy_for_its_stream():
+    """A configuration over the capacity streams weight_passes x its bytes at the port rate:
+    2 x 5000 / 10 = 1000 cycles, not its 1 cycle of compute; a resident one computes only."""
+    wf = _weights_workflow()
+    s, r = wf.block("s"), wf.block("r")
+    assert (STREAMING.streamed_bytes(s), STREAMING.busy_cycles(s, 200)) == (10_000, 1000)
+    assert (STREAMING.streamed_bytes(r), STREAMING.busy_cycles(r, 200)) == (0, 1)
+    assert CAP.busy_cycles(s, 200) == 1  # no capacity limit: everything is resident
+
+
+def test_batch_bound_counts_weight_traffic():
+    """Three instances of s -> r on a machine moving 10 weight bytes per cycle: busy cycles give
+    3 x 1001 / 4 and a path 1001, but the traffic, 3 x 10,000 streamed bytes plus one 800 B
+    load of r, needs 3080 cycles: the bound. Arriving at 0, 3000 and 3000, the two late ones
+    still stream 20,000 bytes after cycle 3000: 5000."""
+    insts = list(iter_instances(_weights_workflow(), 3, seed=0))
+    assert batch_lower_bound(insts, STREAMING) == 3080
+    assert batch_lower_bound(insts, STREAMING, arrivals=[0, 3000, 3000]) == 5000
+    assert batch_lower_bound(insts, CAP) == 2  # every configuration resident, nothing moves

@@ -35,10 +35,12 @@ class WorkflowBuilder:
         return self
 
     def task(self, id: str, kind: str, work: Any, *, input_bytes: int = 0, output_bytes: int = 0,
-             config_bytes: int = 0, model: str | None = None) -> WorkflowBuilder:
+             config_bytes: int = 0, weight_passes: int = 1,
+             model: str | None = None) -> WorkflowBuilder:
         """A Task Block; ``work`` is a distribution or a number (a constant)."""
         return self._add(id=id, type="task", kind=kind, work=_dist(work), input_bytes=input_bytes,
-                         output_bytes=output_bytes, config_bytes=config_bytes, model=model)
+                         output_bytes=output_bytes, config_bytes=config_bytes,
+                         weight_passes=weight_passes, model=model)
 
     def branch(self, id: str, merge: str, paths: dict[str, float]) -> WorkflowBuilder:
         """A branch whose ``paths`` map each first block (or ``merge``) to its probability."""

@@ -1,0 +1,65 @@
+"""The idle-TBU indexes answer like a scan of every member would."""
+
+import random
+
+import pytest
+from schedkit import mesh
+
+from octopus.arch import Topology, load_arch
+from octopus.sched.idle import IdleMesh, IdleSet
+
+
+def test_idle_set_knows_its_lowest_member_through_adds_and_discards():
+    """Lowest id after any mix of adds and discards, re-adds included; empty raises."""
+    s = IdleSet([5, 3, 9])
+    assert (len(s), s.lowest()) == (3, 3)
+    s.discard(3)
+    s.add(1)
+    s.discard(1)
+    s.add(3)
+    assert s.lowest() == 3 and sorted(s) == [3, 5, 9]
+    for u in (3, 5, 9):
+        s.discard(u)
+    with pytest.raises(IndexError):
+        s.lowest()
+
+
+def test_idle_set_stays_small_under_churn():
+    """Stale heap entries are compacted away: 10,000 add/discard rounds keep the heap bounded."""
+    s = IdleSet(range(4))
+    for k in range(10_000):
+        s.discard(k % 4)
+        s.add(k % 4)
+    assert len(s._heap) <= 2 * len(s) + 33 and s.lowest() == 0
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_nearest_matches_a_scan_of_every_member(seed):
+    """On an 8x8 wafer corner (4 clusters of 4x4), the nearest member by bytes x hops, ties to
+    a preferred member then the lowest id, is what scoring every member finds."""
+    rng = random.Random(seed)
+    topo = Topology(load_arch("chip-4"))
+    members = rng.sample(range(topo.num_tbus), rng.randint(2, 40))
+    idle = IdleMesh(topo)
+    for u in members:
+        idle.add(u)
+    for u in members[1::3]:  # members[0] stays
+        idle.discard(u)
+    sources = [(rng.randrange(topo.num_tbus), rng.choice([0, 1, 2, 4096]))
+               for _ in range(rng.randint(1, 4))]
+    sources.append((rng.randrange(topo.num_tbus), 1))  # at least one byte
+    preferred = set(rng.sample(range(topo.num_tbus), 20))
+
+    def cost(u):
+        return sum(w * sum(topo.hops(s, u)) for s, w in sources)
+
+    expected = min(sorted(idle), key=lambda u: (cost(u), u not in preferred, u))
+    assert idle.nearest(sources, preferred.__contains__) == expected
+
+
+def test_nearest_needs_bytes_to_weigh():
+    """Sources of zero bytes leave every member equally near: an error, not a silent pick."""
+    idle = IdleMesh(Topology(mesh(2)))
+    idle.add(0)
+    with pytest.raises(ValueError):
+        idle.nearest([(1, 0)], lambda u: False)
