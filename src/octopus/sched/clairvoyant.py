@@ -29,7 +29,8 @@ Policy:
   only onto a TBU with room for it or whose resident configurations all have more holders
   than known, undispatched firings (nothing still needed is evicted).
 
-Control Blocks run on the instance's cluster CBU; instances are homed round-robin.
+Control Blocks run on the instance's cluster CBU; instances are homed round-robin. ``stats``
+counts ``waits`` and ``preloads``.
 """
 
 from __future__ import annotations
@@ -73,6 +74,11 @@ class Clairvoyant(Scheduler):
         self.stream_rate = 0.0  # weight bytes per cycle the running firings stream
         self.pending: dict[str, int] = defaultdict(int)  # known, undispatched firings per block
         self.held: dict[str, int] = defaultdict(int)  # TBUs holding each configuration
+        self.config_bytes = {b.id: b.config_bytes for b in self.workflow.blocks
+                             if b.type == "task"}
+        self.recheck: set[int] = set()  # idle TBUs not examined for a preload since they freed
+        self.rescan = False  # a block's shortfall changed sign: examine every idle TBU again
+        self.stats.update(waits=0, preloads=0)
         self.busy_holders: dict[str, list[tuple[int, int]]] = defaultdict(list)  # heaps
         self.reserved: dict[int, Task] = {}  # busy TBU -> the firing waiting for it
         self.claimed: list[int] = []  # reserved TBUs that are idle now
@@ -117,6 +123,7 @@ class Clairvoyant(Scheduler):
             if wait:
                 self.reserved[tbu] = task
                 self.machine.prestage(task, tbu)
+                self.stats["waits"] += 1
             else:
                 self.idle.take(tbu)
                 self._run(task, tbu)
@@ -172,32 +179,37 @@ class Clairvoyant(Scheduler):
                 and tbu not in self.reserved and block_id in state.resident)
 
     def _preload(self) -> None:
-        """Load configurations of known upcoming firings onto spare idle TBUs (module doc)."""
-        short = {b: n - self.held[b] for b, n in self.pending.items() if n > self.held[b]}
-        if not short or not self.idle:
-            return
+        """Load configurations of known upcoming firings onto spare idle TBUs (module doc).
+
+        An idle TBU found not spare stays so until it is busy again or some block's shortfall
+        changes sign, so only TBUs freed since, or all after such a change, are examined."""
+        fits = self.machine.fits
+        short = {b: n - self.held[b] for b, n in self.pending.items()
+                 if n > self.held[b] and fits(self.config_bytes[b])}
+        candidates = self.idle.all if self.rescan else self.recheck & set(self.idle.all)
+        self.rescan = False
+        self.recheck.clear()
         machine, slots = self.machine, self.machine.arch.tbu.config_slots
-        for u in sorted(self.idle.all):
+        for u in sorted(candidates):
+            if not short:
+                return
             state = machine.tbus[u]
             expendable = all(self.held[x] > self.pending[x] for x in state.resident)
             for b in sorted(short, key=lambda x: (-short[x], x)):
-                nbytes = self.workflow.block(b).config_bytes
+                nbytes = self.config_bytes[b]
                 room = (len(state.resident) < slots
                         and state.resident_bytes + nbytes <= machine.capacity_bytes)
                 if b in state.resident or not (room or expendable):
                     continue
                 self.idle.take(u)
                 before = list(state.resident)
-                if machine.preload(u, b, nbytes):
-                    self._resident_changed(u, before)
-                    short[b] -= 1
-                    if not short[b]:
-                        del short[b]
-                    break
-                self.idle.free(u)  # it streams: never resident
-                del short[b]
-            if not short:
-                return
+                machine.preload(u, b, nbytes)  # idle, not resident, fits: it loads
+                self.stats["preloads"] += 1
+                self._resident_changed(u, before)
+                short[b] -= 1
+                if not short[b]:
+                    del short[b]
+                break
 
     # --- bookkeeping -------------------------------------------------------------------------
     def _run(self, task: Task, tbu: int) -> None:
@@ -210,7 +222,7 @@ class Clairvoyant(Scheduler):
     def _count(self, task: Task, sign: int) -> None:
         """Add (``sign`` 1, known) or remove (-1, dispatched) ``task`` from the pending totals."""
         cap = self.machine.capacity
-        self.pending[task.block_id] += sign
+        self._adjust(task.block_id, pending=sign)
         self.left_bytes += sign * cap.streamed_bytes(task.firing.task)
         self.left_busy += sign * cap.busy_cycles(task.firing.task, task.work)
 
@@ -224,18 +236,30 @@ class Clairvoyant(Scheduler):
         """Count holders after ``tbu`` (now busy) loaded or evicted configurations."""
         state = self.machine.tbus[tbu]
         for b in set(before) - set(state.resident):
-            self.held[b] -= 1
+            self._adjust(b, held=-1)
         for b in state.resident:
             if b not in before:
-                self.held[b] += 1
+                self._adjust(b, held=1)
             heap = self.busy_holders[b]
             heapq.heappush(heap, (state.busy_until, tbu))
             if len(heap) > 2 * self.topology.num_tbus + 32:  # bound the stale entries
                 self.busy_holders[b] = [e for e in heap if self._holds(b, *e)]
                 heapq.heapify(self.busy_holders[b])
 
+    def _adjust(self, block_id: str, pending: int = 0, held: int = 0) -> None:
+        """Change ``block_id``'s known, undispatched firings and holders; note when the
+        shortfall (firings - holders) of a block that can be resident changes sign."""
+        gap = self.pending[block_id] - self.held[block_id]
+        self.pending[block_id] += pending
+        self.held[block_id] += held
+        new_gap = self.pending[block_id] - self.held[block_id]
+        if ((gap > 0) - (gap < 0) != (new_gap > 0) - (new_gap < 0)
+                and self.machine.fits(self.config_bytes[block_id])):
+            self.rescan = True
+
     def _freed(self, tbu: int) -> None:
         if tbu in self.reserved:
             self.claimed.append(tbu)
         else:
             self.idle.free(tbu)
+            self.recheck.add(tbu)
