@@ -51,7 +51,8 @@ class Scheduler:
         self.stats: dict[str, int] = {"decisions": 0, "migrations": 0}
 
     def on_start(self) -> None:
-        """Cycle 0, before any arrival: set up static state (e.g. install configurations)."""
+        """Cycle 0, before any arrival: set up static state (e.g. pre-load a mapping: every run
+        starts cold, nothing is resident for free)."""
 
     def on_arrival(self, run: InstanceRun) -> None:
         """An instance arrived; by default it is homed on clusters round-robin."""
