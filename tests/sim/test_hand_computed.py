@@ -179,8 +179,11 @@ def test_reconfiguration_costs_setup_plus_bytes(slots, makespan, loads):
     assert sim.machine.tbus[0].reconfigurations == loads
     reconfig = 600 + 700 if slots == 2 else 2 * (600 + 700)
     assert _buckets(sim, 0) == (40, reconfig, 0, 20, 0)
+    # the trace shows each read (3200 / 32, 6400 / 32) and the TBU waiting for it and the setup
     assert [s for s in rec.tbu_slices if s[1].startswith("load")][:2] == [
-        (0, "load a", 20, 600), (0, "load b", 630, 700)]
+        (0, "load a", 20, 100), (0, "load b", 630, 200)]
+    assert [s for s in rec.tbu_slices if s[1] == "wait config"][:2] == [
+        (0, "wait config", 20, 600), (0, "wait config", 630, 700)]
 
 
 def test_configuration_load_overlaps_data_fetch():

@@ -225,7 +225,7 @@ class Octopus(Scheduler):
         if self.idle_holders is None:
             self.idle_holders = defaultdict(list)
             for u in self.machine.idle:
-                for b in self.machine.tbus[u].resident:
+                for b in self.machine.tbus[u].residency.held():
                     self.idle_holders[b].append(u)
         idle, cluster_of = self.machine.idle, self.topology.cluster_of
         return {cluster_of(u) for b, q in self.queues[c].items() if q
@@ -393,7 +393,7 @@ class _Residency:
         self.current: dict[int, str] = {}  # most recently used configuration per TBU
         self.serving: dict[str, int] = defaultdict(int)  # TBUs whose current config is the block
         for v in tbus:
-            resident = machine.tbus[v].resident
+            resident = machine.tbus[v].residency.held()
             for b in resident:
                 self.holders[b].append(v)
             if resident:
