@@ -87,8 +87,9 @@ def test_fanout_on_four_tbus():
     # 4 remote copies moved 640 B each over 1 + 1 + 2 + 1 hops.
     stats = sim.machine.noc.stats
     assert (stats.transfers, stats.total_bytes, stats.byte_hops) == (4, 2560, 640 * 5)
-    # bound: work 10 + 6 x 20 + 10 = 140 over 4 TBUs = 35; path 10 + 20 (CBU) + 20 + 10 = 60.
-    assert sim.lower_bound_cycles == 60
+    # bound: work 10 + 6 x 20 + 10 = 140 over 4 TBUs = 35; path with each AI firing on a group
+    # of all 4 TBUs (a dispatch may be that wide): 3 + 20 (CBU) + 5 + 10 = 38.
+    assert sim.lower_bound_cycles == 38
 
 
 def _branch():

@@ -28,13 +28,21 @@ model, in integer cycles:
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
+from fractions import Fraction
+from functools import cached_property
 
 from octopus.arch import ArchConfig, compute_cycles
-from octopus.sim.capacity import AtEfficiency
+from octopus.sim.capacity import AtEfficiency, LayerScaling
 from octopus.workflow import TaskBlock
-from octopus.workflow.analysis import Capacity
+from octopus.workflow.analysis import BlockTiming, Capacity
 
 __all__ = ["ParallelModel"]
+
+ROUNDING_MARGIN = Fraction(1001, 1000)
+"""Bounds take a block's best efficiency 0.1% higher than the widths and batches they try: a
+group's share of folds is rounded per array, so a width between those tried may do a hair
+better (measured: under 0.003%)."""
 
 
 class ParallelModel:
@@ -94,3 +102,68 @@ class ParallelModel:
         produced = (timing.scaling.activation_bytes(batch) if isinstance(timing, AtEfficiency)
                     else batch * block.output_bytes)
         return -(-produced * (width - 1) // width)
+
+    def bound_capacities(self) -> tuple[Capacity, Capacity]:
+        """``(work, path)``: capacities that no dispatch beats, for lower bounds. ``work`` times
+        a firing in TBU-cycles at the best efficiency its layers reach on any width and batch
+        (the widths at the largest batch and the batches on one array, plus
+        :data:`ROUNDING_MARGIN`); ``path`` times it in cycles alone on the width that finishes
+        it soonest (the exchange left out). Other AI blocks: the preset efficiency, on every
+        TBU for the path; general and fitted blocks as on one TBU."""
+        cap, widest = self.capacity, self._all_widths[-1]
+        work_timing: dict[str, BlockTiming] = {}
+        path_timing: dict[str, BlockTiming] = {}
+        for block_id, timing in cap.block_timing.items():
+            if isinstance(timing, AtEfficiency):
+                work_timing[block_id] = _Best(self.arch, timing.scaling, self._all_widths,
+                                              self.max_batch)
+                path_timing[block_id] = _Fastest(self.arch, timing.scaling, self._all_widths)
+            else:
+                work_timing[block_id] = path_timing[block_id] = timing
+        work = Capacity(cap.units, cap.work_cycles, cap.control_cycles, work_timing)
+        path = Capacity(cap.units, _Spread(self.arch, widest), cap.control_cycles, path_timing)
+        return work, path
+
+
+@dataclass(frozen=True)
+class _Best:
+    """TBU-cycles of a firing at its layers' best efficiency (:meth:`bound_capacities`)."""
+
+    arch: ArchConfig
+    scaling: LayerScaling
+    widths: tuple[int, ...]
+    max_batch: int
+
+    @cached_property
+    def efficiency(self) -> Fraction:
+        tried = [self.scaling.efficiency(k, self.max_batch) for k in self.widths]
+        tried += [self.scaling.efficiency(1, b) for b in range(1, self.max_batch)]
+        return min(Fraction(1), max(tried) * ROUNDING_MARGIN)
+
+    def __call__(self, work: float) -> int:
+        return compute_cycles(self.arch, "ai", work, self.efficiency)
+
+
+@dataclass(frozen=True)
+class _Fastest:
+    """Cycles of a firing alone on the width that computes it soonest."""
+
+    arch: ArchConfig
+    scaling: LayerScaling
+    widths: tuple[int, ...]
+
+    def __call__(self, work: float) -> int:
+        return min(compute_cycles(self.arch, "ai", work / k,
+                                  min(Fraction(1), self.scaling.efficiency(k, 1) * ROUNDING_MARGIN))
+                   for k in self.widths)
+
+
+@dataclass(frozen=True)
+class _Spread:
+    """``compute_cycles`` with AI work spread over ``widest`` TBUs."""
+
+    arch: ArchConfig
+    widest: int
+
+    def __call__(self, kind: str, work: float) -> int:
+        return compute_cycles(self.arch, kind, work / self.widest if kind == "ai" else work)
