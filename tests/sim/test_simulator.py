@@ -15,7 +15,6 @@ from octopus.arch import ArchConfig
 from octopus.run import RunSpec, execute
 from octopus.sched import scheduler_factory
 from octopus.sim import Simulator, poisson_arrivals
-from octopus.sim.capacity import arch_capacity
 from octopus.workflow import (
     Constant,
     Instance,
@@ -204,27 +203,30 @@ def test_bound_respects_arrivals():
     arch = tiny_arch(2, 2)
     arrivals = poisson_arrivals(n, 50.0, arch.clock_hz, seed)  # sparse: ~20 ms apart
     sim = Simulator(wf, arch, scheduler_factory("greedy"), n, seed, arrivals).run()
-    cap = arch_capacity(arch)
+    work, path = sim.machine.parallel.bound_capacities()
     instances = [sample_instance(wf, seed, i) for i in range(n)]
-    assert sim.lower_bound_cycles == batch_lower_bound(instances, cap, arrivals)
-    last = max(a + instance_critical_path(inst, cap) for a, inst in zip(arrivals, instances,
-                                                                         strict=True))
-    assert sim.lower_bound_cycles >= last > batch_lower_bound(instances, cap)
+    assert sim.lower_bound_cycles == batch_lower_bound(instances, work, arrivals, path)
+    last = max(a + instance_critical_path(inst, path) for a, inst in zip(arrivals, instances,
+                                                                          strict=True))
+    assert sim.lower_bound_cycles >= last > batch_lower_bound(instances, work, None, path)
     assert sim.makespan >= sim.lower_bound_cycles
 
 
 def test_bound_counts_the_weights_every_firing_streams():
-    """Four firings of a block too large to be resident, on two TBUs behind one 32 B/cycle
-    controller: each streams 32,000 bytes (1000 cycles) for 10 cycles of compute, so the
-    memory, not the TBUs, bounds the run at 4 x 1000 cycles, and the run comes within a few
-    cycles of it (the fan-out decision and one hop from the controller)."""
+    """Four firings of a block too large to be resident even split over both TBUs, behind one
+    32 B/cycle controller: each dispatch streams all 32,000 bytes (1000 cycles) for 10 cycles
+    of compute. One firing per dispatch: the memory, not the TBUs, bounds the run at 4 x 1000
+    cycles, and greedy comes within the fan-out decision of it. With batches of up to 4, one
+    stream could serve them all: 1000."""
     wf = (WorkflowBuilder("stream").fanout("F", Constant(value=4), ["s"])
           .task("s", "ai", 2560, config_bytes=32_000).build())
-    arch = tiny_arch(2, 1, **{"memory.placement": "per_cluster", "memory.bytes_per_cycle": 32,
-                              "memory.latency_cycles": 0, "tbu.config_share": 0.001})
-    sim, _ = run_sim(wf, arch)
+    memory = {"memory.placement": "per_cluster", "memory.bytes_per_cycle": 32,
+              "memory.latency_cycles": 0, "tbu.config_share": 0.001}
+    sim, _ = run_sim(wf, tiny_arch(2, 1, **memory, **{"tbu.max_batch": 1}))
     assert sim.lower_bound_cycles == 4000
     assert 4000 <= sim.makespan <= 4030
+    batched, _ = run_sim(wf, tiny_arch(2, 1, **memory, **{"tbu.max_batch": 4}))
+    assert batched.lower_bound_cycles == 1000 <= batched.makespan
 
 
 def test_idle_gaps_between_arrivals_count_as_no_work():

@@ -176,36 +176,35 @@ class Clairvoyant(Scheduler):
         """Whether ``tbu`` is still busy until ``until``, unreserved, holding ``block_id``."""
         state = self.machine.tbus[tbu]
         return (state.busy_until == until and tbu not in self.machine.idle
-                and tbu not in self.reserved and block_id in state.resident)
+                and tbu not in self.reserved and block_id in state.residency)
 
     def _preload(self) -> None:
         """Load configurations of known upcoming firings onto spare idle TBUs (module doc).
 
         An idle TBU found not spare stays so until it is busy again or some block's shortfall
         changes sign, so only TBUs freed since, or all after such a change, are examined."""
-        fits = self.machine.fits
+        machine = self.machine
         short = {b: n - self.held[b] for b, n in self.pending.items()
-                 if n > self.held[b] and fits(self.config_bytes[b])}
+                 if n > self.held[b] and machine.fits(self.config_bytes[b])}
         candidates = self.idle.all if self.rescan else self.recheck & set(self.idle.all)
         self.rescan = False
         self.recheck.clear()
-        machine, slots = self.machine, self.machine.arch.tbu.config_slots
         for u in sorted(candidates):
             if not short:
                 return
-            state = machine.tbus[u]
-            expendable = all(self.held[x] > self.pending[x] for x in state.resident)
+            residency = machine.tbus[u].residency
+            keys = residency.held()
+            expendable = all(self.held[x] > self.pending[x] for x in keys)
             for b in sorted(short, key=lambda x: (-short[x], x)):
                 nbytes = self.config_bytes[b]
-                room = (len(state.resident) < slots
-                        and state.resident_bytes + nbytes <= machine.capacity_bytes)
-                if b in state.resident or not (room or expendable):
+                room = (len(keys) < residency.slots
+                        and residency.used_bytes + nbytes <= residency.capacity)
+                if b in residency or not (room or expendable):
                     continue
                 self.idle.take(u)
-                before = list(state.resident)
                 machine.preload(u, b, nbytes)  # idle, not resident, fits: it loads
                 self.stats["preloads"] += 1
-                self._resident_changed(u, before)
+                self._resident_changed(u, keys)
                 short[b] -= 1
                 if not short[b]:
                     del short[b]
@@ -213,7 +212,7 @@ class Clairvoyant(Scheduler):
 
     # --- bookkeeping -------------------------------------------------------------------------
     def _run(self, task: Task, tbu: int) -> None:
-        before = list(self.machine.tbus[tbu].resident)
+        before = self.machine.tbus[tbu].residency.held()
         self._count(task, -1)
         self.stream_rate += self._stream_rate(task)
         self.dispatch(task, tbu)
@@ -235,9 +234,10 @@ class Clairvoyant(Scheduler):
     def _resident_changed(self, tbu: int, before: list[str]) -> None:
         """Count holders after ``tbu`` (now busy) loaded or evicted configurations."""
         state = self.machine.tbus[tbu]
-        for b in set(before) - set(state.resident):
+        after = state.residency.held()
+        for b in set(before) - set(after):
             self._adjust(b, held=-1)
-        for b in state.resident:
+        for b in after:
             if b not in before:
                 self._adjust(b, held=1)
             heap = self.busy_holders[b]

@@ -157,13 +157,13 @@ class IdleTbus:
     def free(self, tbu: int) -> None:
         """``tbu`` is idle (again)."""
         self.all.add(tbu)
-        for b in self._machine.tbus[tbu].resident:
+        for b in self._machine.tbus[tbu].residency.held():
             self._holding[b].add(tbu)
 
     def take(self, tbu: int) -> None:
         """``tbu`` is about to be busy."""
         self.all.discard(tbu)
-        for b in self._machine.tbus[tbu].resident:
+        for b in self._machine.tbus[tbu].residency.held():
             self._holding[b].discard(tbu)
 
     def holding(self, block_id: str) -> IdleMesh:

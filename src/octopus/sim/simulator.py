@@ -48,6 +48,7 @@ class SchedulerHooks(Protocol):
     def on_reveal(self, run: InstanceRun, control: int, revealed: list[int]) -> None: ...
     def on_task_done(self, task: Task) -> None: ...
     def on_tbu_idle(self, tbu: int) -> None: ...
+    def on_instance_done(self, run: InstanceRun) -> None: ...
     def decide(self) -> None: ...
     def control_site(self, run: InstanceRun, control: int) -> int: ...
 
@@ -107,7 +108,7 @@ class Simulator:
         self._no_work_since = 0
         self.no_work_cycles = 0
         self.latencies: list[int] = []
-        self.bound = MakespanBound(self.capacity)
+        self.bound = MakespanBound(*self.machine.parallel.bound_capacities())
         self.task_firings = 0
         self.control_firings = 0
         self.makespan = 0
@@ -173,6 +174,7 @@ class Simulator:
         if run.finished:
             now = self.core.now
             run.finish_cycle = now
+            self.scheduler.on_instance_done(run)
             self.latencies.append(now - run.arrival_cycle)
             self.makespan = max(self.makespan, now)
             self.in_flight -= 1
@@ -197,6 +199,9 @@ class Simulator:
     # --- results -------------------------------------------------------------------------------
     @property
     def lower_bound_cycles(self) -> int:
+        """A makespan no schedule beats: :class:`~octopus.workflow.analysis.MakespanBound`
+        with every firing at the best a dispatch can do
+        (:meth:`~octopus.sim.parallel.ParallelModel.bound_capacities`)."""
         return self.bound.cycles
 
     def tbu_buckets(self) -> list[dict[str, int]]:

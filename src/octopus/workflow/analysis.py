@@ -53,13 +53,17 @@ class Capacity:
         control_cycles: the least time a Control Block evaluation takes, in cycles.
         block_timing: the timing of some Task Blocks, by id, overriding ``work_cycles``
             (blocks timed from a torch model or a layer table, see ``octopus.run.resolve``).
-        config_capacity_bytes: the largest configuration one unit can hold resident; a larger
-            one streams its weights from off-chip memory on every firing. ``None``: every
-            configuration can be resident.
+        config_capacity_bytes: the largest configuration (or shard of one) one unit can hold
+            resident; a larger one is streamed from off-chip memory on every dispatch. ``None``:
+            every configuration can be resident.
         weight_port_bytes_per_cycle: the fastest rate, in bytes per cycle, at which one unit
-            receives weights from off-chip memory (what a streaming firing reads at, at best).
+            receives weights from off-chip memory (what a streaming unit reads at, at best).
         weight_bytes_per_cycle: the off-chip bandwidth of the whole machine for weights, in
             bytes per cycle (every weight load and stream shares it). ``None``: unbounded.
+        group_width: the widest group of units one AI firing may run on, its weights split
+            across them (general blocks and ``single_blocks`` run on one unit).
+        single_blocks: ids of AI blocks that run on one unit only.
+        max_batch: firings one dispatch may serve at once (one weight stream serves them all).
     """
 
     units: int
@@ -69,6 +73,9 @@ class Capacity:
     config_capacity_bytes: int | None = None
     weight_port_bytes_per_cycle: int = 1
     weight_bytes_per_cycle: int | None = None
+    group_width: int = 1
+    single_blocks: frozenset[str] = frozenset()
+    max_batch: int = 1
 
     @classmethod
     def from_rates(cls, units: int, ai_work_per_cycle: float, general_work_per_cycle: float,
@@ -86,25 +93,47 @@ class Capacity:
         return timing(work) if timing is not None else self.work_cycles(kind, work)
 
     def fits(self, config_bytes: int) -> bool:
-        """Whether a configuration of ``config_bytes`` can be resident on one unit."""
+        """Whether a configuration (or shard) of ``config_bytes`` can be resident on one unit."""
         return self.config_capacity_bytes is None or config_bytes <= self.config_capacity_bytes
 
     def streamed_bytes(self, block: TaskBlock) -> int:
-        """Weight bytes one firing of ``block`` reads from off-chip memory while it runs: all its
-        weights, ``weight_passes`` times, when its configuration cannot be resident; else 0."""
+        """Weight bytes one firing of ``block`` alone on one unit reads from off-chip memory
+        while it runs: all its weights, ``weight_passes`` times, when its configuration cannot
+        be resident there; else 0."""
         return 0 if self.fits(block.config_bytes) else block.config_bytes * block.weight_passes
 
     def busy_cycles(self, block: TaskBlock, work: float) -> int:
-        """The least cycles one firing of ``block`` with ``work`` holds its unit: its compute,
-        or, if longer, its streamed weights at ``weight_port_bytes_per_cycle``."""
+        """The least cycles one firing of ``block`` with ``work`` holds one unit alone: its
+        compute, or, if longer, its streamed weights at ``weight_port_bytes_per_cycle``."""
         compute = self.cycles(block.kind, work, block.id)
         return max(compute, -(-self.streamed_bytes(block) // self.weight_port_bytes_per_cycle))
 
+    def widest(self, block: TaskBlock) -> int:
+        """The widest group ``block`` may run on."""
+        single = block.kind != "ai" or block.id in self.single_blocks
+        return 1 if single else self.group_width
+
+    def always_streams(self, block: TaskBlock) -> bool:
+        """Whether ``block``'s weights are too large to be resident even split over its widest
+        group: every dispatch then streams them all, ``weight_passes`` times."""
+        return not self.fits(-(-block.config_bytes // self.widest(block)))
+
+    def fastest_cycles(self, block: TaskBlock, work: float) -> int:
+        """The least cycles one firing of ``block`` with ``work`` takes, on any group this
+        capacity allows: its :meth:`cycles` (a bound's capacity times the fastest group), or,
+        if longer and it :meth:`always_streams`, its widest group's shards streamed at
+        ``weight_port_bytes_per_cycle``."""
+        compute = self.cycles(block.kind, work, block.id)
+        if not self.always_streams(block):
+            return compute
+        shard = -(-block.config_bytes // self.widest(block))
+        return max(compute, -(-shard * block.weight_passes // self.weight_port_bytes_per_cycle))
+
     def firing_cycles(self, firing: Firing) -> int:
-        """:meth:`busy_cycles` of a Task Block firing; the control latency of a control one."""
+        """:meth:`fastest_cycles` of a Task Block firing; the control latency of a control one."""
         if firing.task is None:
             return self.control_cycles
-        return self.busy_cycles(firing.task, firing.work)
+        return self.fastest_cycles(firing.task, firing.work)
 
 
 def _walk(region: Region, weight: float, visit) -> None:
@@ -244,8 +273,8 @@ def _rank_region(region: Region, cap: Capacity, tail: float, ranks: dict[str, fl
 
 def instance_critical_path(inst: Instance, cap: Capacity) -> int:
     """Longest chain of firing durations through the instance's DAG, in cycles: each Task Block
-    firing at its :meth:`Capacity.busy_cycles` (streaming counted), each control firing at the
-    control latency; no transfers."""
+    firing at its :meth:`Capacity.fastest_cycles` (streaming counted), each control firing at
+    the control latency; no transfers."""
     finish = [0] * len(inst.firings)
     for i, f in enumerate(inst.firings):
         start = max((finish[p] for p in f.preds), default=0)
@@ -254,85 +283,99 @@ def instance_critical_path(inst: Instance, cap: Capacity) -> int:
 
 
 def instance_work_cycles(inst: Instance, cap: Capacity) -> int:
-    """Total compute TBU-cycles of the instance's Task Block firings (no streaming)."""
+    """Total compute unit-cycles of the instance's Task Block firings (no streaming)."""
     return sum(cap.cycles(f.kind, f.work, f.block_id) for f in inst.firings if f.kind != CONTROL)
 
 
 class MakespanBound:
-    """A lower bound on the makespan of a run on ``cap``, built instance by instance.
+    """A lower bound on the makespan of a run, built instance by instance: work timed by
+    ``cap``, critical paths by ``path_cap`` (default ``cap``; a machine whose firings may spread
+    over several units times paths faster than work), weights as ``cap`` says they move.
 
     The bound, in cycles, is the largest of:
 
-    (a) for every arrival cycle ``t``: ``t`` plus the busy cycles (:meth:`Capacity.busy_cycles`)
-        of the Task Block firings of the instances arriving at or after ``t``, spread over all
-        units;
-    (b) for every instance: its arrival plus its critical path (:func:`instance_critical_path`);
-    (c) for every arrival cycle ``t``: ``t`` plus the weight bytes streamed by the instances
-        arriving at or after ``t``, over the machine's ``weight_bytes_per_cycle``;
-    (d) from cycle 0: every streamed weight byte plus one load of every distinct configuration
-        that can be resident and fires in the run, over ``weight_bytes_per_cycle``.
+    (a) for every arrival cycle ``t``: ``t`` plus the compute unit-cycles
+        (:func:`instance_work_cycles`) of the instances arriving at or after ``t``, spread over
+        all units;
+    (b) for every instance: its arrival plus its critical path (:func:`instance_critical_path`,
+        a firing that :meth:`~Capacity.always_streams` at least as long as its stream);
+    (c) for every arrival cycle ``t``: ``t`` plus the weights that the instances arriving at or
+        after ``t`` must stream (``config_bytes x weight_passes`` per firing of a block that
+        always streams, a dispatch serving at most ``max_batch`` firings), over the machine's
+        ``weight_bytes_per_cycle``;
+    (d) from cycle 0: every block's weights read at least once, over the same bandwidth: a
+        block that always streams, once per dispatch (its firings over ``max_batch``); any
+        other, one load of its configuration.
 
     (d) holds because a run starts cold: no configuration is resident before the first cycle
     (every scheduler loads what it uses, through off-chip memory). Transfers, reconfiguration
     setup, memory latency and control-block latency beyond the minimum only add time.
     """
 
-    def __init__(self, cap: Capacity):
+    def __init__(self, cap: Capacity, path_cap: Capacity | None = None):
         self._cap = cap
-        self._facts: list[tuple[int, int, int, int]] = []  # arrival, busy, path, streamed bytes
-        self._loaded: dict[str, int] = {}  # resident configurations used: block id -> bytes
+        self._path_cap = path_cap if path_cap is not None else cap
+        self._facts: list[tuple[int, int, int, int]] = []  # arrival, work, path, streamed bytes
+        self._streams: dict[str, list[int]] = {}  # always streaming: block -> [firings, bytes]
+        self._loads: dict[str, int] = {}  # any other block with weights -> bytes
 
     def add(self, arrival: int, inst: Instance) -> None:
         """Count ``inst``, arriving at cycle ``arrival``."""
-        cap, busy, streamed = self._cap, 0, 0
+        cap, streamed = self._cap, 0
         for f in inst.firings:
-            if f.task is None:
+            block = f.task
+            if block is None or not block.config_bytes:
                 continue
-            busy += cap.busy_cycles(f.task, f.work)
-            nbytes = cap.streamed_bytes(f.task)
-            if nbytes:
+            if cap.always_streams(block):
+                nbytes = block.config_bytes * block.weight_passes
                 streamed += nbytes
-            elif f.task.config_bytes:
-                self._loaded[f.block_id] = f.task.config_bytes
-        self._facts.append((arrival, busy, instance_critical_path(inst, cap), streamed))
+                self._streams.setdefault(block.id, [0, nbytes])[0] += 1
+            else:
+                self._loads[block.id] = block.config_bytes
+        self._facts.append((arrival, instance_work_cycles(inst, cap),
+                            instance_critical_path(inst, self._path_cap), streamed))
 
     @property
     def cycles(self) -> int:
         """The bound over every instance added so far (0 before any)."""
-        units, bw = self._cap.units, self._cap.weight_bytes_per_cycle
-        bound, later_busy, later_streamed = 0, 0, 0
-        for t, busy, path, streamed in sorted(self._facts, reverse=True):
-            later_busy += busy
+        cap = self._cap
+        units, bandwidth, batch = cap.units, cap.weight_bytes_per_cycle, cap.max_batch
+        bound, later_work, later_streamed = 0, 0, 0
+        for t, work, path, streamed in sorted(self._facts, reverse=True):
+            later_work += work
             later_streamed += streamed
-            bound = max(bound, t + -(-later_busy // units), t + path)
-            if bw is not None:
-                bound = max(bound, t + -(-later_streamed // bw))
-        if bw is not None:
-            bound = max(bound, -(-(later_streamed + sum(self._loaded.values())) // bw))
+            bound = max(bound, t + -(-later_work // units), t + path)
+            if bandwidth is not None:
+                bound = max(bound, t + -(-later_streamed // (batch * bandwidth)))
+        if bandwidth is not None:
+            once = sum(-(-n // batch) * nbytes for n, nbytes in self._streams.values())
+            bound = max(bound, -(-(once + sum(self._loads.values())) // bandwidth))
         return bound
 
 
 def batch_lower_bound(
-    instances: Sequence[Instance], cap: Capacity, arrivals: Iterable[int] | None = None
+    instances: Sequence[Instance], cap: Capacity, arrivals: Iterable[int] | None = None,
+    path_cap: Capacity | None = None,
 ) -> int:
-    """A lower bound on the makespan of running ``instances`` on ``cap``, in cycles.
-
-    Arrivals default to 0 (a closed batch). See :class:`MakespanBound`.
+    """A lower bound on the makespan of running ``instances`` on ``cap``, in cycles (critical
+    paths timed by ``path_cap``, default ``cap``). Arrivals default to 0 (a closed batch). See
+    :class:`MakespanBound`.
     """
     arrivals = list(arrivals) if arrivals is not None else [0] * len(instances)
     if len(arrivals) != len(instances):
         raise ValueError(f"{len(arrivals)} arrivals for {len(instances)} instances")
-    bound = MakespanBound(cap)
+    bound = MakespanBound(cap, path_cap)
     for t, inst in zip(arrivals, instances, strict=True):
         bound.add(t, inst)
     return bound.cycles
 
 
 def expected_lower_bound(wf: Workflow, n: int, cap: Capacity) -> float:
-    """Expected-value form of the batch bound for ``n`` instances arriving at once, in cycles:
-    the largest of the mean busy cycles spread over all units, the mean instance's critical
-    path, and the mean streamed weight bytes plus one load of every resident configuration over
-    the machine's weight bandwidth (see :class:`MakespanBound`)."""
+    """Expected-value form of the batch bound for ``n`` instances arriving at once, each firing
+    alone on one unit, in cycles: the largest of the mean busy cycles
+    (:meth:`Capacity.busy_cycles`) spread over all units, the mean instance's critical path,
+    and the mean streamed weight bytes plus one load of every resident configuration over the
+    machine's weight bandwidth (see :class:`MakespanBound`)."""
     firings = expected_firings(wf)
     tasks = [b for b in wf.blocks if b.type == "task" and firings[b.id] > 0]
     busy = sum(firings[b.id] * cap.busy_cycles(b, b.work.mean) for b in tasks)
