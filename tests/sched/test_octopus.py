@@ -85,6 +85,39 @@ def test_fanout_revealed_early_is_preloaded_by_proactive_scheduling():
     assert on.makespan < off.makespan
 
 
+@pytest.mark.parametrize("count_known", [False, True])
+def test_a_loop_reveals_one_iteration_per_decision_unless_its_count_is_known(count_known):
+    """A loop of 3 over ``p -> q`` (10 cycles each) after ``src`` (10 cycles), on one TBU with
+    free configuration loads and 20-cycle CBU decisions: octopus is told of one iteration
+    (and the next decision) per ``on_reveal``, each when the iteration before it has finished:
+    at 30, 70 and 110. The decision that ends the loop reveals nothing. With the count known,
+    one reveal of all, at 30."""
+    wf = (WorkflowBuilder("lp").task("src", "ai", 2560)
+          .loop("L", Constant(value=3), ["p", "q"], count_known=count_known)
+          .task("p", "ai", 2560).task("q", "ai", 2560).flow("src", "L").flow("p", "q").build())
+    reveals = []
+
+    def record(sim):
+        seen = sim.scheduler.on_reveal
+
+        def on_reveal(run, control, revealed):
+            labels = [run.firings[k].label for k in revealed]
+            reveals.append((sim.machine.now, run.firings[control].label, labels))
+            seen(run, control, revealed)
+
+        sim.scheduler.on_reveal = on_reveal
+
+    sim, _ = run(wf, arch(1, **{"tbu.config_setup_cycles": 0}), setup=record)
+    if count_known:
+        assert reveals == [(30, "L", [f"L[{k}]/{b}" for k in range(3) for b in "pq"])]
+        assert sim.makespan == 30 + 6 * 10
+    else:
+        assert reveals == [(30 + 40 * k, f"L[{k}]?", [f"L[{k}]/p", f"L[{k}]/q", f"L[{k + 1}]?"])
+                           for k in range(3)]
+        assert sim.makespan == 30 + 3 * (20 + 20)  # L[3]? ends the loop at 150
+    assert sim.scheduler.pending["p"] == sim.scheduler.pending["q"] == 0
+
+
 def test_adaptive_scheduling_runs_the_critical_chain_first():
     """On one TBU, the source that heads a long chain runs before an equally ready short block
     (urgency by critical-path rank); first-come order without the mechanism."""
