@@ -78,10 +78,11 @@ class Capacity:
 
 
 def _walk(region: Region, weight: float, visit) -> None:
-    """Call ``visit(block, expected executions)`` for every block in ``region``, nested ones too."""
+    """Call ``visit(block, expected firings)`` for every block in ``region``, nested ones too."""
     for item in region.items:
         per_iteration = isinstance(item, RepeatItem) and item.per_iteration
-        visit(item.block, weight * (1 + item.block.count.count_mean) if per_iteration else weight)
+        decisions = 1 + item.block.count.count_mean if per_iteration else 1.0  # per execution
+        visit(item.block, weight * decisions)
         if isinstance(item, RepeatItem):
             _walk(item.body, weight * item.block.count.count_mean, visit)
         elif isinstance(item, BranchItem):

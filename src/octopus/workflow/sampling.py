@@ -109,6 +109,11 @@ class _Unroller:
         self.firings.append(Firing(**kw))
         return len(self.firings) - 1
 
+    def decision(self, block_id: str, deps, revealed_by: int, outcome: int, label: str) -> int:
+        """Emit a Control Block firing (it carries no work and consumes no data)."""
+        return self.emit(block_id=block_id, kind=CONTROL, work=0.0, task=None, preds=deps,
+                         data_from=(), revealed_by=revealed_by, outcome=outcome, label=label)
+
     def region(self, reg: Region, deps, data, revealed_by: int, prefix: str) -> Ends:
         ends: list[Ends] = []
         for item, preds in zip(reg.items, reg.preds, strict=True):
@@ -138,9 +143,7 @@ class _Unroller:
             outcome = int(self.rng.choice(len(probs), p=probs / probs.sum()))
         else:
             outcome = blk.count.sample_count(self.rng)
-        c = self.emit(block_id=blk.id, kind=CONTROL, work=0.0, task=None, preds=deps,
-                      data_from=(), revealed_by=revealed_by, outcome=outcome,
-                      label=prefix + blk.id)
+        c = self.decision(blk.id, deps, revealed_by, outcome, prefix + blk.id)
         if isinstance(item, BranchItem):
             return self.region(item.paths[outcome][1], (c,), data, c, prefix)
         if outcome == 0:
@@ -161,9 +164,7 @@ class _Unroller:
         blk = item.block
         count = blk.count.sample_count(self.rng)
         for k in range(count + 1):
-            c = self.emit(block_id=blk.id, kind=CONTROL, work=0.0, task=None, preds=deps,
-                          data_from=(), revealed_by=revealed_by, outcome=int(k < count),
-                          label=f"{prefix}{blk.id}[{k}]?")
+            c = self.decision(blk.id, deps, revealed_by, int(k < count), f"{prefix}{blk.id}[{k}]?")
             if k < count:
                 deps, data = self.region(item.body, (c,), data, c, f"{prefix}{blk.id}[{k}]/")
             revealed_by = c
