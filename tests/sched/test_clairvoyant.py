@@ -19,16 +19,17 @@ def test_clairvoyant_beats_greedy_by_running_the_long_chain_first():
 
 
 def test_clairvoyant_ranks_by_the_work_a_loop_will_reveal():
-    """On one TBU, q (10 cycles) heads a loop of 5 x 200 cycles revealed only after q; p (1000)
-    is older. Knowing the count, q goes first and the loop's decision overlaps p."""
+    """On one TBU, q (10 cycles) heads a loop of 5 x 200 cycles that the others learn one
+    iteration per decision; p (1000) is older. Knowing the count, q goes first and the loop's
+    first decision overlaps p."""
     wf = (WorkflowBuilder("loop").task("p", "ai", 256_000).task("q", "ai", 2560)
           .loop("L", Constant(value=5), ["z"]).task("z", "ai", 51_200).flow("q", "L").build())
     greedy, _ = run(wf, mesh(1), "greedy")
     clairvoyant, rec = run(wf, mesh(1), "clairvoyant")
     assert rec.of("q")[0].start_cycle == 0 and rec.of("p")[0].start_cycle == 10
-    # greedy: p 0..1000, q ..1010, L on the CBU ..1030, z ..2030; clairvoyant: q 0..10,
-    # p 10..1010 (L decided meanwhile), z 1010..2010.
-    assert (greedy.makespan, clairvoyant.makespan) == (2030, 2010)
+    # greedy: p 0..1000, q ..1010, then 5 x (decision 20 + z 200) and a last decision: 2130;
+    # clairvoyant: q 0..10, p 10..1010 while L decides its first iteration, z from 1010: 2110.
+    assert (greedy.makespan, clairvoyant.makespan) == (2130, 2110)
 
 
 def test_clairvoyant_waits_for_the_busy_tbu_holding_a_costly_configuration():
