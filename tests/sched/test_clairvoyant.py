@@ -1,5 +1,5 @@
 """``clairvoyant`` uses what only it knows (every outcome and duration at arrival) where it
-matters: rank, waiting for a resident TBU, preloading, keeping memory busy."""
+matters: rank, waiting for a resident TBU, preloading."""
 
 from schedkit import mesh, run
 
@@ -54,20 +54,3 @@ def test_clairvoyant_preloads_configurations_it_knows_are_coming():
     assert (rec.of("w")[0].tbu, rec.of("w")[0].start_cycle, on.makespan) == (1, 1000, 1010)
     off, _ = run(wf, mesh(2), {"name": "clairvoyant", "preload": False})
     assert off.makespan == 2010
-
-
-def test_clairvoyant_keeps_memory_busy_when_the_known_work_is_memory_bound():
-    """Two TBUs share one 32 B/cycle controller. p (rank 150k: it heads q) streams 1.6 MB over
-    100k cycles; d1 and d2 stream 3.2 MB each (100k cycles, 32 B/cycle). The known work needs
-    memory longer (8 MB / 32 = 250k cycles) than TBUs (350k / 2): d1, the hungriest stream,
-    goes first although p ranks higher; then memory is full and rank decides (p)."""
-    wf = (WorkflowBuilder("mem")
-          .task("p", "ai", 25_600_000, config_bytes=1_600_000)  # 100k cycles
-          .task("d1", "ai", 25_600, config_bytes=3_200_000)
-          .task("d2", "ai", 25_600, config_bytes=3_200_000)
-          .task("q", "ai", 12_800_000).flow("p", "q").build())  # 50k cycles
-    hw = mesh(2, **{"memory.placement": "per_cluster", "memory.bytes_per_cycle": 32,
-                    "memory.latency_cycles": 0, "tbu.config_share": 0.5})
-    _, rec = run(wf, hw, "clairvoyant")
-    assert (rec.of("d1")[0].tbu, rec.of("d1")[0].dispatch_cycle) == (0, 0)
-    assert (rec.of("p")[0].tbu, rec.of("p")[0].dispatch_cycle) == (1, 0)

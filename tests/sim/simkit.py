@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from octopus.arch import ArchConfig, load_arch
-from octopus.sched import scheduler_factory
+from octopus.sched import SchedulerChoice, scheduler_factory
 from octopus.sim import NullRecorder, Simulator
 from octopus.sim.state import Task
 from octopus.workflow import Workflow
@@ -68,7 +68,8 @@ class Collector(NullRecorder):
         return {t.label: (t.tbu, t.start_cycle, t.end_cycle) for t in self.tasks}
 
 
-def run_sim(wf: Workflow, arch: ArchConfig, scheduler: str = "greedy", instances: int = 1,
+def run_sim(wf: Workflow, arch: ArchConfig, scheduler: SchedulerChoice = "greedy",
+            instances: int = 1,
             seed: int = 0, arrivals: Sequence[int] | None = None) -> tuple[Simulator, Collector]:
     """Run ``wf`` to completion and return the simulator and everything it recorded."""
     rec = Collector()

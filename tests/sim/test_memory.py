@@ -68,13 +68,13 @@ def test_residency_is_bounded_by_the_sram_share():
 
 
 def test_a_configuration_too_large_for_a_tbu_streams_its_weights_every_firing():
-    """A 4 MiB configuration on 2 MiB of SRAM is never resident: each of two firings (one TBU)
-    streams 4 MiB x 2 passes at 32 B/cycle = 262,144 cycles, longer than its 10 cycles of
-    compute, and the time beyond the compute counts as reconfiguration."""
+    """A 4 MiB configuration on 2 MiB of SRAM is never resident: each of two firings (one TBU,
+    one firing per dispatch) streams 4 MiB x 2 passes at 32 B/cycle = 262,144 cycles, longer
+    than its 10 cycles of compute, and the time beyond the compute counts as reconfiguration."""
     big = 4 << 20
     wf = (WorkflowBuilder("big").task("x", "ai", 2560, config_bytes=big).build())
     wf = wf.model_copy(update={"blocks": [wf.blocks[0].model_copy(update={"weight_passes": 2})]})
-    sim, rec = run_sim(wf, tiny_arch(), instances=2)
+    sim, rec = run_sim(wf, tiny_arch(), {"name": "greedy", "batch": False}, instances=2)
     stream = 2 * big // 32
     assert sim.makespan == 2 * stream
     assert sim.machine.tbus[0].residency.held() == [] and sim.machine.weight_loads == 2

@@ -4,15 +4,15 @@ One global first-in, first-out queue of ready firings. While a TBU is idle, the 
 firing is placed: on the lowest numbered idle TBU that holds its block's configuration (no
 load), or, if none does, on the lowest numbered idle TBU (which loads it). A residency-aware
 FIFO: the simplest scheduler that does not reload what is already resident. Each choice costs
-``O(log TBUs)`` (per-block sets of idle holders), whatever the number of idle TBUs. Control
-Blocks run on the instance's cluster CBU.
+``O(log TBUs)`` (per-block sets of idle holders), whatever the number of idle TBUs. Batches
+and Control Blocks as in ``greedy``.
 """
 
 from __future__ import annotations
 
 from typing import Literal
 
-from octopus.sched.base import SchedulerConfig
+from octopus.sched.batching import BatchingConfig
 from octopus.sched.greedy import Greedy
 from octopus.sched.registry import register_scheduler
 from octopus.sim.state import Task
@@ -20,8 +20,8 @@ from octopus.sim.state import Task
 __all__ = ["Affinity", "AffinityConfig"]
 
 
-class AffinityConfig(SchedulerConfig):
-    """``affinity`` has no parameters."""
+class AffinityConfig(BatchingConfig):
+    """Parameters of ``affinity``."""
 
     name: Literal["affinity"] = "affinity"
 

@@ -85,6 +85,11 @@ class Scheduler:
         return run.site
 
     def dispatch(self, task: Task, tbu: int) -> None:
-        """Place ``task`` on ``tbu`` and count the decision."""
+        """Place ``task`` alone on ``tbu`` and count the decision."""
+        self.dispatch_batch([task], [tbu])
+
+    def dispatch_batch(self, tasks: list[Task], group: list[int]) -> None:
+        """Place ``tasks`` (ready firings of one block) as one batch on ``group`` and count the
+        decision."""
         self.stats["decisions"] += 1
-        self.machine.dispatch(task, tbu)
+        self.machine.dispatch_batch(tasks, group)

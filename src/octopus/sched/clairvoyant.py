@@ -9,13 +9,9 @@ a count when its Control Block decides and a duration when the firing ends.
 Policy:
 
 - **Priority**: the ready firing with the longest remaining path first: its upward rank over
-  the instance's DAG, each Task Block firing at its exact busy cycles
+  the instance's DAG, each Task Block firing at its exact busy cycles alone on one TBU
   (:meth:`~octopus.workflow.Capacity.busy_cycles`, streamed weights included) and each control
-  firing at the CBU latency; ties go to the earlier instance, then to the earlier firing. One
-  exception keeps the memory busy: while the known, undispatched firings need longer on
-  off-chip memory (streamed bytes over the machine's weight bandwidth) than on the TBUs (busy
-  cycles over the TBUs), and the running firings stream less than that bandwidth, the ready
-  firing that streams the most bytes per busy cycle goes first (then by rank).
+  firing at the CBU latency; ties go to the earlier instance, then to the earlier firing.
 - **Placement**: the earliest estimated finish among (a) the idle TBU nearest the firing's
   producers, ties to a holder of its configuration, then the lowest id, (b) the idle holder
   nearest its producers and (c) waiting for the busy holder that frees first. An idle TBU
@@ -24,6 +20,8 @@ Policy:
   ``busy_until`` and the inputs' arrival, plus the busy cycles. Ties go to an idle TBU, then
   the lowest id. A wait reserves the TBU for the firing (nobody else waits for it) and
   pre-stages the inputs there.
+- **Batches** (``batch``): a firing takes along the next queued firings of its block by rank
+  that fit in the time it takes alone (:mod:`.batching`).
 - **Preloads** (``preload``): TBUs still idle after placement load configurations of blocks
   with more known, undispatched firings than TBUs holding them (largest shortfall first),
   only onto a TBU with room for it or whose resident configurations all have more holders
@@ -41,7 +39,8 @@ from typing import Literal
 
 from pydantic import Field
 
-from octopus.sched.base import Scheduler, SchedulerConfig
+from octopus.sched.base import Scheduler
+from octopus.sched.batching import BatchingConfig, batch_limit
 from octopus.sched.idle import IdleTbus
 from octopus.sched.locality import producer_sources
 from octopus.sched.registry import register_scheduler
@@ -50,7 +49,7 @@ from octopus.sim.state import InstanceRun, Task
 __all__ = ["Clairvoyant", "ClairvoyantConfig"]
 
 
-class ClairvoyantConfig(SchedulerConfig):
+class ClairvoyantConfig(BatchingConfig):
     """Parameters of ``clairvoyant``."""
 
     name: Literal["clairvoyant"] = "clairvoyant"
@@ -68,10 +67,7 @@ class Clairvoyant(Scheduler):
         self.rank: dict[Task, int] = {}  # known, not yet ready firings
         self.queued: set[Task] = set()  # ready, not placed
         self.by_rank: list[tuple[int, int, int, Task]] = []  # heap of (-rank, instance, firing)
-        self.by_rate: list[tuple[float, int, int, int, Task]] = []  # heap of (-bytes/cycle, ...)
-        self.left_bytes = 0  # weight bytes the known, undispatched firings stream
-        self.left_busy = 0  # busy cycles of the known, undispatched firings
-        self.stream_rate = 0.0  # weight bytes per cycle the running firings stream
+        self.by_block: dict[str, list[tuple[int, int, int, Task]]] = defaultdict(list)
         self.pending: dict[str, int] = defaultdict(int)  # known, undispatched firings per block
         self.held: dict[str, int] = defaultdict(int)  # TBUs holding each configuration
         self.config_bytes = {b.id: b.config_bytes for b in self.workflow.blocks
@@ -94,19 +90,17 @@ class Clairvoyant(Scheduler):
                                                           default=0)
         for k, task in run.tasks.items():
             self.rank[task] = rank[k]
-            self._count(task, 1)
+            self._adjust(task.block_id, pending=1)
 
     def on_ready(self, task: Task) -> None:
         rank = self.rank.pop(task)
         key = (task.run.index, task.idx, task)
         heapq.heappush(self.by_rank, (-rank, *key))
-        rate = self._stream_rate(task)
-        if rate:
-            heapq.heappush(self.by_rate, (-rate, -rank, *key))
+        if self.config.batch:
+            heapq.heappush(self.by_block[task.block_id], (-rank, *key))
         self.queued.add(task)
 
     def on_task_done(self, task: Task) -> None:
-        self.stream_rate -= self._stream_rate(task)
         self._freed(task.tbu)
 
     def on_tbu_idle(self, tbu: int) -> None:
@@ -115,7 +109,7 @@ class Clairvoyant(Scheduler):
     # --- decisions ---------------------------------------------------------------------------
     def decide(self) -> None:
         for tbu in self.claimed:
-            self._run(self.reserved.pop(tbu), tbu)
+            self._run(self._batch(self.reserved.pop(tbu), tbu), tbu)
         self.claimed.clear()
         while self.queued and self.idle:
             task = self._next()
@@ -126,25 +120,18 @@ class Clairvoyant(Scheduler):
                 self.stats["waits"] += 1
             else:
                 self.idle.take(tbu)
-                self._run(task, tbu)
+                self._run(self._batch(task, tbu), tbu)
         if self.config.preload:
             self._preload()
 
     def _next(self) -> Task:
-        """Take the ready firing that goes first (module doc: priority); one is queued."""
-        cap = self.machine.capacity
-        bandwidth = cap.weight_bytes_per_cycle or 0
-        memory_bound = self.left_bytes * cap.units > self.left_busy * bandwidth
-        heaps = ((self.by_rate, self.by_rank) if memory_bound and self.stream_rate < bandwidth
-                 else (self.by_rank,))
-        for heap in heaps:
-            while heap and heap[0][-1] not in self.queued:
-                heapq.heappop(heap)  # placed through the other heap
-            if heap:
-                task = heapq.heappop(heap)[-1]
-                self.queued.discard(task)
-                return task
-        raise AssertionError("no queued firing")
+        """Take the queued firing of highest priority (module doc); one is queued."""
+        heap = self.by_rank
+        while heap[0][-1] not in self.queued:
+            heapq.heappop(heap)  # it left in another firing's batch
+        task = heapq.heappop(heap)[-1]
+        self.queued.discard(task)
+        return task
 
     def _place(self, task: Task) -> tuple[int, bool]:
         """The TBU with the earliest estimated finish for ``task`` and whether it means waiting
@@ -162,6 +149,20 @@ class Clairvoyant(Scheduler):
             options.append((start + cycles, True, holder))
         _, wait, tbu = min(options)
         return tbu, wait
+
+    def _batch(self, task: Task, tbu: int) -> list[Task]:
+        """``task`` and the next queued firings of its block by rank that ride along on ``tbu``
+        (:func:`~octopus.sched.batching.batch_limit`)."""
+        heap, batch = self.by_block.get(task.block_id), [task]
+        if not heap:
+            return batch
+        limit = batch_limit(self.machine, task, tbu)
+        while heap and (len(batch) < limit or heap[0][-1] not in self.queued):
+            mate = heapq.heappop(heap)[-1]
+            if mate in self.queued:  # else placed already
+                self.queued.discard(mate)
+                batch.append(mate)
+        return batch
 
     def _first_free_holder(self, block_id: str) -> int | None:
         """The busy, unreserved TBU holding ``block_id`` that frees first, if any."""
@@ -211,25 +212,13 @@ class Clairvoyant(Scheduler):
                 break
 
     # --- bookkeeping -------------------------------------------------------------------------
-    def _run(self, task: Task, tbu: int) -> None:
+    def _run(self, tasks: list[Task], tbu: int) -> None:
+        """Dispatch ``tasks`` as one batch on ``tbu``."""
         before = self.machine.tbus[tbu].residency.held()
-        self._count(task, -1)
-        self.stream_rate += self._stream_rate(task)
-        self.dispatch(task, tbu)
+        for task in tasks:
+            self._adjust(task.block_id, pending=-1)
+        self.dispatch_batch(tasks, [tbu])
         self._resident_changed(tbu, before)
-
-    def _count(self, task: Task, sign: int) -> None:
-        """Add (``sign`` 1, known) or remove (-1, dispatched) ``task`` from the pending totals."""
-        cap = self.machine.capacity
-        self._adjust(task.block_id, pending=sign)
-        self.left_bytes += sign * cap.streamed_bytes(task.firing.task)
-        self.left_busy += sign * cap.busy_cycles(task.firing.task, task.work)
-
-    def _stream_rate(self, task: Task) -> float:
-        """Weight bytes per busy cycle ``task`` streams (0 when its configuration is resident)."""
-        cap = self.machine.capacity
-        nbytes = cap.streamed_bytes(task.firing.task)
-        return nbytes / cap.busy_cycles(task.firing.task, task.work) if nbytes else 0.0
 
     def _resident_changed(self, tbu: int, before: list[str]) -> None:
         """Count holders after ``tbu`` (now busy) loaded or evicted configurations."""
@@ -258,8 +247,11 @@ class Clairvoyant(Scheduler):
             self.rescan = True
 
     def _freed(self, tbu: int) -> None:
+        """``tbu`` is idle: its reservation claims it, else it joins the idle index (once per
+        batch: every firing of a batch reports the same TBU)."""
         if tbu in self.reserved:
-            self.claimed.append(tbu)
+            if tbu not in self.claimed:
+                self.claimed.append(tbu)
         else:
             self.idle.free(tbu)
             self.recheck.add(tbu)

@@ -5,15 +5,15 @@ firing goes to the idle TBU with the smallest sum, over its producers, of output
 from the producer's TBU (the NoC traffic its inputs cause); ties go to a TBU that holds its
 block's configuration, then to the lowest id. A firing with no producer data (a source) is
 placed as ``affinity`` places it. Each choice scores a few TBUs per mesh row
-(:class:`~octopus.sched.idle.IdleMesh`), whatever the number of idle TBUs. Control Blocks run
-on the instance's cluster CBU.
+(:class:`~octopus.sched.idle.IdleMesh`), whatever the number of idle TBUs. Batches and
+Control Blocks as in ``greedy``.
 """
 
 from __future__ import annotations
 
 from typing import Literal
 
-from octopus.sched.base import SchedulerConfig
+from octopus.sched.batching import BatchingConfig
 from octopus.sched.greedy import Greedy
 from octopus.sched.registry import register_scheduler
 from octopus.sim.state import Task
@@ -21,8 +21,8 @@ from octopus.sim.state import Task
 __all__ = ["Locality", "LocalityConfig", "producer_sources"]
 
 
-class LocalityConfig(SchedulerConfig):
-    """``locality`` has no parameters."""
+class LocalityConfig(BatchingConfig):
+    """Parameters of ``locality``."""
 
     name: Literal["locality"] = "locality"
 

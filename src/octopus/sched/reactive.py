@@ -8,7 +8,7 @@ the most loaded: the first free one of the donor partition, or, if none is free,
 first TBU once it frees up. The moved TBU pays a reconfiguration on its next firing. Across
 clusters, once one cluster's queue exceeds the emptiest cluster's by ``threshold_tasks_per_tbu``
 x TBUs per cluster for a window, half the difference of queued firings migrates there (their
-input data then moves over the NoC). Control Blocks are resolved by the host, as in ``static``.
+input data then moves over the NoC). Batches and Control Blocks (on the host) as in ``static``.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from typing import Literal
 
 from pydantic import Field
 
-from octopus.sched.base import SchedulerConfig
+from octopus.sched.batching import BatchingConfig
 from octopus.sched.registry import register_scheduler
 from octopus.sched.static import Static
 from octopus.sim.state import Task
@@ -25,7 +25,7 @@ from octopus.sim.state import Task
 __all__ = ["Reactive", "ReactiveConfig"]
 
 
-class ReactiveConfig(SchedulerConfig):
+class ReactiveConfig(BatchingConfig):
     """Parameters of ``reactive``: when a partition or a cluster is imbalanced enough, for long
     enough, to move work."""
 
@@ -53,9 +53,9 @@ class Reactive(Static):
         super().on_ready(task)
         self.queued[task.run.site] += 1
 
-    def dispatch(self, task: Task, tbu: int) -> None:
-        self.queued[self.topology.cluster_of(tbu)] -= 1
-        super().dispatch(task, tbu)
+    def dispatch_batch(self, tasks: list[Task], group: list[int]) -> None:
+        self.queued[self.topology.cluster_of(group[0])] -= len(tasks)
+        super().dispatch_batch(tasks, group)
 
     def decide(self) -> None:
         for c in sorted(self.dirty):

@@ -17,8 +17,10 @@ pre-loads the first (most demanded) block it serves, paying the load through off
 its other blocks load when they first run there, and reload when they do not fit together. A
 configuration too large to be resident streams its weights on every firing. Ready firings
 wait in one queue per block (per cluster, or for the machine); the oldest ready firing whose
-block has an idle TBU goes to the lowest numbered one. Control Blocks are resolved by the host
-(a round trip), as in a classic spatial machine without a decoupled control plane.
+block has an idle TBU goes to the lowest numbered one; with ``batch`` (default on) the next
+ready firings of its block that fit in the time it takes alone go with it
+(:mod:`octopus.sched.batching`). Control Blocks are resolved by the host (a round trip), as in
+a classic spatial machine without a decoupled control plane.
 """
 
 from __future__ import annotations
@@ -28,7 +30,8 @@ from typing import Literal
 
 from pydantic import Field
 
-from octopus.sched.base import Scheduler, SchedulerConfig
+from octopus.sched.base import Scheduler
+from octopus.sched.batching import BatchingConfig, batch_limit
 from octopus.sched.idle import IdleSet
 from octopus.sched.partition import block_demand, estimated_load, static_layout
 from octopus.sched.registry import register_scheduler
@@ -37,8 +40,9 @@ from octopus.sim.state import HOST, InstanceRun, Task
 __all__ = ["Static", "StaticConfig"]
 
 
-class StaticConfig(SchedulerConfig):
-    """Parameters of ``static``: how the compile-time partition spans the machine."""
+class StaticConfig(BatchingConfig):
+    """Parameters of ``static``: how the compile-time partition spans the machine, and whether
+    firings batch."""
 
     name: Literal["static"] = "static"
     partition: Literal["auto", "machine", "cluster"] = Field(
@@ -96,11 +100,12 @@ class Static(Scheduler):
             self._place(domain)
         self.dirty.clear()
 
-    def dispatch(self, task: Task, tbu: int) -> None:
+    def dispatch_batch(self, tasks: list[Task], group: list[int]) -> None:
+        (tbu,) = group
         domain = self._domain(tbu)
         for b in self.serves[tbu]:
             self.idle_servers[(domain, b)].discard(tbu)
-        super().dispatch(task, tbu)
+        super().dispatch_batch(tasks, group)
 
     def reassign(self, tbu: int, blocks: list[str]) -> None:
         """Make ``tbu`` serve ``blocks`` from now on (for rebalancing subclasses)."""
@@ -113,7 +118,8 @@ class Static(Scheduler):
 
     def _place(self, domain: int) -> None:
         """Start ``domain``'s ready firings, oldest first, each on the lowest idle TBU serving
-        its block, until no queued block has an idle TBU."""
+        its block (with the next firings of that block that ride along, :mod:`.batching`),
+        until no queued block has an idle TBU."""
         while True:
             best = None
             for b in self.blocks:
@@ -124,7 +130,11 @@ class Static(Scheduler):
             if best is None:
                 return
             queue, servers = best
-            self.dispatch(queue.popleft(), servers.lowest())
+            batch, tbu = [queue.popleft()], servers.lowest()
+            limit = batch_limit(self.machine, batch[0], tbu) if self.config.batch and queue else 1
+            while queue and len(batch) < limit:
+                batch.append(queue.popleft())
+            self.dispatch_batch(batch, [tbu])
 
     def _domain(self, tbu: int) -> int:
         """The queue domain ``tbu`` serves: its cluster, or 0 (the machine)."""

@@ -1,0 +1,49 @@
+"""Batches as every baseline forms them: firings that ride along for free.
+
+The machine runs ready firings of one Task Block as one batch (:meth:`~octopus.sim.machine.
+Machine.dispatch_batch`): a configuration that streams is read once for the whole batch, and a
+block timed by its layers computes a batch at a better efficiency than one firing alone (a
+decode step's matrix-vector products become matrix products). A baseline with ``batch`` on
+takes, with the firing it places, the next ready firings of the same block, as many as fit in
+the time that firing would hold its TBU alone (:func:`batch_limit`; a streamed configuration
+counts the memory's queue): the batch ends about when its first firing alone would have, so
+nobody waits for it, and the rest are done early, on no other TBU, with their weights read
+once.
+"""
+
+from __future__ import annotations
+
+from pydantic import Field
+
+from octopus.sched.base import SchedulerConfig
+from octopus.sim.machine import Machine
+from octopus.sim.state import Task
+
+__all__ = ["BatchingConfig", "batch_limit"]
+
+
+class BatchingConfig(SchedulerConfig):
+    """Parameters of a scheduler that batches the firings that ride along (module doc)."""
+
+    batch: bool = Field(
+        default=True, description="dispatch with each firing the next ready firings of its "
+        "block that fit in the time it takes alone (off: one firing per dispatch)")
+
+
+def batch_limit(machine: Machine, task: Task, tbu: int) -> int:
+    """The most firings of ``task``'s block, ``task`` included, idle ``tbu`` should run as one
+    batch now: the largest ``b <= tbu.max_batch`` whose batch computes, at ``task``'s work
+    each, within the cycles ``task`` alone would hold ``tbu``: its compute, or, if its
+    configuration streams, the time its weights take to arrive behind the memory's queue
+    (``MemorySystem.estimate``), if longer."""
+    block, parallel = task.firing.task, machine.parallel
+    alone = machine.compute_cycles(task)
+    nbytes = machine.capacity.streamed_bytes(block)
+    if nbytes:
+        now = machine.now
+        alone = max(alone, machine.memory.estimate(tbu, nbytes, now, "weights") - now)
+    size = 1
+    while (size < parallel.max_batch
+           and parallel.compute_cycles(block, [task.work] * (size + 1), 1) <= alone):
+        size += 1
+    return size
