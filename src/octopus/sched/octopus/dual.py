@@ -49,25 +49,14 @@ def plan_replicas(demand: Mapping[str, float], widths: Mapping[str, int],
     """
     total = sum(demand.values()) or 1.0
     budget = int(num_tbus * reserve_share)
-    taken = [False] * num_tbus
+    used = 0  # replicas fill TBUs 0, 1, ...: widest first, so each next range is aligned
     replicas: dict[str, list[tuple[int, ...]]] = {}
     for block in sorted(candidates, key=lambda b: (-widths[b], -demand[b], b)):
         k = widths[block]
         wanted = round(num_tbus * demand[block] / total / k)
         for _ in range(wanted):
-            start = _free_range(taken, k) if budget >= k else None
-            if start is None:
+            if used + k > budget:
                 break
-            taken[start:start + k] = [True] * k
-            budget -= k
-            replicas.setdefault(block, []).append(tuple(range(start, start + k)))
-    return Plan({b: tuple(r) for b, r in replicas.items()},
-                tuple(u for u in range(num_tbus) if not taken[u]))
-
-
-def _free_range(taken: list[bool], width: int) -> int | None:
-    """The first aligned range of ``width`` untaken TBUs, or None."""
-    for start in range(0, len(taken) - width + 1, width):
-        if not any(taken[start:start + width]):
-            return start
-    return None
+            replicas.setdefault(block, []).append(tuple(range(used, used + k)))
+            used += k
+    return Plan({b: tuple(r) for b, r in replicas.items()}, tuple(range(used, num_tbus)))

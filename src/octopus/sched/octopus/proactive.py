@@ -34,6 +34,7 @@ class Homes:
         self.predicted = [0.0] * topology.num_clusters
         self.homed: list[dict[int, InstanceRun]] = [{} for _ in range(topology.num_clusters)]
         self.left: dict[int, float] = {}  # per instance: expected cycles revealed, unfinished
+        self._neighbors = [topology.cluster_neighbors(c) for c in range(topology.num_clusters)]
 
     def place(self, run: InstanceRun) -> None:
         """Home ``run`` on arrival (least predicted load when balanced, else round-robin)."""
@@ -56,11 +57,12 @@ class Homes:
     def diffuse(self, alpha: float, moved: Callable[[InstanceRun], None]) -> int:
         """One diffusion round (module doc); calls ``moved(run)`` for every re-homed instance
         and returns how many there were."""
+        if not self.left:
+            return 0
         per = self.topology.tbus_per_cluster
         loads = [p / per for p in self.predicted]
-        neighbors = [self.topology.cluster_neighbors(c) for c in range(len(loads))]
         count = 0
-        for src, dst, amount in diffusion_flows(loads, neighbors, alpha, 0.0):
+        for src, dst, amount in diffusion_flows(loads, self._neighbors, alpha, 0.0):
             budget = amount * per
             for index, run in list(self.homed[src].items()):
                 if budget <= 0:
