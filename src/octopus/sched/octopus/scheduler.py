@@ -59,7 +59,7 @@ class Octopus(Scheduler):
             blk = self.blocks[block]
             for group in groups:
                 shard = machine.parallel.shard_bytes(blk, len(group))
-                for i, u in enumerate(group):  # a cold start, as every scheduler's: loaded
+                for i, u in enumerate(group):  # every run starts cold: the plan is loaded
                     machine.preload(u, shard_key(block, len(group), i), shard)
         if cfg.adaptive and self.candidates:
             machine.core.schedule(cfg.replan_cycles, DECISION, self._tick_replan)
