@@ -196,3 +196,4 @@ def test_every_scheduler_registered_is_a_baseline_or_more():
     """The baselines and the reference of the spec are registered (others may be added)."""
     assert {"static", "reactive", "greedy", "affinity", "locality", "clairvoyant"} <= set(
         scheduler_names())
+

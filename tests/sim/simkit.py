@@ -68,6 +68,11 @@ class Collector(NullRecorder):
         return {t.label: (t.tbu, t.start_cycle, t.end_cycle) for t in self.tasks}
 
 
+FIFO_WITHOUT_PREFETCH = {"name": "greedy", "prefetch": False}
+"""Greedy as the hand computations and the SimPy oracle model it: a firing is placed only on an
+idle TBU, never staged behind a busy one."""
+
+
 def run_sim(wf: Workflow, arch: ArchConfig, scheduler: SchedulerChoice = "greedy",
             instances: int = 1,
             seed: int = 0, arrivals: Sequence[int] | None = None) -> tuple[Simulator, Collector]:

@@ -8,7 +8,7 @@ cycles/hop, CBU 20 cycles, host 2000 cycles, configuration setup 0 cycles unless
 from __future__ import annotations
 
 import pytest
-from simkit import run_sim, tiny_arch
+from simkit import FIFO_WITHOUT_PREFETCH, run_sim, tiny_arch
 
 from octopus.sim.state import HOST
 from octopus.workflow import Constant, WorkflowBuilder, sample_instance
@@ -44,7 +44,7 @@ def test_chain_on_one_tbu():
 
 def test_chain_two_instances_interleave_oldest_first():
     """Two chains on one TBU: greedy takes the oldest ready firing, so instances interleave."""
-    sim, rec = run_sim(_chain(), tiny_arch(), instances=2)
+    sim, rec = run_sim(_chain(), tiny_arch(), FIFO_WITHOUT_PREFETCH, instances=2)
     # t=0: ready [a0, a1]; a0 dispatched, data at 20, runs 20..30.
     # t=30: ready [a1, b0]; a1 dispatched at 30, data at 30 + 20 = 50, runs 50..60.
     # t=60: ready [b0, b1]: b0 60..70; t=70: [b1, c0]: b1 70..80; t=80: c0 80..100; c1 100..120.
@@ -58,6 +58,20 @@ def test_chain_two_instances_interleave_oldest_first():
     assert sim.lower_bound_cycles == 80  # work 80 on one TBU > critical path 40
 
 
+def test_chain_prefetch_fetches_the_next_input_while_the_tbu_computes():
+    """With prefetch greedy stages the next oldest firing behind the busy TBU: its input comes
+    in while the one before computes, and the TBU never waits after the first fetch."""
+    sim, rec = run_sim(_chain(), tiny_arch(), instances=2)
+    # t=0: a0 dispatched, data at 20, runs 20..30; a1 staged behind it, its data read 0..20 in
+    # the same time, so it runs 30..40. Each later firing is staged when the one before starts:
+    # b0 40..50, b1 50..60, c0 60..80, c1 80..100.
+    assert {k: v[1:] for k, v in rec.schedule().items()} == {
+        "i0/a": (20, 30), "i1/a": (30, 40), "i0/b": (40, 50), "i1/b": (50, 60),
+        "i0/c": (60, 80), "i1/c": (80, 100)}
+    assert sim.makespan == 100 and sorted(sim.latencies) == [80, 100]
+    assert _buckets(sim, 0) == (80, 0, 20, 0, 0)  # only the first fetch is waited for
+
+
 def test_fanout_on_four_tbus():
     """Six fan-out copies spread over a 2x2 cluster; remote copies wait for their input."""
     wf = (WorkflowBuilder("fan")
@@ -66,7 +80,7 @@ def test_fanout_on_four_tbus():
           .task("w", "ai", 5120)                       # 20 cycles
           .task("sink", "general", 640)                # 10 cycles
           .flow("src", "F", "sink").build())
-    sim, rec = run_sim(wf, tiny_arch(2, 2))
+    sim, rec = run_sim(wf, tiny_arch(2, 2), FIFO_WITHOUT_PREFETCH)
     # TBUs: 0 (0,0), 1 (1,0), 2 (0,1), 3 (1,1). src on TBU 0, 0..10. F on the CBU, 10..30.
     # t=30: copies 0..3 go to TBUs 0..3. Data from TBU 0: local 0; 1 hop: 2 + 640/64 = 12;
     # 2 hops (to TBU 3): 4 + 10 = 14. So w0 30..50, w1 42..62, w2 42..62, w3 44..64.
@@ -180,9 +194,9 @@ def test_static_resolves_control_on_the_host(count_known, b_starts, decisions):
     # resolved by the host, not a CBU
     assert rec.cbu_slices == [(HOST, label, t, 2000) for label, t in decisions]
     # One TBU serves a, b, c; the run starts cold: b (most demanded, 60) is pre-loaded at cycle
-    # 0 (a preload, not a reconfiguration), a and c are loaded when they first run (setup 0
-    # cycles, 0 bytes: loads that take no time).
-    assert sim.machine.tbus[0].reconfigurations == 2
+    # 0, a and c are loaded when they first run (setup 0 cycles, 0 bytes: loads that take no
+    # time). A preload is a reconfiguration like any other.
+    assert sim.machine.tbus[0].reconfigurations == 3
     assert [s[1] for s in rec.tbu_slices if s[1].split()[0] in ("load", "preload")] == [
         "preload b", "load a", "load c"]
     # compute 10 + 3 x 20 + 10 = 80; starved while the host decides: 2000 per decision.
@@ -301,3 +315,16 @@ def test_cbu_evaluates_one_control_block_at_a_time(count_known):
     assert [s[1] for s in rec.cbu_slices[:3]] == ["i0/L[0]?", "i1/L[0]?", "i0/L[1]?"]
     assert sched["i0/c"][1:] == (150, 160) and sched["i1/c"][1:] == (170, 180)
     assert sim.makespan == 180
+
+
+@pytest.mark.parametrize("scheduler", ["greedy", "affinity", "locality", "static", "reactive"])
+def test_prefetch_fetches_the_next_input_while_the_tbu_computes(scheduler):
+    """Every baseline prefetches alike: on one TBU, a chain's next firing is placed behind the
+    one computing, so only the first input fetch is waited for; off, every fetch is."""
+    wf = WorkflowBuilder("one").task("a", "ai", 10_240, input_bytes=640).build()  # 40 + 20 cycles
+    arch = tiny_arch(1, 1, **{"tbu.max_batch": 1})
+    runs = {on: run_sim(wf, arch, {"name": scheduler, "prefetch": on}, instances=3)[0]
+            for on in (False, True)}
+    waits = {on: sim.machine.tbus[0].wait_data_cycles for on, sim in runs.items()}
+    assert waits == {False: 3 * 20, True: 20}
+    assert runs[True].makespan == 20 + 3 * 40 < runs[False].makespan == 3 * (20 + 40)

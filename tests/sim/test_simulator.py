@@ -9,7 +9,7 @@ from collections import deque
 
 import pytest
 import simpy
-from simkit import Collector, run_sim, tiny_arch
+from simkit import FIFO_WITHOUT_PREFETCH, Collector, run_sim, tiny_arch
 
 from octopus.arch import ArchConfig
 from octopus.run import RunSpec, execute
@@ -58,12 +58,12 @@ def _oracle_arch() -> ArchConfig:
 def simpy_greedy(instances: list[Instance], arrivals: list[int], slots: int) -> list[int]:
     """Finish cycle of each instance on a 2x2 cluster under greedy placement, in SimPy.
 
-    Greedy: one FIFO of ready Task Block firings; after everything else that happens in a cycle,
-    each idle TBU (lowest id first) takes the oldest. A dispatched firing loads its configuration
-    (100 + bytes / 32 cycles, unless among the TBU's ``slots`` most recently used), fetches its
-    inputs meanwhile (producers' outputs: 2 cycles per hop + bytes / 64; source bytes / 32), then
-    computes (MACs / 256 or operations / 64). Control Blocks take 20 cycles on the one CBU, first
-    come first served.
+    Greedy without prefetch: one FIFO of ready Task Block firings; after everything else that
+    happens in a cycle, each idle TBU (lowest id first) takes the oldest. A dispatched firing
+    loads its configuration (100 + bytes / 32 cycles, unless among the TBU's ``slots`` most
+    recently used), fetches its inputs meanwhile (producers' outputs: 2 cycles per hop +
+    bytes / 64; source bytes / 32), then computes (MACs / 256 or operations / 64). Control
+    Blocks take 20 cycles on the one CBU, first come first served.
     """
     env = simpy.Environment()
     cbu = simpy.Resource(env, capacity=1)
@@ -156,7 +156,7 @@ def test_greedy_matches_simpy_model_in_a_batch(seed, slots):
     arch = tiny_arch(2, 2, **{"tbu.config_setup_cycles": SETUP_CYCLES, "tbu.config_slots": slots})
     instances = [sample_instance(wf, seed, i) for i in range(n)]
     expected = simpy_greedy(instances, [0] * n, slots)
-    sim, _ = run_sim(wf, arch, instances=n, seed=seed)
+    sim, _ = run_sim(wf, arch, FIFO_WITHOUT_PREFETCH, instances=n, seed=seed)
     assert sim.makespan == max(expected)
     assert sorted(sim.latencies) == sorted(expected)
 
@@ -169,7 +169,8 @@ def test_greedy_matches_simpy_model_with_arrivals(count_known):
     arrivals = [i * 777 + (i % 3) * 131 for i in range(n)]
     instances = [sample_instance(wf, seed, i) for i in range(n)]
     expected = simpy_greedy(instances, arrivals, slots=2)
-    sim, _ = run_sim(wf, _oracle_arch(), instances=n, seed=seed, arrivals=arrivals)
+    sim, _ = run_sim(wf, _oracle_arch(), FIFO_WITHOUT_PREFETCH, instances=n, seed=seed,
+                     arrivals=arrivals)
     assert sim.makespan == max(expected)
     assert sorted(sim.latencies) == sorted(f - a for f, a in zip(expected, arrivals, strict=True))
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from octopus.sched.batching import BatchingConfig
+from octopus.sched.batching import PrefetchingConfig
 from octopus.sched.greedy import Greedy
 from octopus.sched.registry import register_scheduler
 from octopus.sim.state import Task
@@ -20,7 +20,7 @@ from octopus.sim.state import Task
 __all__ = ["Affinity", "AffinityConfig"]
 
 
-class AffinityConfig(BatchingConfig):
+class AffinityConfig(PrefetchingConfig):
     """Parameters of ``affinity``."""
 
     name: Literal["affinity"] = "affinity"

@@ -9,6 +9,9 @@ the time that firing would hold its TBU alone (:func:`batch_limit`; a streamed c
 counts the memory's queue): the batch ends about when its first firing alone would have, so
 nobody waits for it, and the rest are done early, on no other TBU, with their weights read
 once.
+
+:class:`PrefetchingConfig` adds the baselines' other shared feature, ``prefetch``: placing a
+firing behind a busy TBU, its configuration and inputs fetched while that TBU computes.
 """
 
 from __future__ import annotations
@@ -19,7 +22,7 @@ from octopus.sched.base import SchedulerConfig
 from octopus.sim.machine import Machine
 from octopus.sim.state import Task
 
-__all__ = ["BatchingConfig", "batch_limit"]
+__all__ = ["BatchingConfig", "PrefetchingConfig", "batch_limit"]
 
 
 class BatchingConfig(SchedulerConfig):
@@ -28,6 +31,15 @@ class BatchingConfig(SchedulerConfig):
     batch: bool = Field(
         default=True, description="dispatch with each firing the next ready firings of its "
         "block that fit in the time it takes alone (off: one firing per dispatch)")
+
+
+class PrefetchingConfig(BatchingConfig):
+    """Parameters of a baseline that batches and prefetches (the machine's double buffering:
+    one dispatch may wait on a TBU behind the one it computes)."""
+
+    prefetch: bool = Field(
+        default=True, description="with no idle TBU for the oldest ready firing, place it behind "
+        "the busy TBU that frees first, fetching its configuration and inputs meanwhile")
 
 
 def batch_limit(machine: Machine, task: Task, tbu: int) -> int:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from octopus.sched.batching import BatchingConfig
+from octopus.sched.batching import PrefetchingConfig
 from octopus.sched.greedy import Greedy
 from octopus.sched.registry import register_scheduler
 from octopus.sim.state import Task
@@ -21,7 +21,7 @@ from octopus.sim.state import Task
 __all__ = ["Locality", "LocalityConfig", "producer_sources"]
 
 
-class LocalityConfig(BatchingConfig):
+class LocalityConfig(PrefetchingConfig):
     """Parameters of ``locality``."""
 
     name: Literal["locality"] = "locality"

@@ -17,7 +17,7 @@ from typing import Literal
 
 from pydantic import Field
 
-from octopus.sched.batching import BatchingConfig
+from octopus.sched.batching import PrefetchingConfig
 from octopus.sched.registry import register_scheduler
 from octopus.sched.static import Static
 from octopus.sim.state import Task
@@ -25,7 +25,7 @@ from octopus.sim.state import Task
 __all__ = ["Reactive", "ReactiveConfig"]
 
 
-class ReactiveConfig(BatchingConfig):
+class ReactiveConfig(PrefetchingConfig):
     """Parameters of ``reactive``: when a partition or a cluster is imbalanced enough, for long
     enough, to move work."""
 

@@ -224,6 +224,8 @@ class Machine:
             + self.arch.tbu.config_setup_cycles
         state.busy_until = now + cycles
         state.reconfig_cycles += cycles
+        state.reconfigurations += 1
+        self.weight_loads += 1
         state.in_flight += 1
         state.pinned.append(block_id)
         self._set_busy(tbu)
