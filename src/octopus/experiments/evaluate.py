@@ -1,210 +1,536 @@
-"""The evaluation suite behind ``octopus evaluate``.
+"""The serving evaluation behind ``octopus evaluate`` (the protocol: ``docs/evaluation.md``).
 
-Every built-in workflow runs under every scheduler on one preset with paired seeds (each
-scheduler sees the same instances). Before any speedup is quoted, ``reactive`` is tuned per
-workflow: the best makespan over :data:`REACTIVE_GRID`. The suite also runs an ablation (each
-Octopus mechanism flipped from its default in turn), a dynamicity sweep (work and count CV from
-low to high) and a scaling study (1, 4, 16, 64 clusters at a fixed number of instances per
-cluster), and collects per-TBU time for a utilization heatmap. ``octopus.experiments.report``
-turns the results into CSV files, PNG plots and ``report.md``.
+Every workflow (the seven built-ins and their mix) runs on every preset of the size under every
+registered scheduler, open loop: Poisson arrivals and bursty ones (Gamma inter-arrivals of
+CV > 1), the rate swept from light load past the machine's capacity, under several seeds.
+
+1. **Bounds.** The capacity of each workflow on each preset (:func:`~octopus.experiments.
+   serving.capacity_per_s`), and each instance's latency floor: its latency alone on the
+   machine, measured under every scheduler; the SLO of an instance is ``slo_scale`` x its
+   lowest floor (one SLO per instance, the same for every scheduler).
+2. **Tuning.** ``reactive`` is tuned per workflow and preset before anything is compared: the
+   grid point with the best SLO attainment (then p99 latency) at ``reference_load`` x capacity,
+   Poisson, first seed.
+3. **Goodput.** For each (workflow, preset, scheduler, arrival CV, seed) a goodput search
+   (:mod:`~octopus.experiments.goodput`): the grid of loads draws the latency and attainment
+   curves, the bisection finds the highest rate at which ``target`` of the instances meet
+   their SLO. The ablation searches Octopus with each mechanism flipped (Poisson, on
+   ``ablation_preset``); a closed batch per (workflow, preset, scheduler) checks throughput.
+
+Schedulers come from the registry: ``octopus`` is the target, a scheduler class with a true
+``reference`` attribute (e.g. a clairvoyant one) is shown as a reference and every other one
+is a baseline. Octopus's mechanisms are its config's boolean switches.
 """
 
 from __future__ import annotations
 
+import functools
 import math
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+import time
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field, replace
 from typing import Any
 
-from octopus.experiments.backends import Backend, LocalBackend
-from octopus.run import RunResult, RunSpec, execute, resolve
-from octopus.sched.octopus import OctopusConfig
-from octopus.workflow import builtin_names
+import numpy as np
 
-__all__ = ["BASELINES", "CV_LEVELS", "SCHEDULERS", "TARGET", "Evaluation", "Size", "evaluate",
-           "geomean"]
+from octopus.experiments.backends import Backend, LocalBackend
+from octopus.experiments.goodput import GoodputSearch
+from octopus.experiments.serving import (
+    Floor,
+    Point,
+    SearchJob,
+    capacity_per_s,
+    closed_batch,
+    goodput_job,
+    measure_floor,
+    run_point,
+)
+from octopus.experiments.stats import Interval, compare, interval
+from octopus.run import RunSpec, resolve
+from octopus.sched import scheduler_class, scheduler_config, scheduler_names
+from octopus.workflow import MIX_NAME, builtin_names, expected_critical_path, expected_firings
+
+__all__ = ["POISSON", "PRELOAD", "REACTIVE_GRID", "TARGET", "Evaluation", "Size", "evaluate",
+           "geomean", "mechanisms", "roles"]
 
 TARGET = "octopus"
-BASELINES = ("static", "reactive", "greedy")
-SCHEDULERS = (*BASELINES, TARGET)
-UNTUNED = ("static", "greedy", TARGET)  # the schedulers run without a tuning step
-REACTIVE_GRID = [{"threshold_tasks_per_tbu": t, "window_cycles": w}
-                 for t in (0.5, 2.0, 8.0) for w in (0, 1_000_000, 10_000_000)]
-MECHANISMS = ("dual", "adaptive", "proactive", "diffusion")
-CV_LEVELS = (0.0, 0.25, 0.5, 1.0, 2.0)
-CLUSTER_MESHES = (1, 2, 4, 8)  # clusters per side: 1, 4, 16, 64 clusters
-HEATMAP = ("static", TARGET)  # schedulers whose per-TBU utilization is drawn
+REACTIVE = "reactive"
+REACTIVE_GRID = tuple({"threshold_tasks_per_tbu": t, "window_cycles": w}
+                      for t in (0.5, 2.0, 8.0) for w in (0, 1_000_000, 10_000_000))
+POISSON = 1.0
+PRELOAD = ("octopus.experiments.evaluate",)
+"""What a :class:`LocalBackend` running the evaluation should import before forking."""
+PRESETS = ("chip", "chip-4", "wafer")
+
+
+def roles() -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """``(baselines, references)`` among the registered schedulers (module doc)."""
+    others = [n for n in scheduler_names() if n != TARGET]
+    refs = tuple(n for n in others if getattr(scheduler_class(n), "reference", False))
+    return tuple(n for n in others if n not in refs), refs
+
+
+def mechanisms() -> dict[str, bool]:
+    """Octopus's mechanisms, each its config's boolean switch, with its default."""
+    fields = type(scheduler_config(TARGET)).model_fields
+    return {name: f.default for name, f in fields.items() if f.annotation is bool}
 
 
 @dataclass(frozen=True)
 class Size:
-    """How big the suite is: instances per run, seeds, and the study sizes."""
+    """How big the evaluation is; every field is stated in the report.
 
-    instances: int
+    Attributes:
+        name: ``quick``, ``full`` or anything else for a size of one's own.
+        presets: the machines.
+        horizon_windows: how long an open-loop run should be, in SLO windows: its instances
+            are this many times the instances that arrive, at capacity, within one SLO of the
+            mean instance (capacity x ``slo_scale`` x the mean critical path), so that queues
+            near capacity have time to build (shorter runs overstate goodput).
+        min_instances: the fewest instances of an open-loop run.
+        max_instances: the most instances of an open-loop run, by preset (the time budget).
+        seeds: the replications (paired: every scheduler sees the same instances).
+        loads: the grid of offered loads, fractions of capacity (curves; the search starts
+            from it).
+        arrival_cvs: inter-arrival CVs (1: Poisson; above 1: bursty).
+        warmup_fraction: share of each run's first instances left out of its metrics.
+        closed_instances: instances of the closed-batch throughput check, by preset.
+        reactive_grid: the parameters ``reactive`` is tuned over.
+        ablation_preset: the machine of the ablation (the first preset when it is not one of
+            ``presets``).
+        workflows: the workflows (built-ins and the mix).
+        slo_scale: an instance's SLO in multiples of its latency floor.
+        target: the SLO attainment goodput requires.
+        rel_tol: the goodput search stops when its bracket is this narrow (relative).
+        slo_scales: the SLO scales of the attainment curve.
+        reference_load: the load at which ``reactive`` is tuned, the attainment is drawn
+            against the SLO scale and the runs' counters are tabulated (one of ``loads``).
+    """
+
+    name: str
+    presets: tuple[str, ...]
+    horizon_windows: float
+    min_instances: int
+    max_instances: Mapping[str, int]
     seeds: tuple[int, ...]
-    per_cluster: int  # instances per cluster in the scaling study
-    sweep_workflow: str = "face-recognition"
-    reactive_grid: tuple[dict, ...] = tuple(REACTIVE_GRID)
+    loads: tuple[float, ...]
+    arrival_cvs: tuple[float, ...]
+    warmup_fraction: float
+    closed_instances: Mapping[str, int]
+    reactive_grid: tuple[dict, ...] = REACTIVE_GRID
+    ablation_preset: str = "chip"
+    workflows: tuple[str, ...] = (*builtin_names(), MIX_NAME)
+    slo_scale: float = 5.0
+    target: float = 0.99
+    rel_tol: float = 0.05
+    slo_scales: tuple[float, ...] = (1.5, 2.0, 3.0, 5.0, 7.5, 10.0, 20.0)
+    reference_load: float = 0.7
 
     @classmethod
     def quick(cls) -> Size:
-        return cls(instances=600, seeds=(0,), per_cluster=12,
-                   reactive_grid=tuple(REACTIVE_GRID[i] for i in (1, 4, 7)))
+        return cls(name="quick", presets=PRESETS, horizon_windows=2.0, min_instances=60,
+                   max_instances={"chip": 150, "chip-4": 150, "wafer": 100},
+                   seeds=(0, 1, 2), loads=(0.5, 0.8, 1.1), arrival_cvs=(POISSON, 3.0),
+                   warmup_fraction=0.1, closed_instances={"chip": 64, "chip-4": 128,
+                                                          "wafer": 512},
+                   reactive_grid=tuple(REACTIVE_GRID[i] for i in (1, 4, 7)), rel_tol=0.1,
+                   reference_load=0.8)
 
     @classmethod
     def full(cls) -> Size:
-        return cls(instances=3000, seeds=(0, 1), per_cluster=48)
+        return cls(name="full", presets=PRESETS, horizon_windows=4.0, min_instances=100,
+                   max_instances={"chip": 400, "chip-4": 400, "wafer": 200},
+                   seeds=(0, 1, 2, 3, 4), loads=(0.4, 0.7, 0.9, 1.1),
+                   arrival_cvs=(POISSON, 3.0), warmup_fraction=0.1,
+                   closed_instances={"chip": 256, "chip-4": 512, "wafer": 2048})
+
+    def __post_init__(self) -> None:
+        if self.reference_load not in self.loads:
+            raise ValueError(f"reference_load {self.reference_load} is not one of the loads "
+                             f"{list(self.loads)}")
+        if POISSON not in self.arrival_cvs:
+            raise ValueError("the arrival CVs must include 1 (Poisson), the headline's process")
+
+    @property
+    def ablation_on(self) -> str:
+        """The preset the ablation runs on."""
+        return self.ablation_preset if self.ablation_preset in self.presets else self.presets[0]
+
+    def instances(self, capacity_per_s: float, critical_path_s: float) -> int:
+        """Instances an open-loop run of a workflow of this capacity and mean critical path
+        needs (see ``horizon_windows``), at least ``min_instances``; not cut to
+        ``max_instances``."""
+        window = capacity_per_s * self.slo_scale * critical_path_s
+        return max(self.min_instances, math.ceil(self.horizon_windows * window))
+
+    def warmup(self, instances: int) -> int:
+        """Instances left out of the metrics of a run of ``instances``."""
+        return round(self.warmup_fraction * instances)
+
+    def with_instances(self, n: int) -> Size:
+        """This size with ``n`` instances per open-loop run on every preset."""
+        return replace(self, name=f"{self.name}, {n} instances", min_instances=n,
+                       max_instances={p: n for p in self.presets})
+
+    def describe(self) -> dict[str, Any]:
+        """The size as plain data (for the report and the headline)."""
+        return {"name": self.name, "presets": list(self.presets), "workflows": list(self.workflows),
+                "horizon_windows": self.horizon_windows, "min_instances": self.min_instances,
+                "max_instances": dict(self.max_instances),
+                "warmup_fraction": self.warmup_fraction,
+                "seeds": list(self.seeds), "loads": list(self.loads),
+                "arrival_cvs": list(self.arrival_cvs), "slo_scale": self.slo_scale,
+                "attainment_target": self.target, "search_rel_tol": self.rel_tol,
+                "slo_scales": list(self.slo_scales), "reference_load": self.reference_load,
+                "reactive_grid": list(self.reactive_grid),
+                "ablation_preset": self.ablation_on,
+                "closed_instances": dict(self.closed_instances)}
+
+
+Cell = tuple[str, str, str, float]  # workflow, preset, scheduler, arrival CV
 
 
 @dataclass
 class Evaluation:
-    """Results of :func:`evaluate`."""
+    """Results of :func:`evaluate` (goodputs in instances per second)."""
 
-    arch: str
     size: Size
-    main: dict[str, dict[str, list[RunResult]]] = field(default_factory=dict)  # wf -> sched
-    reactive_params: dict[str, dict] = field(default_factory=dict)
-    ablation: dict[str, dict[str, list[RunResult]]] = field(default_factory=dict)  # wf -> variant
-    dynamicity: list[dict] = field(default_factory=list)
-    scaling: list[dict] = field(default_factory=list)
-    tbu_positions: list[tuple[int, int]] = field(default_factory=list)  # (x, y) on the mesh
-
-    def makespan(self, wf: str, sched: str) -> float:
-        """Mean makespan over seeds, in cycles."""
-        runs = self.main[wf][sched]
-        return sum(r.makespan_cycles for r in runs) / len(runs)
-
-    def speedup(self, wf: str, baseline: str) -> float:
-        return self.makespan(wf, baseline) / self.makespan(wf, TARGET)
+    baselines: tuple[str, ...]
+    references: tuple[str, ...]
+    mechanisms: dict[str, bool]
+    arch_overrides: dict[str, Any] = field(default_factory=dict)
+    capacity: dict[tuple[str, str], float] = field(default_factory=dict)  # (wf, preset)
+    instances: dict[tuple[str, str], int] = field(default_factory=dict)  # per open-loop run
+    wanted_instances: dict[tuple[str, str], int] = field(default_factory=dict)  # uncapped
+    clock_hz: dict[str, float] = field(default_factory=dict)  # preset -> clock
+    floors: dict[tuple[str, str, int], dict[str, Floor]] = field(default_factory=dict)
+    reactive_params: dict[tuple[str, str], dict] = field(default_factory=dict)
+    searches: dict[Cell, list[GoodputSearch[Point]]] = field(default_factory=dict)
+    ablation: dict[tuple[str, str], list[GoodputSearch[Point]]] = field(default_factory=dict)
+    closed: dict[tuple[str, str, str], dict[str, Any]] = field(default_factory=dict)
+    wall_s: float = 0.0
+    cpu_s: float = 0.0  # CPU time of the runs, summed over the workers
 
     @property
-    def heatmap(self) -> dict[str, list]:
-        """Per-TBU time of the dynamicity workflow's first seed under :data:`HEATMAP`'s
-        schedulers (``TbuTime`` rows, in TBU order)."""
-        wf = self.size.sweep_workflow
-        return {s: list(self.main[wf][s][0].per_tbu) for s in HEATMAP if wf in self.main}
+    def schedulers(self) -> tuple[str, ...]:
+        """Every scheduler evaluated: the baselines, the target, the references."""
+        return (*self.baselines, TARGET, *self.references)
 
-    def headline(self) -> dict[str, Any]:
-        """The numbers ``octopus evaluate --json`` prints."""
-        wfs = sorted(self.main)
-        speed = {b: [self.speedup(w, b) for w in wfs] for b in BASELINES}
-        ratios = [sum(r.bound_ratio for r in self.main[w][TARGET]) / len(self.main[w][TARGET])
-                  for w in wfs]
+    def slo_floor(self, wf: str, preset: str, seed: int) -> np.ndarray:
+        """Each instance's latency floor: its lowest latency alone over the schedulers."""
+        floors = self.floors[(wf, preset, seed)]
+        return np.min([f.latencies for f in floors.values()], axis=0)
+
+    def floor_cycles(self, wf: str, preset: str, sched: str | None = None) -> float:
+        """Mean latency floor over instances and seeds (``sched``: its own floor alone)."""
+        per_seed = [np.mean(self.floors[(wf, preset, s)][sched].latencies) if sched
+                    else float(np.mean(self.slo_floor(wf, preset, s))) for s in self.size.seeds]
+        return float(np.mean(per_seed))
+
+    def horizon(self, wf: str, preset: str) -> float:
+        """How long an open-loop run of ``wf`` on ``preset`` is, in SLO windows: its instances
+        over those arriving at capacity within one SLO of the mean floor."""
+        floor_s = self.floor_cycles(wf, preset) / self.clock_hz[preset]
+        return self.instances[(wf, preset)] / (self.capacity[(wf, preset)] * self.size.slo_scale
+                                               * floor_s)
+
+    def resolved(self, wf: str, preset: str) -> bool:
+        """Whether runs of ``wf`` on ``preset`` have the size's ``horizon_windows`` (their
+        instance count was not cut to ``max_instances``)."""
+        return self.instances[(wf, preset)] >= self.wanted_instances[(wf, preset)]
+
+    def critical_path_cycles(self, wf: str, preset: str) -> float:
+        """Mean analytic critical path of the instances (the floor's bound on today's model)."""
+        return float(np.mean([np.mean(next(iter(self.floors[(wf, preset, s)].values()))
+                                      .critical_paths) for s in self.size.seeds]))
+
+    def goodputs(self, wf: str, preset: str, sched: str, cv: float = POISSON) -> list[float]:
+        """Goodput of each seed, instances/s (0 where even the lowest load searched failed)."""
+        cap = self.capacity[(wf, preset)]
+        return [s.goodput_load * cap for s in self.searches[(wf, preset, sched, cv)]]
+
+    def goodput(self, wf: str, preset: str, sched: str, cv: float = POISSON) -> Interval:
+        """Mean goodput over seeds and its 95% t-interval, instances/s."""
+        return interval(self.goodputs(wf, preset, sched, cv))
+
+    def curve(self, wf: str, preset: str, sched: str, cv: float, attr: str) -> list[Interval]:
+        """``attr`` of a search's probes (``attainment`` or a :class:`~octopus.experiments.
+        serving.Point` field) at each grid load: mean and interval over seeds."""
+        loads = self.size.loads
+        per_seed = [[p.attainment if attr == "attainment" else getattr(p.detail, attr)
+                     for p in s.curve(loads)] for s in self.searches[(wf, preset, sched, cv)]]
+        return [interval(col) for col in zip(*per_seed, strict=True)]
+
+    def reference_point(self, wf: str, preset: str, sched: str, cv: float = POISSON
+                        ) -> list[Point]:
+        """Each seed's probe at the reference load."""
+        load = self.size.reference_load
+        return [s.curve([load])[0].detail for s in self.searches[(wf, preset, sched, cv)]]
+
+    def scale_curve(self, wf: str, preset: str, sched: str) -> list[Interval]:
+        """SLO attainment at each SLO scale of the size, at the reference load, Poisson."""
+        points = self.reference_point(wf, preset, sched)
+        return [interval(col) for col in zip(*(p.attainment_by_scale for p in points),
+                                             strict=True)]
+
+    def speedup(self, wf: str, preset: str, baseline: str, cv: float = POISSON) -> float:
+        """Octopus's mean goodput over ``baseline``'s (inf when the baseline's is 0)."""
+        ours = self.goodput(wf, preset, TARGET, cv).mean
+        theirs = self.goodput(wf, preset, baseline, cv).mean
+        return ours / theirs if theirs > 0 else (math.inf if ours > 0 else 1.0)
+
+    def verdict(self, wf: str, preset: str, baseline: str, cv: float = POISSON) -> str:
+        """``better``, ``worse`` or ``tie``: Octopus against ``baseline`` by their intervals."""
+        return compare(self.goodput(wf, preset, TARGET, cv), self.goodput(wf, preset, baseline,
+                                                                          cv))
+
+    def ablation_ratios(self, mechanism: str, wf: str) -> list[float]:
+        """Per seed, goodput without ``mechanism`` over goodput with it (paired by seed; the
+        flipped variant against default Octopus on the ablation preset, Poisson)."""
+        preset = self.size.ablation_on
+        default = [s.goodput_load for s in self.searches[(wf, preset, TARGET, POISSON)]]
+        flipped = [s.goodput_load for s in self.ablation[(mechanism, wf)]]
+        without, with_ = ((flipped, default) if self.mechanisms[mechanism]
+                          else (default, flipped))
+        return [a / b if b > 0 else (math.inf if a > 0 else 1.0)
+                for a, b in zip(without, with_, strict=True)]
+
+    def ablation_interval(self, mechanism: str, wf: str) -> Interval:
+        """Interval of the per-seed ratios of :meth:`ablation_ratios` (seeds where the
+        mechanism's presence had no goodput left out)."""
+        ratios = [r for r in self.ablation_ratios(mechanism, wf) if math.isfinite(r)]
+        return interval(ratios) if ratios else Interval(math.nan, math.nan, math.nan, 0)
+
+    def ablation_ratio(self, mechanism: str, wf: str) -> float:
+        """Mean goodput without ``mechanism`` over mean goodput with it."""
+        preset = self.size.ablation_on
+        default = np.mean([s.goodput_load for s in self.searches[(wf, preset, TARGET,
+                                                                   POISSON)]])
+        flipped = np.mean([s.goodput_load for s in self.ablation[(mechanism, wf)]])
+        without, with_ = (flipped, default) if self.mechanisms[mechanism] else (default, flipped)
+        return float(without / with_) if with_ > 0 else (math.inf if without > 0 else 1.0)
+
+    def headline(self, cv: float = POISSON) -> dict[str, Any]:
+        """``headline.json``: the issue's schema for Poisson arrivals, the same for each other
+        arrival CV under ``by_arrival_cv``, and the bounds and sizes behind them."""
+        size = self.size
+        wfs, presets = size.workflows, size.presets
+        out: dict[str, Any] = {
+            "size": size.describe(),
+            "schedulers": {"target": TARGET, "baselines": list(self.baselines),
+                           "references": list(self.references)},
+            "capacity": {w: {p: self.capacity[(w, p)] for p in presets} for w in wfs},
+            "latency_floor_cycles": {w: {p: self.floor_cycles(w, p) for p in presets}
+                                     for w in wfs},
+            "critical_path_cycles": {w: {p: self.critical_path_cycles(w, p) for p in presets}
+                                     for w in wfs},
+            **self._goodput_block(cv),
+            "ablation": {m: {w: self.ablation_ratio(m, w) for w in wfs} for m in self.mechanisms},
+            "reactive_tuned": {w: {p: self.reactive_params[(w, p)] for p in presets}
+                               for w in wfs},
+            "by_arrival_cv": {f"{c:g}": self._goodput_block(c) for c in size.arrival_cvs
+                              if c != cv},
+            "wall_s": self.wall_s,
+            "cpu_s": self.cpu_s,
+        }
+        return _finite(out)
+
+    def _goodput_block(self, cv: float) -> dict[str, Any]:
+        wfs, presets = self.size.workflows, self.size.presets
+        speed: dict[str, dict[str, Any]] = {"geomean": {}, "max": {}, "better": {}, "tie": {},
+                                            "worse": {}, "unbounded": {}}
+        for b in self.baselines:
+            ratios = [self.speedup(w, p, b, cv) for w in wfs for p in presets]
+            finite = [r for r in ratios if math.isfinite(r) and r > 0]
+            speed["geomean"][b] = geomean(finite) if finite else None
+            speed["max"][b] = max(finite) if finite else None
+            speed["unbounded"][b] = len(ratios) - len(finite)
+            verdicts = [self.verdict(w, p, b, cv) for w in wfs for p in presets]
+            for v in ("better", "tie", "worse"):
+                speed[v][b] = verdicts.count(v)
         return {
-            "arch": self.arch,
-            "instances": self.size.instances,
-            "seeds": list(self.size.seeds),
-            "geomean_speedup": {b: geomean(v) for b, v in speed.items()},
-            "max_speedup": {b: max(v) for b, v in speed.items()},
-            "per_workflow": {w: {s: self.makespan(w, s) for s in self.main[w]} for w in wfs},
-            "mean_bound_ratio": sum(ratios) / len(ratios),
-            "scaling_efficiency": {str(r["clusters"]): r["efficiency"] for r in self.scaling},
-            "reactive_tuned": self.reactive_params,
+            "arrival_cv": cv,
+            "goodput": {w: {p: {s: self.goodput(w, p, s, cv).mean for s in self.schedulers}
+                            for p in presets} for w in wfs},
+            "goodput_interval": {w: {p: {s: [self.goodput(w, p, s, cv).low,
+                                              self.goodput(w, p, s, cv).high]
+                                         for s in self.schedulers} for p in presets}
+                                 for w in wfs},
+            "goodput_speedup": speed,
+            "capacity_ratio": {w: {p: self.goodput(w, p, TARGET, cv).mean / self.capacity[(w, p)]
+                                   for p in presets} for w in wfs},
         }
 
     def __repr__(self) -> str:
-        runs = sum(len(v) for w in self.main.values() for v in w.values())
-        return (f"Evaluation(arch={self.arch!r}, {len(self.main)} workflows, {runs} main runs, "
-                f"{self.size.instances} instances per run, seeds {list(self.size.seeds)})")
+        runs = sum(len(s.probes) for v in (*self.searches.values(), *self.ablation.values())
+                   for s in v)
+        return (f"Evaluation({len(self.size.workflows)} workflows on {list(self.size.presets)},"
+                f" {len(self.schedulers)} schedulers, seeds {list(self.size.seeds)}: "
+                f"{runs} open-loop runs in {self.wall_s:.0f} s)")
 
 
-def evaluate(arch: str = "wafer", size: Size | None = None, backend: Backend | None = None,
+def _finite(data: Any) -> Any:
+    """``data`` with infinities as ``None`` (JSON has no infinity)."""
+    if isinstance(data, dict):
+        return {k: _finite(v) for k, v in data.items()}
+    if isinstance(data, list):
+        return [_finite(v) for v in data]
+    if isinstance(data, float) and not math.isfinite(data):
+        return None
+    return data
+
+
+def geomean(values: Iterable[float]) -> float:
+    """Geometric mean of positive ``values``."""
+    values = list(values)
+    return math.exp(sum(math.log(v) for v in values) / len(values))
+
+
+def evaluate(size: Size | None = None, backend: Backend | None = None,
              progress: Callable[..., Iterable] | None = None,
              arch_overrides: dict[str, Any] | None = None) -> Evaluation:
-    """Run the whole suite on ``arch``; ``progress(iterable, total, stage)`` wraps each stage's
-    result stream (e.g. a tqdm bar; ``stage`` says what the stage runs). Runs go to
-    ``backend`` (default: a :class:`LocalBackend` of 2 workers). ``arch_overrides`` (dotted
-    keys, see :func:`octopus.arch.load_arch`) apply to every run; the scaling study's cluster
-    counts are set on top of them.
+    """Run the serving evaluation (module doc); ``progress(iterable, total, stage)`` wraps each
+    stage's result stream. Runs go to ``backend`` (default: a :class:`LocalBackend` of 2
+    workers); ``arch_overrides`` (dotted keys) apply to every run.
 
     Raises:
         InputError: a bad preset or override (before any run starts).
     """
+    start = time.perf_counter()
     size = size or Size.full()
-    backend = backend or LocalBackend(2)
+    backend = backend or LocalBackend(2, PRELOAD)
     overrides = dict(arch_overrides or {})
-    ev = Evaluation(arch, size)
-    wfs = builtin_names()
+    baselines, references = roles()
+    ev = Evaluation(size, baselines, references, mechanisms(), overrides)
+    wfs, presets = size.workflows, size.presets
 
-    def spec(wf: str, sched: str | dict, seed: int, **kw: Any) -> RunSpec:
-        return RunSpec(**{"workflow": wf, "arch": arch, "scheduler": sched, "seed": seed,
-                          "instances": size.instances, "arch_overrides": overrides, **kw})
+    def base(wf: str, preset: str, sched: str | dict, seed: int, **kw: Any) -> RunSpec:
+        n = ev.instances[(wf, preset)]
+        return RunSpec(**{"workflow": wf, "arch": preset, "scheduler": sched, "seed": seed,
+                          "instances": n, "arch_overrides": overrides,
+                          "warmup_instances": size.warmup(n), **kw})
 
-    topology = resolve(spec(size.sweep_workflow, TARGET, size.seeds[0])).topology
-    ev.tbu_positions = [topology.position(u) for u in range(topology.num_tbus)]
-
-    # Stage 1: tune reactive, and run everything else that does not depend on the tuning.
-    jobs: dict[tuple, RunSpec] = {}
+    firings: dict[tuple[str, str], float] = {}  # expected firings of an instance
     for wf in wfs:
-        for i, params in enumerate(size.reactive_grid):
-            jobs[("tune", wf, i)] = spec(wf, {"name": "reactive", **params}, size.seeds[0])
-        for seed in size.seeds:
-            for sched in UNTUNED:
-                jobs[("main", wf, sched, seed)] = spec(wf, sched, seed)
-            for mech in MECHANISMS:
-                flipped = {"name": TARGET, mech: not OctopusConfig.model_fields[mech].default}
-                jobs[("ablation", wf, mech, seed)] = spec(wf, flipped, seed)
-    for cv in CV_LEVELS:
-        for sched in UNTUNED:
-            jobs[("dyn", cv, sched)] = spec(size.sweep_workflow, sched, size.seeds[0],
-                                            dynamicity_cv=cv)
-    for side in CLUSTER_MESHES:
-        for sched in ("greedy", TARGET):
-            jobs[("scale", side, sched)] = spec(
-                size.sweep_workflow, sched, size.seeds[0],
-                instances=size.per_cluster * side * side,
-                arch_overrides=overrides | {"chip.clusters_x": side, "chip.clusters_y": side})
-    results = _run_all(jobs, backend, progress, "stage 1 of 2: reactive tuning, schedulers, "
-                       "ablation, dynamicity, scaling")
+        for preset in presets:
+            scenario = resolve(RunSpec(workflow=wf, arch=preset, arch_overrides=overrides))
+            ev.capacity[(wf, preset)] = capacity_per_s(scenario.spec)
+            ev.clock_hz[preset] = clock = scenario.arch.clock_hz
+            path_s = expected_critical_path(scenario.workflow, scenario.capacity).cycles / clock
+            wanted = size.instances(ev.capacity[(wf, preset)], path_s)
+            ev.wanted_instances[(wf, preset)] = wanted
+            ev.instances[(wf, preset)] = min(wanted, size.max_instances[preset])
+            firings[(wf, preset)] = sum(expected_firings(scenario.workflow).values())
 
-    # Stage 2: the tuned reactive runs.
+    def cost(wf: str, preset: str, runs: int = 1, instances: int | None = None) -> float:
+        """Expected firings of ``runs`` runs: the heaviest jobs start first."""
+        return runs * (instances or ev.instances[(wf, preset)]) * firings[(wf, preset)]
+
+    # Stage 1: every instance's latency floor under every scheduler.
+    floors = {(wf, p, seed, s): (cost(wf, p), functools.partial(measure_floor,
+                                                                base(wf, p, s, seed)))
+              for wf in wfs for p in presets for seed in size.seeds for s in ev.schedulers}
+    for (wf, p, seed, s), floor in _run_all(floors, backend, progress,
+                                            "stage 1 of 3: latency floors",
+                                            lambda key: key[:2], ev).items():
+        ev.floors.setdefault((wf, p, seed), {})[s] = floor
+    slo_floors = {k: tuple(float(x) for x in ev.slo_floor(*k)) for k in ev.floors}
+
+    # Stage 2: tune reactive at one load.
+    tune = {}
+    if REACTIVE in baselines:
+        seed = size.seeds[0]
+        for wf in wfs:
+            for p in presets:
+                for i, params in enumerate(size.reactive_grid):
+                    spec = base(wf, p, {"name": REACTIVE, **params}, seed,
+                                rate_per_s=size.reference_load * ev.capacity[(wf, p)])
+                    tune[(wf, p, i)] = (cost(wf, p), functools.partial(
+                        run_point, spec, slo_floors[(wf, p, seed)], size.slo_scale, ()))
+    tuned = _run_all(tune, backend, progress, "stage 2 of 3: tuning reactive",
+                     lambda key: key[:2], ev)
     for wf in wfs:
-        best = min(range(len(size.reactive_grid)),
-                   key=lambda i, wf=wf: results[("tune", wf, i)].makespan_cycles)
-        ev.reactive_params[wf] = dict(size.reactive_grid[best])
-    tuned = {("main", wf, "reactive", seed): spec(wf, {"name": "reactive",
-                                                       **ev.reactive_params[wf]}, seed)
-             for wf in wfs for seed in size.seeds}
-    results |= _run_all(tuned, backend, progress, "stage 2 of 2: tuned reactive")
+        for p in presets:
+            if REACTIVE in baselines:
+                best = max(range(len(size.reactive_grid)),
+                           key=lambda i, wf=wf, p=p: (tuned[(wf, p, i)].attainment,
+                                                      -tuned[(wf, p, i)].latency_p99_cycles))
+                ev.reactive_params[(wf, p)] = dict(size.reactive_grid[best])
+            else:
+                ev.reactive_params[(wf, p)] = {}
 
-    for (kind, *key), result in sorted(results.items(), key=lambda kv: str(kv[0])):
+    # Stage 3: goodput searches, the ablation and the closed batch.
+    def config(wf: str, p: str, sched: str) -> str | dict:
+        return {"name": REACTIVE, **ev.reactive_params[(wf, p)]} if sched == REACTIVE else sched
+
+    probes = len(size.loads) + 3  # the grid and a typical bisection
+
+    def search(wf: str, p: str, sched: str | dict, cv: float, seed: int
+               ) -> tuple[float, Callable]:
+        return cost(wf, p, probes), functools.partial(goodput_job, SearchJob(
+            base(wf, p, sched, seed), cv, ev.capacity[(wf, p)], slo_floors[(wf, p, seed)],
+            tuple(size.loads), size.slo_scale, tuple(size.slo_scales), size.target,
+            size.rel_tol))
+
+    jobs: dict[tuple, tuple[float, Callable]] = {}
+    for wf in wfs:
+        for p in presets:
+            for s in ev.schedulers:
+                for cv in size.arrival_cvs:
+                    for seed in size.seeds:
+                        jobs[("main", wf, p, s, cv, seed)] = search(wf, p, config(wf, p, s), cv,
+                                                                    seed)
+                jobs[("closed", wf, p, s)] = (
+                    cost(wf, p, instances=size.closed_instances[p]),
+                    functools.partial(closed_batch, base(
+                        wf, p, config(wf, p, s), size.seeds[0],
+                        instances=size.closed_instances[p], warmup_instances=0)))
+        for mech, default in ev.mechanisms.items():
+            for seed in size.seeds:
+                jobs[("ablation", mech, wf, seed)] = search(
+                    wf, size.ablation_on, {"name": TARGET, mech: not default}, POISSON, seed)
+    results = _run_all(jobs, backend, progress, "stage 3 of 3: goodput searches, ablation, "
+                       "closed batch", lambda key: key[:4] if key[0] == "main" else key[:3], ev)
+    for key in sorted(jobs, key=str):
+        kind, *rest = key
         if kind == "main":
-            wf, sched, _ = key
-            ev.main.setdefault(wf, {}).setdefault(sched, []).append(result)
+            wf, p, s, cv, _ = rest
+            ev.searches.setdefault((wf, p, s, cv), []).append(results[key])
         elif kind == "ablation":
-            wf, mech, _ = key
-            variant = ("with_" if not OctopusConfig.model_fields[mech].default else "no_") + mech
-            ev.ablation.setdefault(wf, {}).setdefault(variant, []).append(result)
-    for cv in CV_LEVELS:
-        ev.dynamicity.append({"cv": cv} | {s: results[("dyn", cv, s)].makespan_cycles
-                                           for s in UNTUNED})
-    ref = None
-    for side in CLUSTER_MESHES:
-        r = results[("scale", side, TARGET)]
-        per_tbu = r.throughput_instances_per_s / r.tbus
-        ref = ref or per_tbu
-        ev.scaling.append({
-            "clusters": side * side, "tbus": r.tbus, "instances": r.instances,
-            "makespan_cycles": r.makespan_cycles,
-            "greedy_makespan_cycles": results[("scale", side, "greedy")].makespan_cycles,
-            "throughput_per_tbu": per_tbu, "efficiency": per_tbu / ref,
-            "bound_efficiency": r.lower_bound_cycles / r.makespan_cycles,
-        })
+            mech, wf, _ = rest
+            ev.ablation.setdefault((mech, wf), []).append(results[key])
+        else:
+            ev.closed[tuple(rest)] = results[key]
+    ev.wall_s = time.perf_counter() - start
     return ev
 
 
-def _run_job(job: tuple[tuple, RunSpec]) -> tuple[tuple, RunResult]:
-    key, spec = job
-    return key, execute(spec)
+def _call(group: list[tuple[tuple, Callable[[], Any]]]
+          ) -> tuple[list[tuple[tuple, Any]], float]:
+    """Run a group of jobs; their results by key, and the CPU seconds they took."""
+    start = time.process_time()
+    done = [(key, fn()) for key, fn in group]
+    return done, time.process_time() - start
 
 
-def _run_all(jobs: dict[tuple, RunSpec], backend: Backend, progress: Callable[..., Iterable] | None,
-             stage: str) -> dict[tuple, RunResult]:
-    stream: Iterable[tuple[tuple, RunResult]] = backend.map(_run_job, list(jobs.items()))
+def _run_all(jobs: Mapping[tuple, tuple[float, Callable[[], Any]]], backend: Backend,
+             progress: Callable[..., Iterable] | None, stage: str,
+             group: Callable[[tuple], tuple], ev: Evaluation) -> dict[tuple, Any]:
+    """Run ``jobs`` (key -> (expected cost, job)) on ``backend`` and collect their results by
+    key, adding their CPU time to ``ev.cpu_s``. Jobs whose keys ``group`` maps alike run one
+    after the other in one worker (a worker process per job would cost more than the job),
+    the costliest groups first."""
+    groups: dict[tuple, list[tuple[tuple, Callable[[], Any]]]] = {}
+    costs: dict[tuple, float] = {}
+    for key, (cost, fn) in jobs.items():
+        groups.setdefault(group(key), []).append((key, fn))
+        costs[group(key)] = costs.get(group(key), 0.0) + cost
+    order = [groups[g] for g in sorted(groups, key=lambda g: -costs[g])]
+    stream: Iterable[tuple[list[tuple[tuple, Any]], float]] = backend.map(_call, order)
     if progress is not None:
-        stream = progress(stream, len(jobs), stage)
-    return dict(stream)
-
-
-def geomean(values: list[float]) -> float:
-    return math.exp(sum(math.log(v) for v in values) / len(values))
+        stream = progress(stream, len(order), stage)
+    results = {}
+    for done, cpu_s in stream:
+        results.update(done)
+        ev.cpu_s += cpu_s
+    return results
