@@ -21,6 +21,9 @@ def evaluate(
     arch: Annotated[list[str] | None, typer.Option(
         help=f"Architecture preset ({', '.join(list_presets())}) or YAML file (repeatable; "
              "default: chip, chip-4 and wafer).")] = None,
+    workflow: Annotated[list[str] | None, typer.Option(
+        help="Workflow to evaluate: a built-in, mix (all built-ins on one machine) or "
+             "mix:NAME=WEIGHT,... (repeatable; default: the built-ins and mix).")] = None,
     out: Annotated[Path, typer.Option(
         help="Report directory to write (replaces only an earlier evaluation report).")
     ] = Path("runs/evaluation"),
@@ -49,7 +52,7 @@ def evaluate(
     from octopus.experiments.evaluate import evaluate as run_evaluation
     from octopus.experiments.report import write_report
     from octopus.experiments.sweep import parse_assignments
-    from octopus.run import check_target, resolve_arch
+    from octopus.run import check_target, resolve_arch, resolve_workflow
 
     overrides: dict[str, object] = {}
     for key, value in parse_assignments(set_ or [], "--set").items():
@@ -67,8 +70,14 @@ def evaluate(
                                       for a in arch},
                        closed_instances={a: size.closed_instances.get(
                            a, max(size.closed_instances.values())) for a in arch})
+    if workflow:
+        if len(set(workflow)) < len(workflow):
+            raise InputError(None, "--workflow", "a workflow named twice")
+        size = replace(size, workflows=tuple(workflow))
     for a in size.presets:  # fail fast, before any run starts
         with_set_names(lambda a=a: resolve_arch(a, overrides))
+    for w in size.workflows:
+        resolve_workflow(w)
     check_target(out, "evaluation")
     if instances is not None:
         size = size.with_instances(instances)

@@ -11,6 +11,7 @@ beside the data and error bars where several seeds give an interval.
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 from typing import Any
 
@@ -46,19 +47,22 @@ def _goodput(ev: Evaluation, path: Path) -> str:
         for col, preset in enumerate(size.presets):
             ax = axes[row][col]
             for i, (offset, sched) in enumerate(zip(offsets, scheds, strict=True)):
-                cis = [_scaled(ev.goodput(w, preset, sched, cv), 1 / ev.capacity[(w, preset)])
-                       for w in wfs]
+                cis = [_clipped(_scaled(ev.goodput(w, preset, sched, cv),
+                                        1 / ev.capacity[(w, preset)]), 0.0, 1.0) for w in wfs]
                 ax.bar(x + offset, [c.mean for c in cis], width, color=f"C{i}", label=sched,
                        yerr=_yerr(cis), capsize=1.5, error_kw={"lw": 0.7})
             ax.axhline(1.0, color="k", lw=0.6, ls=":")
+            ax.set_ylim(0, 1.08)
             ax.set_xticks(x, wfs, rotation=35, ha="right", fontsize=7)
             ax.set_title(f"{preset}, {_process(cv)}", fontsize=9)
             if col == 0:
                 ax.set_ylabel("goodput / capacity")
     fig.suptitle(f"Goodput: highest rate with >= {size.target:.0%} of instances within "
-                 f"{size.slo_scale:g}x their latency floor (mean and 95% interval over "
-                 f"{len(size.seeds)} seeds; dotted: capacity)", fontsize=10)
+                 f"{size.slo_scale:g}x their latency floor\n(mean and 95% interval over "
+                 f"{len(size.seeds)} seeds, clipped to [0, capacity]; dotted: capacity)",
+                 fontsize=10)
     _legend_outside(axes[0][-1], "scheduler")
+    fig.tight_layout(rect=(0, 0, 1, 0.93))
     return _save(fig, path)
 
 
@@ -73,14 +77,16 @@ def _curves(ev: Evaluation, preset: str, path: Path, kind: str) -> str:
     for ax, (wf, cv) in zip(axes.flat, panels, strict=False):
         for i, sched in enumerate(ev.schedulers):
             if kind == "latency":
-                p99 = ev.curve(wf, preset, sched, cv, "slowdown_p99")
+                p99 = [_clipped(c, 1e-3, math.inf)
+                       for c in ev.curve(wf, preset, sched, cv, "slowdown_p99")]
                 p50 = ev.curve(wf, preset, sched, cv, "slowdown_p50")
                 ax.errorbar(loads, [c.mean for c in p99], yerr=_yerr(p99), color=f"C{i}",
                             marker="o", ms=3, lw=1, capsize=2, label=f"{sched} p99")
                 ax.plot(loads, [c.mean for c in p50], color=f"C{i}", ls=":", lw=1,
                         label=f"{sched} p50")
             else:
-                att = ev.curve(wf, preset, sched, cv, "attainment")
+                att = [_clipped(c, 0.0, 1.0) for c in ev.curve(wf, preset, sched, cv,
+                                                                "attainment")]
                 ax.errorbar(loads, [c.mean for c in att], yerr=_yerr(att), color=f"C{i}",
                             marker="o", ms=3, lw=1, capsize=2, label=sched)
         if kind == "latency":
@@ -116,7 +122,7 @@ def _slo_scale(ev: Evaluation, path: Path) -> str:
         for c, wf in enumerate(size.workflows):
             ax = axes[r][c]
             for i, sched in enumerate(ev.schedulers):
-                att = ev.scale_curve(wf, preset, sched)
+                att = [_clipped(c, 0.0, 1.0) for c in ev.scale_curve(wf, preset, sched)]
                 ax.errorbar(size.slo_scales, [a.mean for a in att], yerr=_yerr(att),
                             color=f"C{i}", marker="o", ms=2.5, lw=1, capsize=1.5, label=sched)
             ax.axhline(size.target, color="k", lw=0.6, ls="--")
@@ -162,10 +168,14 @@ def _scaled(ci: Interval, factor: float, shift: float = 0.0) -> Interval:
                     ci.n)
 
 
-def _yerr(cis: list[Interval]) -> np.ndarray:
-    """Error bar lengths below and above each mean."""
-    return np.array([[max(0.0, c.mean - c.low) for c in cis],
-                     [max(0.0, c.high - c.mean) for c in cis]])
+def _clipped(ci: Interval, low: float, high: float) -> Interval:
+    """``ci`` within what the metric can be (an interval of a mean near a limit crosses it)."""
+    return Interval(ci.mean, min(max(ci.low, low), high), max(min(ci.high, high), low), ci.n)
+
+
+def _yerr(cis: list[Interval]) -> list[list[float]]:
+    """Error bar lengths below and above each mean (lists: matplotlib warns on a 2 x 1 array)."""
+    return [[max(0.0, c.mean - c.low) for c in cis], [max(0.0, c.high - c.mean) for c in cis]]
 
 
 def _process(cv: float) -> str:
@@ -179,8 +189,13 @@ def _bar_slots(members: int) -> tuple[list[float], float]:
 
 
 def _legend_outside(ax: Any, title: str | None) -> None:
-    ax.legend(title=title, loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=7,
-              title_fontsize=8, frameon=False)
+    """The legend of the figure's first panel, beside ``ax`` (the last used one of its row)."""
+    row = [a for a in ax.figure.axes if a.get_visible() and a.get_subplotspec() is not None
+           and a.get_subplotspec().rowspan.start == 0]
+    handles, labels = row[0].get_legend_handles_labels() if row else ([], [])
+    target = max(row, key=lambda a: a.get_subplotspec().colspan.start) if row else ax
+    target.legend(handles, labels, title=title, loc="upper left", bbox_to_anchor=(1.01, 1.0),
+                  fontsize=7, title_fontsize=8, frameon=False)
 
 
 def _save(fig: Any, path: Path) -> str:

@@ -109,7 +109,7 @@ def search_goodput(measure: Callable[[float], tuple[float, M]], grid: Sequence[f
         if not run(load):
             high = load
     low = max(x for x, ok in passed.items() if ok and x < high)
-    while high - low > rel_tol * high:
+    while high - low > rel_tol * high * (1 + 1e-9):  # a bracket of exactly rel_tol stops
         mid = (low + high) / 2
         if run(mid):
             low = mid
