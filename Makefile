@@ -24,7 +24,7 @@ $(TEST): pyproject.toml $(BASE)
 	$(PY) -m pip install -q -e '.[test]' $(TORCH)
 	touch $@ $(RUN)
 
-# The main job: the built-in workflows, then the evaluation on the wafer preset at the quick
+# The main job: the built-in workflows, then the serving evaluation (chip, chip-4, wafer) at the quick
 # size (a few minutes on 2 cores; a line per stage when not on a terminal). The full size:
 # .venv/bin/octopus evaluate --out runs/evaluation (see README).
 run: $(RUN)

@@ -338,13 +338,13 @@ class Evaluation:
     def _goodput_block(self, cv: float) -> dict[str, Any]:
         wfs, presets = self.size.workflows, self.size.presets
         speed: dict[str, dict[str, Any]] = {"geomean": {}, "max": {}, "better": {}, "tie": {},
-                                            "worse": {}, "unbounded": {}}
+                                            "worse": {}, "no_goodput": {}}
         for b in self.baselines:
             ratios = [self.speedup(w, p, b, cv) for w in wfs for p in presets]
             finite = [r for r in ratios if math.isfinite(r) and r > 0]
             speed["geomean"][b] = geomean(finite) if finite else None
             speed["max"][b] = max(finite) if finite else None
-            speed["unbounded"][b] = len(ratios) - len(finite)
+            speed["no_goodput"][b] = len(ratios) - len(finite)
             verdicts = [self.verdict(w, p, b, cv) for w in wfs for p in presets]
             for v in ("better", "tie", "worse"):
                 speed[v][b] = verdicts.count(v)

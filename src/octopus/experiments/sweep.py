@@ -65,7 +65,8 @@ PREFIXES = ("scheduler.", "arch.")
 DERIVED = ("clusters",)
 METRICS = ("tbus", "makespan_cycles", "makespan_s", "lower_bound_cycles", "bound_ratio",
            "throughput_instances_per_s", "latency_p50_cycles", "latency_p99_cycles",
-           "latency_mean_cycles", "slo_attainment", "utilization", *(f"idle_{b}_fraction" for b in BUCKETS),
+           "latency_mean_cycles", "slo_attainment", "utilization",
+           *(f"idle_{b}_fraction" for b in BUCKETS),
            "reconfigurations", "migrations", "task_firings", "control_firings", "noc_bytes",
            "noc_byte_hops", "noc_d2d_byte_hops", "noc_wait_cycles")
 VALID_KEYS = ", ".join([*PARAMS, "scheduler.<param>", "arch.<dotted field>"])
