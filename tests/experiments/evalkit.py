@@ -9,7 +9,8 @@ from functools import cache
 
 from sweepkit import SerialBackend
 
-from octopus.experiments.evaluate import REACTIVE_GRID, Evaluation, Size, evaluate
+from octopus.experiments.evaluate import evaluate
+from octopus.experiments.evaluation import REACTIVE_GRID, Evaluation, Size
 
 WORKFLOWS = ("face-recognition", "video-analytics")
 

@@ -12,7 +12,8 @@ from evalkit import WORKFLOWS, tiny_evaluation, tiny_size
 from typer.testing import CliRunner
 
 from octopus.cli.main import app
-from octopus.experiments.evaluate import POISSON, TARGET, Evaluation, Size, mechanisms, roles
+from octopus.experiments.evaluate import mechanisms, roles
+from octopus.experiments.evaluation import POISSON, TARGET, Evaluation, Size
 from octopus.experiments.goodput import GoodputSearch, Probe
 from octopus.experiments.report import write_report
 from octopus.experiments.serving import Floor, Point

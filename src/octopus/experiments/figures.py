@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from octopus.experiments.evaluate import Evaluation
+from octopus.experiments.evaluation import Evaluation
 from octopus.experiments.stats import Interval
 
 __all__ = ["draw_figures"]

@@ -17,23 +17,24 @@ import csv
 import json
 import math
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
-from octopus.experiments.evaluate import POISSON, REACTIVE, TARGET, Evaluation, geomean
+from octopus.experiments.evaluation import POISSON, REACTIVE, TARGET, Evaluation
 from octopus.experiments.figures import draw_figures
+from octopus.experiments.tables import (
+    ablation_rows,
+    bounds_rows,
+    closed_rows,
+    curve_rows,
+    goodput_rows,
+    point_rows,
+)
+from octopus.experiments.targets import check_targets
 from octopus.run import StagedDirectory
 
-__all__ = ["STRONG_BASELINES", "TARGETS", "goodput_rows", "write_report"]
+__all__ = ["write_report"]
 
-TARGETS = {"static_geomean": 2.5, "static_max": 4.26, "strong_geomean": 1.3,
-           "capacity_ratio": 0.8, "ablation_cost": 0.05, "ablation_workflows": 2,
-           "quick_s": 180.0, "full_s": 1800.0}
-"""The issue's targets (issue 12), checked by the report against what was measured."""
-STRONG_BASELINES = ("affinity", "locality")
-"""The baselines of the 1.3x target: a residency-aware FIFO and a locality-aware greedy, by
-the names they are registered under (a missing one is reported as not evaluated)."""
 # Counters the report tabulates per instance when the runs report them; any other number a run
 # reports that is not in TODAYS_FIELDS (a newer machine model's) is tabulated too.
 COUNTERS = ("reconfigurations", "migrations", "noc_bytes", "noc_wait_cycles", "offchip_bytes",
@@ -68,109 +69,6 @@ def write_report(ev: Evaluation, out_dir: str | Path, command: str) -> Path:
         return staged.publish()
 
 
-# --- tables --------------------------------------------------------------------------------
-def bounds_rows(ev: Evaluation) -> list[dict[str, Any]]:
-    """Per workflow and preset: capacity, run length, latency floors and critical path."""
-    rows = []
-    for wf in ev.size.workflows:
-        for p in ev.size.presets:
-            ms = 1e3 / ev.clock_hz[p]
-            floor = ev.floor_cycles(wf, p)
-            rows.append({
-                "workflow": wf, "preset": p, "capacity_per_s": ev.capacity[(wf, p)],
-                "instances": ev.instances[(wf, p)],
-                "wanted_instances": ev.wanted_instances[(wf, p)],
-                "horizon_windows": ev.horizon(wf, p), "floor_ms": floor * ms,
-                "critical_path_ms": ev.critical_path_cycles(wf, p) * ms,
-                "floor_over_critical_path": floor / ev.critical_path_cycles(wf, p),
-                **{f"floor_{s}_ms": ev.floor_cycles(wf, p, s) * ms for s in ev.schedulers}})
-    return rows
-
-
-def goodput_rows(ev: Evaluation) -> list[dict[str, Any]]:
-    """Per workflow, preset, arrival CV and scheduler: the goodput of each seed, its mean and
-    95% interval (instances/s and fraction of capacity), and how many searches were censored."""
-    rows = []
-    for wf in ev.size.workflows:
-        for p in ev.size.presets:
-            cap = ev.capacity[(wf, p)]
-            for cv in ev.size.arrival_cvs:
-                for s in ev.schedulers:
-                    ci = ev.goodput(wf, p, s, cv)
-                    searches = ev.searches[(wf, p, s, cv)]
-                    rows.append({
-                        "workflow": wf, "preset": p, "arrival_cv": cv, "scheduler": s,
-                        "goodput_per_s": ci.mean, "low_per_s": ci.low, "high_per_s": ci.high,
-                        "goodput_over_capacity": ci.mean / cap,
-                        "at_capacity": sum(x.censored == "above" for x in searches),
-                        "below_min_load": sum(x.censored == "below" for x in searches),
-                        "runs": sum(len(x.probes) for x in searches),
-                        "per_seed_per_s": " ".join(f"{g:.6g}" for g in ev.goodputs(wf, p, s,
-                                                                                   cv))})
-    return rows
-
-
-def curve_rows(ev: Evaluation) -> list[dict[str, Any]]:
-    """Per grid load: SLO attainment and latency (cycles and over the floor), mean and
-    interval over seeds."""
-    rows = []
-    attrs = ("attainment", "latency_p50_cycles", "latency_p99_cycles", "slowdown_p50",
-             "slowdown_p99")
-    for (wf, p, s, cv) in ev.searches:
-        curves = {a: ev.curve(wf, p, s, cv, a) for a in attrs}
-        for i, load in enumerate(ev.size.loads):
-            row: dict[str, Any] = {"workflow": wf, "preset": p, "scheduler": s,
-                                   "arrival_cv": cv, "load": load}
-            for a in attrs:
-                ci = curves[a][i]
-                row |= {a: ci.mean, f"{a}_low": ci.low, f"{a}_high": ci.high}
-            rows.append(row)
-    return rows
-
-
-def point_rows(ev: Evaluation) -> list[dict[str, Any]]:
-    """Every run of every search (the ablation's too) with every number it reported."""
-    rows = []
-    runs = [(("main", *key), searches) for key, searches in ev.searches.items()]
-    runs += [(("ablation", wf, ev.size.ablation_on, f"{TARGET} without {m}", POISSON),
-              searches) for (m, wf), searches in ev.ablation.items()]
-    for (kind, wf, p, s, cv), searches in runs:
-        for seed, search in zip(ev.size.seeds, searches, strict=True):
-            for probe in search.probes:
-                pt = probe.detail
-                rows.append({"study": kind, "workflow": wf, "preset": p, "scheduler": s,
-                             "arrival_cv": cv, "seed": seed, "load": probe.load,
-                             "rate_per_s": pt.rate_per_s, "attainment": pt.attainment,
-                             "slowdown_p50": pt.slowdown_p50, "slowdown_p99": pt.slowdown_p99,
-                             **{f"attainment_x{k:g}": a for k, a in zip(
-                                 ev.size.slo_scales, pt.attainment_by_scale, strict=True)},
-                             **pt.metrics})
-    return rows
-
-
-def ablation_rows(ev: Evaluation) -> list[dict[str, Any]]:
-    """Per mechanism and workflow: goodput without it over with it (mean of the means, and
-    the interval of the per-seed ratios)."""
-    rows = []
-    for m in ev.mechanisms:
-        for wf in ev.size.workflows:
-            ci = ev.ablation_interval(m, wf)
-            rows.append({"mechanism": m, "default_on": ev.mechanisms[m], "workflow": wf,
-                         "preset": ev.size.ablation_on, "without_over_with":
-                         ev.ablation_ratio(m, wf), "per_seed_mean": ci.mean,
-                         "per_seed_low": ci.low, "per_seed_high": ci.high})
-    return rows
-
-
-def closed_rows(ev: Evaluation) -> list[dict[str, Any]]:
-    """The closed batch: throughput against capacity and makespan against its bound."""
-    return [{"workflow": wf, "preset": p, "scheduler": s, "instances": r["instances"],
-             "throughput_per_s": r["throughput_instances_per_s"],
-             "throughput_over_capacity": r["throughput_instances_per_s"] / ev.capacity[(wf, p)],
-             "bound_ratio": r["bound_ratio"], "latency_p99_cycles": r["latency_p99_cycles"]}
-            for (wf, p, s), r in ev.closed.items()]
-
-
 def _csv(path: Path, rows: list[dict]) -> None:
     fields = list(dict.fromkeys(k for r in rows for k in r))
     with path.open("w", newline="") as fh:
@@ -194,7 +92,7 @@ def _markdown(ev: Evaluation, headline: dict, command: str) -> str:
         "",
         "## Targets",
         "",
-        *_targets(ev, headline),
+        *check_targets(ev, headline),
         "",
         "## Bounds: capacity and latency floor",
         "",
@@ -441,85 +339,6 @@ def _closed_section(ev: Evaluation) -> list[str]:
                              f"({r['bound_ratio']:.3f})")
             lines.append(f"| {wf} | {p} | " + " | ".join(cells) + " |")
     return lines
-
-
-def _targets(ev: Evaluation, h: dict) -> list[str]:
-    """The issue's targets, each with what was measured, met or missed."""
-    size = ev.size
-    cells = [(w, p) for w in size.workflows for p in size.presets]
-    resolved = [(w, p) for w, p in cells if ev.resolved(w, p)]
-    out = []
-    for cv in size.arrival_cvs:
-        worse = [(w, p, b) for w, p in cells for b in ev.baselines
-                 if ev.verdict(w, p, b, cv) == "worse"]
-        lower = [(w, p, b) for w, p in cells for b in ev.baselines
-                 if ev.verdict(w, p, b, cv) == "tie"
-                 and ev.goodput(w, p, TARGET, cv).mean < ev.goodput(w, p, b, cv).mean]
-        out.append(
-            f"- Octopus's goodput >= every baseline's on every workflow, the mix and every "
-            f"preset ({_process(cv)}): "
-            + ("**met**: no baseline is better by its interval" if not worse else
-               f"**missed**: worse by its interval in {len(worse)} of "
-               f"{len(cells) * len(ev.baselines)} comparisons ("
-               + ", ".join(f"{w} on {p} vs {b} ({ev.speedup(w, p, b, cv):.3f}x)"
-                           for w, p, b in worse) + ")")
-            + (f"; lower mean but within the intervals in {len(lower)} more" if lower else "")
-            + ".")
-    speed = h["goodput_speedup"]
-    if "static" in ev.baselines:
-        g, m = speed["geomean"]["static"], speed["max"]["static"]
-        ok = (g or 0) >= TARGETS["static_geomean"] and (m or 0) >= TARGETS["static_max"]
-        out.append(f"- Over `static`, geometric mean >= {TARGETS['static_geomean']}x and maximum "
-                   f">= {TARGETS['static_max']}x: measured {_x(g)} and {_x(m)} "
-                   f"(Poisson; {speed['no_goodput']['static']} cells where `static` has no "
-                   f"goodput left out; over the {len(resolved)} cells with full-length runs: "
-                   f"{_x(_geomean_over(ev, 'static', resolved))}): "
-                   + ("**met**." if ok else "**missed**."))
-    for b in STRONG_BASELINES:
-        if b in ev.baselines:
-            g = speed["geomean"][b]
-            out.append(f"- Over `{b}`, geometric mean >= {TARGETS['strong_geomean']}x: measured "
-                       f"{_x(g)}: " + ("**met**." if (g or 0) >= TARGETS["strong_geomean"]
-                                       else "**missed**."))
-        else:
-            out.append(f"- Over `{b}`, geometric mean >= {TARGETS['strong_geomean']}x: **not "
-                       f"evaluated**: no scheduler is registered as `{b}`.")
-    ratios = [h["capacity_ratio"][w][p] for w, p in cells]
-    positive = [r for r in ratios if r > 0]
-    cap_all = geomean(positive) if positive else 0.0
-    cap_res = [h["capacity_ratio"][w][p] for w, p in resolved if h["capacity_ratio"][w][p] > 0]
-    out.append(f"- Octopus goodput >= {TARGETS['capacity_ratio']:.0%} of capacity (geometric "
-               f"mean): measured {cap_all:.3f} over all {len(cells)} cells"
-               + (f" ({len(ratios) - len(positive)} with no goodput left out)"
-                  if len(positive) < len(ratios) else "")
-               + (f", {geomean(cap_res):.3f} over the {len(cap_res)} with full-length runs"
-                  if cap_res else "")
-               + ": " + ("**met**." if cap_all >= TARGETS["capacity_ratio"] else "**missed**.")
-               + (" Runs cut short overstate goodput (a short run passes near capacity), so the "
-                  "figure over full-length runs is the one to trust." if len(resolved)
-                  < len(cells) else ""))
-    for m in ev.mechanisms:
-        costly = [w for w in size.workflows
-                  if ev.ablation_ratio(m, w) <= 1 - TARGETS["ablation_cost"]]
-        out.append(f"- `{m}` earns its place (removing it costs >= "
-                   f"{TARGETS['ablation_cost']:.0%} goodput on >= "
-                   f"{TARGETS['ablation_workflows']} workflows): on {len(costly)}"
-                   + (f" ({', '.join(costly)})" if costly else "") + ": "
-                   + ("**met**." if len(costly) >= TARGETS["ablation_workflows"]
-                      else "**missed**."))
-    limit = TARGETS.get(f"{size.name}_s")
-    if limit is not None:
-        out.append(f"- `octopus evaluate{' --quick' if size.name == 'quick' else ''}` under "
-                   f"{limit / 60:g} minutes: this run took {ev.wall_s / 60:.1f} minutes "
-                   f"({ev.cpu_s / 60:.1f} CPU-minutes of runs): "
-                   + ("**met**." if ev.wall_s <= limit else "**missed**."))
-    return out
-
-
-def _geomean_over(ev: Evaluation, baseline: str, cells: list[tuple[str, str]]) -> float | None:
-    ratios = [ev.speedup(w, p, baseline) for w, p in cells]
-    finite = [r for r in ratios if math.isfinite(r) and r > 0]
-    return geomean(finite) if finite else None
 
 
 def _process(cv: float) -> str:
