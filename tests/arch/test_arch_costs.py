@@ -44,15 +44,23 @@ def test_compute_rejects_bad_input(chip):
 
 
 def test_config_load(chip):
-    """500 setup + ceil(1000 / 32) = 500 + 32."""
-    assert config_load_cycles(chip, 1000) == 532
-    assert config_load_cycles(chip, 1024) == 532
+    """500 setup + 200 memory latency + ceil(1000 / 32) = 500 + 200 + 32; no bytes, no read."""
+    assert config_load_cycles(chip, 1000) == 732
+    assert config_load_cycles(chip, 1024) == 732
     assert config_load_cycles(chip, 0) == 500
 
 
 def test_memory_cycles(chip):
-    """ceil(100 / 32) = 4."""
-    assert memory_cycles(chip, 100) == 4
+    """200 latency + ceil(100 / 32) = 204 from a shared controller; 4 over a private link."""
+    assert memory_cycles(chip, 100) == 204
+    assert memory_cycles(load_arch("chip", {"memory.placement": "private"}), 100) == 4
+    assert memory_cycles(chip, 0) == 0
+
+
+def test_a_port_slower_than_the_controller_bounds_the_read():
+    """A 32 B/cycle controller serving a 8 B/cycle TBU port: ceil(1000 / 8) + 200."""
+    arch = load_arch("chip", {"tbu.memory_bytes_per_cycle": 8})
+    assert memory_cycles(arch, 1000) == 325
 
 
 def test_transfer_intra_only(chip):

@@ -23,13 +23,19 @@ def test_preset_sizes(name, clusters, tbus):
     assert (arch.num_clusters, arch.num_tbus) == (clusters, tbus)
 
 
-def test_presets_differ_only_in_cluster_mesh():
-    """chip-4 and wafer change only the cluster mesh (and their names), so scaling is clean."""
-    base = load_arch("chip").model_dump(exclude={"name", "description", "chip"})
-    for name in ("chip-4", "wafer"):
+def test_presets_differ_only_in_cluster_mesh_and_memory_placement():
+    """chip-4 and wafer change only the cluster mesh (and their names; the wafer's memory sits
+    at its edge), so scaling is clean, and every preset keeps the machine balance of current
+    accelerators, 250-300 operations per off-chip byte."""
+    chip = load_arch("chip")
+    base = chip.model_dump(exclude={"name", "description", "chip", "memory"})
+    assert load_arch("chip-4").memory == chip.memory
+    for name in ("chip", "chip-4", "wafer"):
         other = load_arch(name)
-        assert other.model_dump(exclude={"name", "description", "chip"}) == base
-        assert other.chip.d2d_bytes_per_cycle == load_arch("chip").chip.d2d_bytes_per_cycle
+        assert other.model_dump(exclude={"name", "description", "chip", "memory"}) == base
+        assert other.chip.d2d_bytes_per_cycle == chip.chip.d2d_bytes_per_cycle
+        assert other.memory.latency_cycles == chip.memory.latency_cycles
+        assert 250 <= other.machine_balance <= 300
 
 
 def test_override_changes_one_field():

@@ -143,12 +143,18 @@ def test_creation_ops_are_resized_not_sliced() -> None:
 
 
 def test_unknown_op_is_a_barrier_not_a_crash() -> None:
-    """An op with no rule gets no DimMap, and no flow may contain it."""
+    """An op with no rule gets no DimMap and is never chunked: a pure one is computed whole
+    before the loop (hoisted), an in-place one makes the range illegal."""
     info = _info(lambda x: torch.flip(x, dims=[0]) * 2, torch.randn(6, 5))
     flip, mul = _node(info, "flip"), _node(info, "mul")
     assert info.dims[flip] is None
-    assert trace_flow(info, flip, mul, 1) is None
+    flow = trace_flow(info, flip, mul, 1)
+    assert flow is not None and flip in flow.hoisted and (flip, 1) in flow.sliced
     assert trace_flow(info, mul, mul, 1) is not None
+    inplace = _info(lambda x: (x * 2).add_(1) * 3, torch.randn(6, 5))
+    first, add_, last = (_node(inplace, n) for n in ("mul", "add_", "mul_1"))
+    assert inplace.dims[add_] is None
+    assert trace_flow(inplace, first, last, 1) is None
 
 
 def test_node_reached_two_ways_gets_one_dim() -> None:
@@ -174,3 +180,12 @@ def test_odd_arguments_make_a_barrier() -> None:
     n = g.call_function(torch.softmax, (x,), {"bogus": 1})
     n.meta["val"] = torch.randn(2, 3)
     assert dim_map(n, nn.Module()) is None
+
+
+def test_reshape_never_chunks_a_merged_dim() -> None:
+    """(2, 3, 4) -> (6, 4): dim 0 merges two input dims (as repeat_kv's reshape does), so it is
+    blocked; dim 1 maps one to one."""
+    info = _info(lambda x: (x * 2).reshape(6, 4), torch.randn(2, 3, 4))
+    r = _node(info, "reshape")
+    assert info.dims[r].blocked == frozenset({0})
+    assert info.dims[r].out_map[1] == (2,)

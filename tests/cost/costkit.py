@@ -27,13 +27,17 @@ class Attn(nn.Module):
 
 
 
-def torch_workflow(tmp_path: Path, name: str = "mlp", shape: str = "[64, 256]") -> Path:
+def torch_workflow(tmp_path: Path, name: str = "mlp", shape: str = "[64, 256]",
+                   dtype: str = "float32") -> Path:
     """A workflow file with one AI block ``net`` defined by a registered torch model."""
     path = tmp_path / "wf.yaml"
     path.write_text(f"""
 name: one-model
 blocks:
-  - {{id: net, type: task, kind: ai, torch_model: {{name: {name}, input_shape: {shape}}}}}
+  - id: net
+    type: task
+    kind: ai
+    torch_model: {{name: {name}, input_shape: {shape}, dtype: {dtype}}}
 """)
     return path
 

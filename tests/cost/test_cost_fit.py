@@ -22,10 +22,11 @@ from octopus.cost import (
 
 
 def test_roofline_is_setup_plus_max_of_compute_and_memory():
-    """chip: 2048 MACs = 10 cycles, 640 B = 20 cycles at 32 B/cycle, setup 16 + 16 cycles."""
+    """chip: 2048 MACs = 10 cycles, 640 B = 200 latency + 20 cycles at 32 B/cycle, setup
+    16 + 16 cycles."""
     chip = load_arch("chip")
     assert tb_cycles(chip, 2048, 0) == 32 + 10
-    assert tb_cycles(chip, 2048, 640) == 32 + 20
+    assert tb_cycles(chip, 2048, 640) == 32 + 220
     assert tb_cycles(chip, 2048, 0, slowdown=0.5) == 32 + 15
 
 

@@ -9,7 +9,7 @@ import sys
 import pytest
 from costkit import ROOT, flat, torch_workflow
 
-from octopus.arch import config_load_cycles, load_arch
+from octopus.arch import config_load_cycles, load_arch, offchip_read_cycles
 from octopus.cost import (
     profile_module,
 )
@@ -38,20 +38,28 @@ def test_unknown_torch_model_is_an_input_error_naming_the_block(tmp_path):
 
 
 def test_simulation_times_torch_blocks_by_policy_and_the_bound_agrees(tmp_path):
-    """One firing: makespan = configuration load + fitted cycles; the bound is the fitted
-    cycles; spill and autochunk differ as their fits do."""
-    path = torch_workflow(tmp_path, "encoder", "[1, 512]")
-    wf = resolve_workflow(path)
+    """One firing: the bound is the fitted cycles; the makespan adds the configuration: loaded
+    first where it fits a TBU (a small MLP in float16), streamed while computing where it does
+    not (the encoder's 6.6 MB of weights on 2 MiB of SRAM); spill and autochunk differ as their
+    fits do."""
     from octopus.cost import fit_workflow
 
     chip = load_arch("chip")
-    for policy in ("spill", "autochunk"):
-        fit = fit_workflow(wf, chip, policy)["net"].fit
-        r = execute(RunSpec(workflow=str(path), instances=1, scheduler="greedy",
-                            sram_policy=policy))
-        assert r.lower_bound_cycles == fit.cycles
-        assert r.makespan_cycles == config_load_cycles(chip, wf.block("net").config_bytes) \
-            + fit.cycles
+    setup, port = chip.tbu.config_setup_cycles, chip.tbu.config_load_bytes_per_cycle
+    for model, shape, dtype in (("encoder", "[1, 512]", "float32"), ("mlp", "[1, 64]", "float16")):
+        path = torch_workflow(tmp_path, model, shape, dtype)
+        config = resolve_workflow(path).block("net").config_bytes
+        streams = config > chip.config_capacity_bytes
+        assert streams == (model == "encoder")
+        stream = offchip_read_cycles(chip, config, port)
+        for policy in ("spill", "autochunk"):
+            fit = fit_workflow(resolve_workflow(path), chip, policy)["net"].fit
+            r = execute(RunSpec(workflow=str(path), instances=1, scheduler="greedy",
+                                sram_policy=policy))
+            assert r.lower_bound_cycles == fit.cycles
+            expected = (setup + max(fit.cycles, stream) if streams
+                        else config_load_cycles(chip, config) + fit.cycles)
+            assert r.makespan_cycles == expected
 
 
 def test_fits_are_cached_on_disk(tmp_path):

@@ -12,9 +12,12 @@ from octopus.workflow import Constant, WorkflowBuilder
 
 
 def arch(tbus: int, clusters: int = 1, **overrides):
-    """``chip`` cut to ``clusters`` x 1 clusters of ``tbus`` x 1 TBUs (ai: 256 MACs/cycle)."""
+    """``chip`` cut to ``clusters`` x 1 clusters of ``tbus`` x 1 TBUs (ai: 256 MACs/cycle), with
+    private memory and an analytic NoC so that each case isolates one mechanism."""
     return load_arch("chip", {"cluster.tbus_x": tbus, "cluster.tbus_y": 1,
-                              "chip.clusters_x": clusters, "pea.ai_efficiency": 1.0, **overrides})
+                              "chip.clusters_x": clusters, "pea.ai_efficiency": 1.0,
+                              "memory.placement": "private", "noc.model": "analytic",
+                              **overrides})
 
 
 class Placements(NullRecorder):
@@ -48,7 +51,7 @@ def test_resident_tbu_is_preferred_over_an_equally_free_elastic_one():
     """Dual scheduling puts a firing on the idle TBU holding its configuration; with the
     mechanism off, the first free TBU takes it and reconfigures."""
     wf = WorkflowBuilder("one").task("w", "ai", 256_000, config_bytes=32_000).build()
-    hold_on_tbu1 = lambda sim: sim.machine.install(1, "w")  # noqa: E731
+    hold_on_tbu1 = lambda sim: sim.machine.install(1, "w", 32_000)  # noqa: E731
     sim, rec = run(wf, arch(2), setup=hold_on_tbu1)
     assert rec.of("w")[0].tbu == 1 and sim.machine.tbus[1].reconfigurations == 0
     sim, rec = run(wf, arch(2), setup=hold_on_tbu1, dual=False)

@@ -20,10 +20,12 @@ def tiny_arch(tbus_x: int = 1, tbus_y: int = 1, **overrides: Any) -> ArchConfig:
     operations/cycle (efficiency 0.25), memory and configuration loads at 32 B/cycle, mesh
     links at 64 B/cycle with 2 cycles per hop, die-to-die links at 16 B/cycle with 10 cycles per
     hop, a CBU decision takes 20 cycles and a host round trip 2000. Configuration setup is 0
-    cycles unless overridden (``**{"tbu.config_setup_cycles": 500}``).
+    cycles, memory is private (no controller queue, no latency) and the NoC analytic (no link
+    contention) unless overridden (``**{"tbu.config_setup_cycles": 500, "noc.model":
+    "contention"}``).
     """
     base = {"cluster.tbus_x": tbus_x, "cluster.tbus_y": tbus_y, "pea.ai_efficiency": 1.0,
-            "tbu.config_setup_cycles": 0}
+            "tbu.config_setup_cycles": 0, "memory.placement": "private", "noc.model": "analytic"}
     return load_arch("chip", {**base, **overrides})
 
 

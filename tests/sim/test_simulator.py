@@ -280,8 +280,8 @@ def test_installing_a_resident_configuration_again_is_free():
     """A compile-time install never counts as a reconfiguration, even when repeated."""
     wf = WorkflowBuilder("one").task("a", "ai", 2560).build()
     sim = Simulator(wf, tiny_arch(), scheduler_factory("greedy"), 1, 0)
-    sim.machine.install(0, "a")
-    sim.machine.install(0, "a")
+    sim.machine.install(0, "a", 0)
+    sim.machine.install(0, "a", 0)
     assert sim.machine.tbus[0].reconfigurations == 0
     sim.run()
     # the firing found its configuration resident: still no reconfiguration, no load time

@@ -11,6 +11,7 @@ from octopus.arch.config import (
     ChipConfig,
     ClusterConfig,
     HostConfig,
+    MemoryConfig,
     NocConfig,
     PEAConfig,
     TBUConfig,
@@ -20,6 +21,7 @@ from octopus.arch.costs import (
     compute_cycles,
     config_load_cycles,
     memory_cycles,
+    offchip_read_cycles,
     transfer_cycles,
 )
 from octopus.arch.loader import PRESET_DIR, apply_overrides, list_presets, load_arch
@@ -32,6 +34,7 @@ __all__ = [
     "ChipConfig",
     "ClusterConfig",
     "HostConfig",
+    "MemoryConfig",
     "NocConfig",
     "PEAConfig",
     "TBUConfig",
@@ -44,5 +47,6 @@ __all__ = [
     "list_presets",
     "load_arch",
     "memory_cycles",
+    "offchip_read_cycles",
     "transfer_cycles",
 ]

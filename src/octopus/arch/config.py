@@ -27,6 +27,7 @@ __all__ = [
     "ChipConfig",
     "ClusterConfig",
     "HostConfig",
+    "MemoryConfig",
     "NocConfig",
     "PEAConfig",
     "TBUConfig",
@@ -82,6 +83,12 @@ class TBUConfig(_Frozen):
         ge=1, le=MAX_INT,
         description="Configurations resident at once in the configuration buffer (>= 1)."
     )
+    config_share: float = Field(
+        default=1.0, gt=0, le=1,
+        description="Share of pea.sram_bytes that holds resident configurations (weights and "
+        "program); the rest is for activations. A configuration larger than the share cannot "
+        "be resident: its firings stream their weights from off-chip memory.",
+    )
     config_load_bytes_per_cycle: int = Field(
         gt=0, le=MAX_INT,
         description="Bandwidth for loading a non-resident configuration, bytes per cycle."
@@ -135,11 +142,30 @@ class ChipConfig(_Frozen):
     )
 
 
+class MemoryConfig(_Frozen):
+    """Off-chip memory: where its controllers sit and what each one serves."""
+
+    placement: Literal["private", "per_cluster", "chip_edge"] = Field(
+        default="private",
+        description="'private': every TBU has its own link to memory at its tbu.*_bytes_per_cycle "
+        "(nothing shared, no latency); 'per_cluster': one controller per cluster, at its first "
+        "TBU; 'chip_edge': one controller per cluster on the edge of the chip mesh, at the TBU "
+        "on that edge. A request goes to the nearest controller, waits for it (first come, "
+        "first served), and its data crosses the NoC from the controller's TBU.",
+    )
+    bytes_per_cycle: int = Field(
+        default=32, gt=0, le=MAX_INT,
+        description="Bandwidth of one shared controller, bytes per cycle.")
+    latency_cycles: int = Field(
+        default=0, ge=0, le=MAX_INT,
+        description="Access latency of a shared controller, cycles (added to every request).")
+
+
 class NocConfig(_Frozen):
     """Which network model the simulator uses."""
 
     model: Literal["analytic", "contention"] = Field(
-        default="analytic",
+        default="contention",
         description="'analytic': hops x latency + bytes / bottleneck bandwidth, no contention; "
         "'contention': the same plus per-link busy times along the XY route.",
     )
@@ -167,6 +193,8 @@ class ArchConfig(_Frozen):
     cluster: ClusterConfig = Field(description="The cluster: a mesh of TBUs.")
     chip: ChipConfig = Field(description="The chip or wafer: a mesh of clusters.")
     noc: NocConfig = Field(default_factory=NocConfig, description="Network model fidelity.")
+    memory: MemoryConfig = Field(default_factory=MemoryConfig,
+                                 description="Off-chip memory controllers.")
     host: HostConfig = Field(description="The host that resolves control blocks for baselines.")
 
     @model_validator(mode="after")
@@ -192,3 +220,34 @@ class ArchConfig(_Frozen):
     def num_tbus(self) -> int:
         """TBUs on the whole machine."""
         return self.num_clusters * self.tbus_per_cluster
+
+    @property
+    def memory_controllers(self) -> int:
+        """Shared off-chip memory controllers (0 when memory is private): one per cluster, or
+        one per cluster on the edge of the chip mesh."""
+        cx, cy = self.chip.clusters_x, self.chip.clusters_y
+        if self.memory.placement == "per_cluster":
+            return cx * cy
+        if self.memory.placement == "chip_edge":
+            return cx * cy - max(cx - 2, 0) * max(cy - 2, 0)
+        return 0
+
+    @property
+    def offchip_bytes_per_cycle(self) -> int:
+        """Off-chip bandwidth of the whole machine, bytes per cycle: the controllers', or every
+        TBU's private link."""
+        if self.memory.placement == "private":
+            return self.num_tbus * self.tbu.memory_bytes_per_cycle
+        return self.memory_controllers * self.memory.bytes_per_cycle
+
+    @property
+    def machine_balance(self) -> float:
+        """Peak operations per byte of off-chip bandwidth (a MAC is two operations): 250-300
+        on current accelerators (H100 SXM ~295)."""
+        peak_ops = 2 * self.pea.rows * self.pea.cols * self.num_tbus
+        return peak_ops / self.offchip_bytes_per_cycle
+
+    @property
+    def config_capacity_bytes(self) -> int:
+        """Bytes of configurations one TBU can hold (``tbu.config_share`` of its SRAM)."""
+        return int(self.tbu.config_share * self.pea.sram_bytes)

@@ -20,6 +20,7 @@ __all__ = [
     "compute_cycles",
     "config_load_cycles",
     "memory_cycles",
+    "offchip_read_cycles",
     "transfer_cycles",
 ]
 
@@ -59,26 +60,46 @@ def compute_cycles(arch: ArchConfig, kind: WorkKind, work: float,
 
 
 def config_load_cycles(arch: ArchConfig, nbytes: float) -> int:
-    """Cycles to make a configuration of ``nbytes`` resident on a TBU.
+    """Cycles to make a configuration of ``nbytes`` resident on a TBU, uncontended.
 
-    ``tbu.config_setup_cycles + ceil(nbytes / tbu.config_load_bytes_per_cycle)``. Callers skip
-    the call when the configuration is already resident; ``nbytes == 0`` costs the setup only.
+    ``tbu.config_setup_cycles + read`` where ``read`` is :func:`offchip_read_cycles` at the
+    TBU's configuration port. Callers skip the call when the configuration is already resident;
+    ``nbytes == 0`` costs the setup only.
 
     Raises:
         ValueError: negative ``nbytes``.
     """
-    return arch.tbu.config_setup_cycles + _ceil_div(nbytes, arch.tbu.config_load_bytes_per_cycle)
+    return arch.tbu.config_setup_cycles + offchip_read_cycles(
+        arch, nbytes, arch.tbu.config_load_bytes_per_cycle)
 
 
 def memory_cycles(arch: ArchConfig, nbytes: float) -> int:
-    """Cycles to move ``nbytes`` over one TBU's off-chip memory link (spills, refills).
-
-    ``ceil(nbytes / tbu.memory_bytes_per_cycle)``; latency of the memory itself is not modelled.
+    """Cycles to read ``nbytes`` of data (inputs, spills) from off-chip memory, uncontended:
+    :func:`offchip_read_cycles` at the TBU's memory port.
 
     Raises:
         ValueError: negative ``nbytes``.
     """
-    return _ceil_div(nbytes, arch.tbu.memory_bytes_per_cycle)
+    return offchip_read_cycles(arch, nbytes, arch.tbu.memory_bytes_per_cycle)
+
+
+def offchip_read_cycles(arch: ArchConfig, nbytes: float, port_bytes_per_cycle: int) -> int:
+    """Cycles for one off-chip read of ``nbytes`` into a TBU whose port moves
+    ``port_bytes_per_cycle``, with nothing else in the way and the controller next to the TBU.
+
+    Private memory: ``ceil(nbytes / port)``. Shared controllers (``memory.placement``):
+    ``memory.latency_cycles + ceil(nbytes / min(port, memory.bytes_per_cycle))``. Zero bytes
+    cost 0 cycles. The simulator adds the controller's queue and the NoC hops from it.
+
+    Raises:
+        ValueError: negative ``nbytes``.
+    """
+    if nbytes == 0:
+        return 0
+    mem = arch.memory
+    if mem.placement == "private":
+        return _ceil_div(nbytes, port_bytes_per_cycle)
+    return mem.latency_cycles + _ceil_div(nbytes, min(port_bytes_per_cycle, mem.bytes_per_cycle))
 
 
 def transfer_cycles(arch: ArchConfig, intra_hops: int, d2d_hops: int, nbytes: float) -> int:

@@ -6,13 +6,17 @@ Stands alone: imports nothing else from ``octopus``. Three lines::
     fast = autochunk(model.eval(), (x,), memory_budget="30%")   # or bytes, or "2GiB"
     y = fast(x); print(fast.plan.explain()); print(fast.code)
 
-or ``torch.compile(model, backend="autochunk", options={"memory_budget": 0.3}, dynamic=False)``
+Inputs may be keywords (``autochunk(model, {"input_ids": ids}, "30%")``); the result is called
+like the model and returns its output structure. Library code fx cannot trace is captured through
+``torch._dynamo.export``. Teach it an op with :func:`register_rule`. Or use
+``torch.compile(model, backend="autochunk", options={"memory_budget": 0.3}, dynamic=False)``
 (an installed package declares the backend as a ``torch_dynamo_backends`` entry point, so a
 fresh process needs no import; from a source tree, importing this package registers it).
 """
 
 from .api import (
     BudgetError,
+    PerShape,
     autochunk,
     autochunk_backend,
     compile_graph,
@@ -20,7 +24,7 @@ from .api import (
     plan_graph,
     simulate_peak_bytes,
 )
-from .capture import annotate, capture
+from .capture import CaptureError, annotate, capture, prepare
 from .codegen import ChunkedModule, generate
 from .cost import CostModel
 from .measure import (
@@ -32,15 +36,22 @@ from .measure import (
     profiler_peak_bytes,
 )
 from .plan import ChunkPlan, ChunkRegion
+from .rules import DimMap, pointwise_rule, register_rule
+from .signature import CallSpec, InputMismatchError
 
 __all__ = [
     "BudgetError",
+    "CallSpec",
+    "CaptureError",
     "ChunkPlan",
     "ChunkRegion",
     "ChunkedModule",
     "CostModel",
+    "DimMap",
+    "InputMismatchError",
     "LiveStorageMode",
     "PeakReading",
+    "PerShape",
     "annotate",
     "autochunk",
     "autochunk_backend",
@@ -52,6 +63,9 @@ __all__ = [
     "parse_budget",
     "peak_bytes",
     "plan_graph",
+    "pointwise_rule",
+    "prepare",
     "profiler_peak_bytes",
+    "register_rule",
     "simulate_peak_bytes",
 ]

@@ -18,21 +18,23 @@ import logging
 import re
 import time
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from typing import Any, Literal
 
 import torch
 from torch import fx, nn
 from torch._subclasses.fake_tensor import FakeTensorMode
+from torch.utils._pytree import tree_map
 
-from .capture import AllocTracker, annotate, capture, fake_constants
+from .capture import AllocTracker, capture, fake_constants, is_symbolic, prepare, specialize
 from .codegen import ChunkedModule, generate
 from .cost import CostModel
 from .estimate import estimate_peak
 from .flow import GraphInfo
 from .plan import ChunkPlan, ChunkRegion, format_bytes
 from .search import SearchResult, search
+from .signature import CallSpec, Leaf, split_inputs
 
 __all__ = ["BudgetError", "autochunk", "autochunk_backend", "compile_graph", "parse_budget",
            "plan_graph", "simulate_peak_bytes"]
@@ -89,22 +91,30 @@ def parse_budget(budget: Budget, original_peak_bytes: int) -> int | None:
 def plan_graph(gm: fx.GraphModule, memory_budget: Budget = 0.5, *,
                on_miss: Literal["raise", "warn"] = "raise", beam_width: int = 3,
                max_slowdown: float | None = None, cost: CostModel | None = None,
-               target_scale: float = 1.0) -> ChunkPlan:
+               target_scale: float = 1.0, eager_peak_bytes: int | None = None) -> ChunkPlan:
     """Search a plan for an annotated graph (see :mod:`capture`). Does not modify ``gm``.
 
-    ``max_slowdown`` (e.g. ``0.01``) rejects regions whose predicted overhead would exceed that
-    fraction of the predicted graph time. With ``memory_budget=None`` it picks the lowest budget
-    (bisection over fractions of the original peak, 6 searches) whose plan is predicted at most
-    that much slower: the "no-slowdown" plan. ``target_scale`` (<= 1) aims the search below the
-    budget (used when a simulation of the generated code found the estimate too low).
+    A fractional budget is a fraction of ``eager_peak_bytes`` when given (the module's own
+    peak), else of the graph's estimated peak. ``max_slowdown`` (e.g. ``0.01``) rejects regions
+    whose predicted overhead would exceed that fraction of the predicted graph time. With
+    ``memory_budget=None`` it picks the lowest budget (bisection over fractions of the original
+    peak, 6 searches) whose plan is predicted at most that much slower: the "no-slowdown" plan.
+    ``target_scale`` (<= 1) aims the search below the budget (used when a simulation of the
+    generated code found the estimate too low).
+
+    Raises:
+        BudgetError: no plan meets the budget (with ``on_miss="raise"``); its
+            ``lowest_peak_bytes`` is the lowest peak of every search run, including one aimed
+            at the lowest reachable peak, so it does not depend on the budget asked.
     """
     t0 = time.perf_counter()
     info = GraphInfo.build(gm)
     cost = cost or CostModel()
     base_peak = _base_peak(info)
-    budget = parse_budget(memory_budget, base_peak)
+    budget = parse_budget(memory_budget, eager_peak_bytes or base_peak)
     if budget is None and max_slowdown is not None:
-        return _lowest_within_slowdown(info, base_peak, max_slowdown, beam_width, cost, t0)
+        plan = _lowest_within_slowdown(info, base_peak, max_slowdown, beam_width, cost, t0)
+        return replace(plan, eager_peak_bytes=eager_peak_bytes)
     max_overhead = None if max_slowdown is None else max_slowdown * cost.graph_time_s(info)
     # aim 0.5% + 4 KiB under the budget: small allocations (scalars, loop bookkeeping) exist
     # that the estimate does not see
@@ -112,9 +122,14 @@ def plan_graph(gm: fx.GraphModule, memory_budget: Budget = 0.5, *,
     if budget is not None and base_peak <= budget:
         target = budget  # nothing to do: never chunk a graph that already fits
     result = search(info, target, beam_width=beam_width, cost=cost, max_overhead_s=max_overhead)
-    plan = _to_plan(info, result, budget, time.perf_counter() - t0)
+    if budget is not None and not result.meets_budget:
+        floor = search(info, 1, beam_width=beam_width, cost=cost, max_overhead_s=max_overhead)
+        if floor.lowest_peak_bytes < result.estimate.peak_bytes:
+            result = replace(floor, budget_bytes=target)
+    plan = replace(_to_plan(info, result, budget, time.perf_counter() - t0),
+                   eager_peak_bytes=eager_peak_bytes)
     if budget is not None and not plan.meets_budget:
-        err = BudgetError(budget, result.lowest_peak_bytes, plan.peak_before_bytes)
+        err = BudgetError(budget, plan.peak_after_bytes, plan.peak_before_bytes)
         if on_miss == "raise":
             raise err
         warnings.warn(str(err), stacklevel=2)
@@ -156,26 +171,43 @@ def _to_plan(info: GraphInfo, res: SearchResult, budget: int | None, search_s: f
                      else "")
 
 
-def simulate_peak_bytes(fn: Callable[..., Any], example_inputs: Sequence[Any]) -> int:
-    """Peak bytes of ``fn(*example_inputs)`` run on fake tensors (nothing real allocated).
+def simulate_peak_bytes(fn: Callable[..., Any], example_inputs: Sequence[Any],
+                        example_kwargs: Mapping[str, Any] | None = None) -> int:
+    """Peak bytes of ``fn(*example_inputs, **example_kwargs)`` run on fake tensors (nothing real
+    allocated).
 
     Counts storages created by aten ops plus the CPU kernel workspaces modelled in
     :class:`~.capture.AllocTracker`; parameters and inputs are not counted. A
-    :class:`ChunkedModule` runs its probe (first iteration of each loop only).
+    :class:`ChunkedModule` runs its probe (first iteration of each loop only). Raises whatever
+    ``fn`` raises on fake tensors (e.g. a data-dependent branch).
     """
+    if isinstance(fn, ChunkedModule):  # one iteration per loop suffices
+        args, kwargs = tuple(example_inputs), dict(example_kwargs or {})
+        flat = fn.call_spec.flatten(args, kwargs) if fn.call_spec else list(args)
+        return _fake_peak(fn.probe, fn, flat, {})
+    return _fake_peak(fn, fn, example_inputs, example_kwargs or {})
+
+
+def _fake_peak(fn: Callable[..., Any], owner: Any, args: Sequence[Any],
+               kwargs: Mapping[str, Any]) -> int:
+    """Peak of ``fn(*args, **kwargs)`` on fakes; ``owner``'s parameters are not counted."""
     mode = FakeTensorMode(allow_non_fake_inputs=True)
     with mode:
-        fakes = [torch.empty_strided(tuple(x.shape), tuple(x.stride()), dtype=x.dtype,
-                                     device=x.device) if isinstance(x, torch.Tensor) else x
-                 for x in example_inputs]
+        args, kwargs = tree_map(_fake_like, (tuple(args), dict(kwargs)))
     tracker = AllocTracker()
-    if isinstance(fn, nn.Module):
-        tracker.ignore = fake_constants(mode, fn)
-    run = fn.probe if isinstance(fn, ChunkedModule) else fn  # one iteration per loop suffices
+    if isinstance(owner, nn.Module):
+        tracker.ignore = fake_constants(mode, owner)
     with torch.no_grad(), mode, tracker:
-        out = run(*fakes)
+        out = fn(*args, **kwargs)
     del out
     return tracker.peak_bytes
+
+
+def _fake_like(x: Any) -> Any:
+    if isinstance(x, torch.Tensor):
+        return torch.empty_strided(tuple(x.shape), tuple(x.stride()), dtype=x.dtype,
+                                   device=x.device)
+    return x
 
 
 def compile_graph(gm: fx.GraphModule, example_inputs: Sequence[Any], memory_budget: Budget,
@@ -196,7 +228,7 @@ def compile_graph(gm: fx.GraphModule, example_inputs: Sequence[Any], memory_budg
         chunked = generate(gm, plan)
         if not simulate:
             break
-        sim = simulate_peak_bytes(chunked, example_inputs)
+        sim = _fake_peak(chunked.probe, chunked, example_inputs, {})
         chunked.plan = replace(plan, simulated_peak_bytes=sim)
         if plan.budget_bytes is None or sim <= plan.budget_bytes or not plan.meets_budget:
             break
@@ -212,20 +244,56 @@ def compile_graph(gm: fx.GraphModule, example_inputs: Sequence[Any], memory_budg
     return chunked
 
 
-def autochunk(module: nn.Module, example_inputs: Sequence[Any], memory_budget: Budget = 0.5, *,
+def autochunk(module: nn.Module, example_inputs: Any = (), memory_budget: Budget = 0.5, *,
+              example_kwargs: Mapping[str, Any] | None = None,
               on_miss: Literal["raise", "warn"] = "raise", beam_width: int = 3,
               max_slowdown: float | None = None, cost: CostModel | None = None,
-              simulate: bool = True) -> ChunkedModule:
-    """Compile ``module`` for ``example_inputs``' shapes so its activation peak meets the budget.
+              simulate: bool = True, eager_peak_bytes: int | None = None) -> ChunkedModule:
+    """Compile ``module`` for its example inputs' shapes so its activation peak meets the budget.
 
-    Returns a :class:`ChunkedModule` (``.plan``, ``.code``); raises :class:`BudgetError` (see
-    module doc) and ``RuntimeError`` from capture. With ``simulate`` the generated program is
-    also run on fake tensors, ``plan.simulated_peak_bytes`` is filled, and the plan is re-searched
-    lower when the simulation exceeds the budget.
+    ``example_inputs``: a tuple of positional inputs, one tensor, or a mapping of keyword inputs
+    (``{"input_ids": ids, "attention_mask": mask}``); ``example_kwargs`` adds keyword inputs to
+    positional ones. A fractional budget (``0.3``, ``"30%"``) is a fraction of the *eager*
+    module's activation peak: ``eager_peak_bytes`` when given (e.g. measured), else the eager
+    module run once on fake tensors (:func:`simulate_peak_bytes`), else (if that run fails) the
+    captured graph's estimated peak.
+
+    Returns a :class:`ChunkedModule` (``.plan``, ``.code``) called like ``module`` and returning
+    its output structure; called with other input shapes it plans again (cached per shape).
+    Raises :class:`BudgetError` (see module doc) and :class:`~.capture.CaptureError`.
+    With ``simulate`` the generated program is also run on fake tensors,
+    ``plan.simulated_peak_bytes`` is filled, and the plan is re-searched lower when the
+    simulation exceeds the budget.
     """
-    gm = capture(module, example_inputs)
-    return compile_graph(gm, example_inputs, memory_budget, simulate=simulate, on_miss=on_miss,
-                         beam_width=beam_width, max_slowdown=max_slowdown, cost=cost)
+    args, kwargs = split_inputs(example_inputs)
+    kwargs.update(example_kwargs or {})
+    gm = capture(module, args, kwargs)
+    if eager_peak_bytes is None:
+        eager_peak_bytes = _eager_peak(module, args, kwargs)
+    options = {"on_miss": on_miss, "beam_width": beam_width, "max_slowdown": max_slowdown,
+               "cost": cost, "simulate": simulate}
+    flat = gm.meta["ac.call"].flatten(args, kwargs)
+    chunked = compile_graph(gm, flat, memory_budget, eager_peak_bytes=eager_peak_bytes,
+                            **options)
+    chunked.bind_origin(module)
+
+    def replan(call_args: tuple, call_kwargs: dict) -> ChunkedModule:
+        log.info("AutoChunk: planning %s again for new input shapes", type(module).__name__)
+        return autochunk(module, call_args, memory_budget, example_kwargs=call_kwargs,
+                         **options)  # type: ignore[arg-type]
+
+    chunked.replan = replan
+    return chunked
+
+
+def _eager_peak(module: nn.Module, args: tuple, kwargs: dict) -> int | None:
+    """The eager module's activation peak on fake tensors, or ``None`` if it cannot run so."""
+    try:
+        return simulate_peak_bytes(module, args, kwargs)
+    except Exception as e:  # noqa: BLE001 - e.g. data-dependent Python branches
+        log.info("AutoChunk: eager peak not simulated (%s); fractions refer to the graph",
+                 str(e).splitlines()[0] if str(e) else type(e).__name__)
+        return None
 
 
 def autochunk_backend(gm: fx.GraphModule, example_inputs: Sequence[Any],
@@ -233,13 +301,48 @@ def autochunk_backend(gm: fx.GraphModule, example_inputs: Sequence[Any],
     """``torch.compile`` backend: plan and chunk each graph it receives.
 
     ``options`` takes the keyword arguments of :func:`autochunk` (``memory_budget``,
-    ``on_miss``, ``beam_width``, ``max_slowdown``, ``simulate``). Registered as
-    ``backend="autochunk"``.
+    ``on_miss``, ``beam_width``, ``max_slowdown``, ``simulate``); a fractional budget is a
+    fraction of the graph's estimated peak. Registered as ``backend="autochunk"``. With
+    ``dynamic=False`` each new shape reaches the backend as a new static graph (dynamo's guards
+    re-plan it); with ``dynamic=True`` the graph has symbolic sizes, so a :class:`PerShape`
+    plans it at each concrete shape it is called with (cached).
     """
     opts = dict(options or {})
     budget = opts.pop("memory_budget", 0.5)
-    annotate(gm, example_inputs)
+    if is_symbolic(gm, example_inputs):
+        return PerShape(gm, budget, opts)
+    names = [n.name for n in gm.graph.nodes if n.op == "placeholder"]
+    gm.meta["ac.call"] = CallSpec(tuple(Leaf.of(n, x) for n, x in zip(names, example_inputs,
+                                                                    strict=True)))
+    prepare(gm, example_inputs)
     return compile_graph(gm, example_inputs, budget, **opts)
+
+
+class PerShape:
+    """A graph with symbolic sizes, planned anew for each concrete input shape (cached).
+
+    Raises ``RuntimeError`` (naming ``dynamic=False``) when the graph cannot be specialised.
+    """
+
+    def __init__(self, gm: fx.GraphModule, budget: Budget, options: dict[str, Any]) -> None:
+        self.gm, self.budget, self.options = gm, budget, options
+        self.compiled: dict[tuple, ChunkedModule] = {}
+
+    def __call__(self, *args: Any) -> Any:
+        """Run the module planned for these inputs' shapes (planning it first if new)."""
+        key = tuple((tuple(x.shape), x.dtype) if isinstance(x, torch.Tensor) else repr(x)
+                    for x in args)
+        if key not in self.compiled:
+            try:
+                gm = prepare(specialize(self.gm, args), args)
+            except Exception as e:
+                raise RuntimeError(
+                    "AutoChunk plans static shapes and could not specialise this dynamic graph "
+                    f"({str(e).splitlines()[0] if str(e) else type(e).__name__}); use "
+                    "torch.compile(..., backend='autochunk', dynamic=False)") from e
+            log.info("AutoChunk: planning a dynamic graph for shapes %s", key)
+            self.compiled[key] = compile_graph(gm, args, self.budget, **self.options)
+        return self.compiled[key](*args)
 
 
 def _register() -> None:

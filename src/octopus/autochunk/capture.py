@@ -1,8 +1,21 @@
 """Capture a static-shape FX graph annotated with shapes, bytes and FLOPs, without real data.
 
-:func:`capture` traces ``module`` with ``torch.fx.symbolic_trace``; :func:`annotate` (also used on
-graphs handed to the ``torch.compile`` backend) runs the graph under ``FakeTensorMode``, so no real
-activation is allocated, and writes on every node:
+:func:`capture` takes one of two routes and keeps the first that works:
+
+- ``"fx"``: ``torch.fx.symbolic_trace`` of ``forward``, its non-tensor inputs fixed to the given
+  values (``concrete_args``); used when ``forward`` has a plain signature;
+- ``"dynamo"``: ``torch._dynamo.export`` (static shapes, torch-level ops, traced on fake tensors):
+  library code that fx cannot trace (``*args, **kwargs`` wrappers, ``len()`` of shapes, loops
+  over ``x.shape``...) and outputs such as ``ModelOutput`` or dataclasses.
+
+Either way the graph's ``meta["ac.call"]`` is a :class:`~.signature.CallSpec` mapping the user's
+call (positional and keyword inputs) to the placeholders and rebuilding the model's own output
+structure. When both routes fail, :class:`CaptureError` names the module, what each route
+stumbled on, and the route left to try (``torch.compile(..., backend="autochunk")``, which
+splits the model into several graphs around what it cannot capture).
+
+:func:`annotate` (also used on graphs handed to the ``torch.compile`` backend) runs the graph under
+``FakeTensorMode``, so no real activation is allocated, and writes on every node:
 
 - ``meta["val"]``: the FakeTensor output (or tuple of them, or a Python value);
 - ``meta["ac.out_bytes"]``: bytes of storages newly allocated by the node and held by its output
@@ -24,34 +37,229 @@ fails; the input module is not modified (``annotate`` mutates only the graph it 
 
 from __future__ import annotations
 
+import dataclasses
+import inspect
+import logging
 import math
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Mapping, Sequence
+from typing import Any, Literal
 
 import torch
 from torch import fx, nn
 from torch._subclasses.fake_tensor import FakeTensorMode
-from torch.utils._pytree import tree_flatten
+from torch.utils._pytree import SUPPORTED_NODES, register_dataclass, tree_flatten, tree_map
 from torch.utils.flop_counter import flop_registry
 
 from .measure import LiveStorageMode
+from .rewrite import rewrite
+from .signature import CallSpec, Leaf
 
 __all__ = [
     "AllocTracker",
+    "CaptureError",
     "annotate",
     "capture",
     "conv_cpu_workspace_bytes",
     "fake_constants",
     "flash_cpu_workspace_bytes",
+    "is_symbolic",
+    "prepare",
+    "specialize",
 ]
 
+log = logging.getLogger(__name__)
+
 _FOLDABLE = (int, float, bool, str, torch.dtype, torch.device, torch.memory_format, type(None))
+Route = Literal["auto", "fx", "dynamo"]
 
 
-def capture(module: nn.Module, example_inputs: Sequence[Any]) -> fx.GraphModule:
-    """Trace ``module`` symbolically and :func:`annotate` it for ``example_inputs``."""
-    gm = fx.symbolic_trace(module)
-    return annotate(gm, example_inputs)
+class CaptureError(RuntimeError):
+    """Neither capture route could turn the module into one static graph.
+
+    ``failures`` maps each route tried to the first line of what stopped it.
+    """
+
+    def __init__(self, module: nn.Module, failures: dict[str, str]):
+        self.failures = failures
+        tried = "; ".join(f"{route}: {why}" for route, why in failures.items())
+        super().__init__(
+            f"AutoChunk cannot capture {type(module).__name__} as one graph ({tried}). Try "
+            "torch.compile(model, backend='autochunk', dynamic=False, options={'memory_budget': "
+            "...}), which chunks each graph it gets around what it cannot capture; or register "
+            "the offending function as a leaf.")
+
+
+def capture(module: nn.Module, example_inputs: Sequence[Any] = (),
+            example_kwargs: Mapping[str, Any] | None = None, *,
+            route: Route = "auto", rewrites: bool = True) -> fx.GraphModule:
+    """Trace ``module`` for ``module(*example_inputs, **example_kwargs)`` and :func:`prepare` it.
+
+    ``route="auto"`` tries fx, then dynamo (see module doc). The result's ``meta["ac.call"]`` is
+    its :class:`~.signature.CallSpec`, ``meta["ac.route"]`` the route taken. Raises
+    :class:`CaptureError` when no route works.
+    """
+    args, kwargs = tuple(example_inputs), dict(example_kwargs or {})
+    routes = ("fx", "dynamo") if route == "auto" else (route,)
+    failures: dict[str, str] = {}
+    for name in routes:
+        try:
+            gm, flat = _ROUTES[name](module, args, kwargs)
+            gm.meta["ac.route"] = name
+            return prepare(gm, flat, rewrites)
+        except Exception as e:  # noqa: BLE001 - every failure is reported in the CaptureError
+            failures[name] = _first_line(e)
+            log.debug("capture route %s failed on %s: %s", name, type(module).__name__, e)
+    raise CaptureError(module, failures)
+
+
+def _first_line(e: BaseException) -> str:
+    text = str(e).strip().splitlines()
+    return f"{type(e).__name__}: {text[0] if text else ''}"[:300]
+
+
+def _fx_route(module: nn.Module, args: tuple, kwargs: dict) -> tuple[fx.GraphModule, list]:
+    sig = inspect.signature(module.forward if isinstance(module, nn.Module) else module)
+    if any(p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD) for p in sig.parameters.values()):
+        raise TypeError("forward takes *args or **kwargs: fx cannot bind inputs to it")
+    bound = sig.bind(*args, **kwargs)
+    bound.apply_defaults()
+    concrete = {k: v for k, v in bound.arguments.items() if not isinstance(v, torch.Tensor)}
+    gm = fx.symbolic_trace(module, concrete_args=concrete or None)
+    flat = list(bound.arguments.values())
+    names = [n.name for n in gm.graph.nodes if n.op == "placeholder"]
+    if len(names) != len(flat):
+        raise TypeError(f"fx made {len(names)} placeholders for {len(flat)} inputs")
+    leaves = tuple(Leaf.of(p, x) for p, x in zip(sig.parameters, flat, strict=True))
+    gm.meta["ac.call"] = CallSpec(leaves, signature=sig)
+    return gm, flat
+
+
+def _dynamo_route(module: nn.Module, args: tuple, kwargs: dict) -> tuple[fx.GraphModule, list]:
+    import torch._dynamo  # noqa: PLC0415 - heavy, only when fx fails
+
+    def export() -> Any:
+        return torch._dynamo.export(module, aten_graph=False, tracing_mode="static")(
+            *args, **kwargs)
+
+    try:
+        result = export()
+    except Exception as e:
+        if "pytree" not in str(e) or not _register_output_dataclasses(module, args, kwargs):
+            raise
+        result = export()  # the output's dataclasses are pytree nodes now
+    gm = result.graph_module
+    codegen = gm.graph._codegen
+    in_spec = codegen.pytree_info.in_spec
+    out_spec = codegen.pytree_info.out_spec
+    gm.graph._codegen = fx.graph.CodeGen()  # flat inputs in, flat outputs out
+    gm.recompile()
+    flat, spec = tree_flatten((args, kwargs))
+    if spec != in_spec:
+        raise TypeError("dynamo flattened the inputs differently from the call")
+    names = _leaf_names(args, kwargs)
+    gm.meta["ac.call"] = CallSpec(tuple(Leaf.of(n, x) for n, x in zip(names, flat, strict=True)),
+                                  in_spec=in_spec, out_spec=out_spec)
+    return gm, flat
+
+
+def _register_output_dataclasses(module: nn.Module, args: tuple, kwargs: dict) -> bool:
+    """Register the dataclass types of the module's output with pytree (as dynamo needs to
+    return them); found by one run on fake tensors. Returns whether any was registered.
+
+    The registration is global and stays: the types flatten into their fields from then on.
+    """
+    mode = FakeTensorMode(allow_non_fake_inputs=True)
+    with mode:
+        fake_args, fake_kwargs = tree_map(_to_fake, (args, kwargs))
+    with torch.no_grad(), mode:
+        out = module(*fake_args, **fake_kwargs)
+    found: list[type] = []
+    stack = [out]
+    while stack:
+        cur = stack.pop()
+        if dataclasses.is_dataclass(cur) and not isinstance(cur, type):
+            if type(cur) not in SUPPORTED_NODES and type(cur) not in found:
+                found.append(type(cur))
+            stack += [getattr(cur, f.name) for f in dataclasses.fields(cur)]
+        elif isinstance(cur, (list, tuple)):
+            stack += list(cur)
+        elif isinstance(cur, dict):
+            stack += list(cur.values())
+    for cls in found:
+        register_dataclass(cls)
+    return bool(found)
+
+
+def _leaf_names(args: tuple, kwargs: dict) -> list[str]:
+    """Readable names of the pytree leaves of ``(args, kwargs)``: ``arg0``, ``input_ids``..."""
+    names = []
+    for i, a in enumerate(args):
+        n = len(tree_flatten(a)[0])
+        names += [f"arg{i}"] if n == 1 else [f"arg{i}[{j}]" for j in range(n)]
+    for k, v in kwargs.items():
+        n = len(tree_flatten(v)[0])
+        names += [k] if n == 1 else [f"{k}[{j}]" for j in range(n)]
+    return names
+
+
+_ROUTES = {"fx": _fx_route, "dynamo": _dynamo_route}
+
+
+def prepare(gm: fx.GraphModule, example_inputs: Sequence[Any],
+            rewrites: bool = True) -> fx.GraphModule:
+    """:func:`annotate` ``gm``, apply the :mod:`rewrite` passes and annotate again if any
+    applied (``gm.meta["ac.rewrites"]`` lists them). Mutates and returns ``gm``."""
+    annotate(gm, example_inputs)
+    done = rewrite(gm) if rewrites else []
+    gm.meta["ac.rewrites"] = tuple(done)
+    if done:
+        annotate(gm, example_inputs)
+    return gm
+
+
+def is_symbolic(gm: fx.GraphModule, example_inputs: Sequence[Any]) -> bool:
+    """Whether a graph from ``torch.compile`` has symbolic sizes (``dynamic=True``)."""
+    if any(isinstance(x, (torch.SymInt, torch.SymFloat)) for x in example_inputs):
+        return True
+    for node in gm.graph.nodes:
+        val = node.meta.get("example_value", node.meta.get("val"))
+        if node.op == "placeholder" and isinstance(val, (torch.SymInt, torch.SymFloat)):
+            return True
+        if node.op == "placeholder" and isinstance(val, torch.Tensor) and any(
+                isinstance(s, torch.SymInt) and not isinstance(s.node.maybe_as_int(), int)
+                for s in val.shape):
+            return True
+    return False
+
+
+def specialize(gm: fx.GraphModule, inputs: Sequence[Any]) -> fx.GraphModule:
+    """A copy of ``gm`` (sharing its parameters) with scalar inputs fixed to ``inputs``' values.
+
+    Sizes passed as ints (``torch.compile(dynamic=True)`` graphs take them as inputs) and
+    0-dim tensors read only through ``.item()`` (floats such as a norm's ``eps``) become
+    constants, so the copy can be annotated and planned for these shapes. ``gm`` is unchanged.
+    """
+    graph = fx.Graph()
+    env: dict[fx.Node, fx.Node] = {}
+    out = graph.graph_copy(gm.graph, env)
+    graph.output(out)
+    for old, x in zip((n for n in gm.graph.nodes if n.op == "placeholder"), inputs,
+                      strict=False):
+        node = env[old]
+        if isinstance(x, (bool, int, float)):
+            _replace_uses(node, x)
+        elif isinstance(x, torch.Tensor) and x.dim() == 0 and node.users and all(
+                u.op == "call_method" and u.target == "item" for u in node.users):
+            for item in list(node.users):
+                _replace_uses(item, x.item())
+                graph.erase_node(item)
+    return fx.GraphModule(gm, graph)
+
+
+def _replace_uses(node: fx.Node, value: Any) -> None:
+    for user in list(node.users):
+        user.args = _subst(user.args, node, value)
+        user.kwargs = _subst(user.kwargs, node, value)
 
 
 def annotate(gm: fx.GraphModule, example_inputs: Sequence[Any]) -> fx.GraphModule:

@@ -24,6 +24,7 @@ import importlib
 import linecache
 import math
 import operator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -32,36 +33,91 @@ from torch import fx, nn
 
 from .plan import ChunkPlan, ChunkRegion
 from .rules import DimMap, dim_map
+from .signature import CallSpec, InputMismatchError
 
 __all__ = ["ChunkedModule", "generate"]
 
 
 class ChunkedModule(nn.Module):
-    """The chunked program: owns the captured graph module and runs the generated forward."""
+    """The chunked program: owns the captured graph module and runs the generated forward.
+
+    Called like the original module (positional and keyword inputs; the original output
+    structure is returned). Every call is checked against the inputs it was compiled for
+    (``gm.meta["ac.call"]``): other shapes, dtypes or non-tensor values are planned anew (cached
+    per shape) when :attr:`replan` is set (as :func:`~.api.autochunk` does), and otherwise raise
+    :class:`~.signature.InputMismatchError` naming the compiled shapes. When the module it was
+    compiled from (:attr:`origin`) has switched between train and eval mode since, the call
+    raises ``RuntimeError``.
+    """
 
     def __init__(self, gm: fx.GraphModule, source: str, namespace: dict[str, Any],
                  plan: ChunkPlan, probe_source: str | None = None) -> None:
         super().__init__()
         self.gm = gm
         self.plan = plan
+        self.call_spec: CallSpec | None = gm.meta.get("ac.call")
+        self.replan: Callable[[tuple, dict], ChunkedModule] | None = None
+        self.__dict__["origin"] = None  # the source module: not a submodule (no state twice)
+        self._compiled_training = False
+        self._variants: dict[tuple, ChunkedModule] = {}
         self._source = source
         self._fn = _compile(source, f"<autochunk-{id(self):x}>", namespace)
         self._probe = _compile(probe_source or source, f"<autochunk-probe-{id(self):x}>",
                                namespace)
+
+    def bind_origin(self, module: nn.Module) -> None:
+        """Remember the module this was compiled from and its current train/eval mode."""
+        self.__dict__["origin"] = module
+        self._compiled_training = module.training
 
     @property
     def code(self) -> str:
         """The generated Python source of ``forward``."""
         return self._source
 
-    def forward(self, *args: Any) -> Any:
-        """Run the generated program."""
-        return self._fn(self, *args)
+    def forward(self, *args: Any, **kwargs: Any) -> Any:
+        """Run the generated program on the original call's inputs (see the class doc).
 
-    def probe(self, *args: Any) -> Any:
+        Raises:
+            InputMismatchError: inputs other than the compiled ones and no :attr:`replan`.
+            RuntimeError: :attr:`origin` changed train/eval mode since compilation.
+        """
+        origin = self.__dict__["origin"]
+        if origin is not None and origin.training != self._compiled_training:
+            modes = ("eval", "training") if origin.training else ("training", "eval")
+            raise RuntimeError(
+                f"AutoChunk compiled {type(origin).__name__} in {modes[0]} mode, and it is in "
+                f"{modes[1]} mode now: the captured graph keeps the old mode (dropout, norms). "
+                f"Switch it back, or compile it again in the new mode.")
+        spec = self.call_spec
+        if spec is None:
+            if kwargs:
+                raise InputMismatchError("this graph takes positional inputs only")
+            return self._fn(self, *args)
+        flat = spec.flatten(args, kwargs)
+        why = spec.mismatch(flat)
+        if why is None:
+            return spec.unflatten(self._fn(self, *flat))
+        if self.replan is None:
+            raise InputMismatchError(
+                f"AutoChunk compiled this module for {spec.describe()}; this call differs "
+                f"({why}). Compile it for these inputs too (autochunk() re-plans per shape), "
+                f"or use torch.compile(..., backend='autochunk', dynamic=False).")
+        key = spec.key(flat)
+        if key not in self._variants:
+            self._variants[key] = self.replan(args, kwargs)
+        return self._variants[key](*args, **kwargs)
+
+    @property
+    def variants(self) -> dict[tuple, ChunkedModule]:
+        """Modules planned for other input shapes, by :meth:`CallSpec.key` (read-only view)."""
+        return dict(self._variants)
+
+    def probe(self, *flat: Any) -> Any:
         """Run the program with every loop cut to its first iteration (for memory simulation:
-        iterations allocate alike, the first chunk is the largest). Outputs are incomplete."""
-        return self._probe(self, *args)
+        iterations allocate alike, the first chunk is the largest). Takes the graph's flat
+        inputs; outputs are incomplete."""
+        return self._probe(self, *flat)
 
 
 def _compile(source: str, filename: str, namespace: dict[str, Any]) -> Any:

@@ -13,11 +13,15 @@ which are hoisted, which outside tensors are sliced), or ``None`` when any legal
 5. inputs used by a chunked node are sliced along their mapped dim or used whole (broadcast);
 6. every chunked node used after the region is a tensor with a legal chunk dim (pre-allocated).
 
-Barrier nodes (no rule) never enter a region. Nothing here mutates the graph.
+Barrier nodes (no rule) are never chunked. One inside the range is *hoisted* (computed whole
+before the loop) when it does not depend on chunked data and is pure (not in-place, no side
+effect; e.g. a position-bias gather from parameters); otherwise the range is illegal. Nothing here
+mutates the graph.
 """
 
 from __future__ import annotations
 
+import operator
 from dataclasses import dataclass, field
 
 import torch
@@ -133,9 +137,11 @@ _WHOLE = -1
 def trace_flow(info: GraphInfo, start: int, end: int, dim: int) -> Flow | None:
     """The flow chunking ``end`` along ``dim`` over ``start..end``, or ``None`` if illegal."""
     region = range(start, end + 1)
+    if info.dims[end] is None:
+        return None
     for i in region:
-        if info.dims[i] is None and info.nodes[i].op != "get_attr":
-            return None  # barrier inside the range
+        if info.dims[i] is None and not _hoistable(info.nodes[i]):
+            return None  # a barrier that may not move before the loop
     shape = info.shape(end)
     if shape is None or not info.is_tensor(end) or not 0 <= dim < len(shape) or shape[dim] < 2:
         return None
@@ -147,6 +153,21 @@ def trace_flow(info: GraphInfo, start: int, end: int, dim: int) -> Flow | None:
             return result if not isinstance(result, int) else None
         forced.add(result)
     return None
+
+
+def _hoistable(node: fx.Node) -> bool:
+    """Whether a barrier node may be computed before the loop: a pure op (not in-place, not
+    ``setitem``, no side effect). Whether it depends on chunked data is checked by the flow."""
+    if node.op == "get_attr":
+        return True
+    if node.op not in ("call_function", "call_method", "call_module") or node.is_impure():
+        return False
+    name = node.target if isinstance(node.target, str) else getattr(node.target, "__name__", "")
+    if "setitem" in name:
+        return False
+    if getattr(node.target, "__module__", None) in ("_operator", "operator"):
+        return not (name.startswith("i") and hasattr(operator, name[1:]))  # iadd, imul: in place
+    return not (name.endswith("_") and not name.endswith("__"))  # x.add_(y), torch.relu_(x)
 
 
 def _solve(info: GraphInfo, start: int, end: int, dim: int, extent: int,
@@ -202,6 +223,8 @@ def _solve(info: GraphInfo, start: int, end: int, dim: int, extent: int,
             if not start <= u <= end:
                 continue
             udm = info.dims[u]
+            if udm is None:
+                return k  # a barrier reads k: compute k whole (the barrier is hoisted)
             pos = [p for p, x in enumerate(udm.inputs) if info.index[x] == k]
             if not pos:
                 return k  # used through a non-tensor argument: hoist it

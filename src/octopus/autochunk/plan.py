@@ -59,6 +59,9 @@ class ChunkPlan:
         peak_node: the node holding the peak after chunking.
         simulated_peak_bytes: peak of the generated program run once on fake tensors
             (``None`` when not simulated).
+        eager_peak_bytes: activation peak of the eager module the graph was captured from
+            (simulated on fake tensors or measured; ``None`` when unknown). Fractional budgets
+            are fractions of it.
     """
 
     regions: tuple[ChunkRegion, ...]
@@ -69,6 +72,7 @@ class ChunkPlan:
     search_s: float = 0.0
     peak_node: str = ""
     simulated_peak_bytes: int | None = None
+    eager_peak_bytes: int | None = None
 
     @property
     def meets_budget(self) -> bool:
@@ -85,6 +89,15 @@ class ChunkPlan:
             f"{format_bytes(self.peak_after_bytes)} ({cut:.0%} cut) at {self.peak_node or '-'}",
             f"  predicted slowdown {self.predicted_slowdown:+.1%}, search {self.search_s:.2f} s",
         ]
+        if self.eager_peak_bytes:
+            lines.append(f"  eager module's peak {format_bytes(self.eager_peak_bytes)}"
+                         f" (budget fractions refer to it)")
+            over = self.peak_before_bytes / self.eager_peak_bytes - 1
+            if over > 0.05:
+                lines.append(
+                    f"  note: the captured graph peaks {over:.0%} above the eager module (it "
+                    f"materialises tensors eager skips, e.g. a causal mask); the real cut is "
+                    f"{1 - self.peak_after_bytes / self.eager_peak_bytes:.0%} of eager")
         if self.simulated_peak_bytes is not None:
             lines.append(f"  simulated peak of the generated code "
                          f"{format_bytes(self.simulated_peak_bytes)}")

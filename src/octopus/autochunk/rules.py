@@ -26,7 +26,8 @@ import torch
 import torch.nn.functional as F
 from torch import fx, nn
 
-__all__ = ["DimMap", "dim_map", "lookup_rule", "node_shape", "register_rule", "RULES"]
+__all__ = ["DimMap", "RULES", "dim_map", "lookup_rule", "node_shape", "pointwise_rule",
+           "register_rule"]
 
 Resize = Literal["reshape", "expand", "factory"] | None
 
@@ -72,7 +73,24 @@ RULES: dict[object, tuple[RuleFn, Callable[..., Any] | None]] = {}
 def register_rule(
     *keys: object, sig: Callable[..., Any] | None = None
 ) -> Callable[[RuleFn], RuleFn]:
-    """Register ``fn`` for every key. ``sig`` is a Python signature used to bind args/kwargs."""
+    """Decorator: ``fn`` becomes the dim rule of every key (public; see module doc).
+
+    A key is what a graph node calls: a function object (``torch.addmm``, a user function kept
+    as one node by ``torch.fx.wrap`` or ``torch._dynamo.allow_in_graph``), a method name
+    (``"softmax"``) or a module class. ``fn(node, args, module) -> DimMap | None`` gets the node,
+    its arguments bound to ``sig`` by name (``{}`` without ``sig``) and, for module calls, the
+    module; it returns how each output dim descends from the tensor inputs and which dims are
+    computed along (``blocked``), or ``None`` to leave this node a barrier. Example::
+
+        @torch.fx.wrap
+        def scaled_gelu(x, s):  # elementwise in x
+            return torch.nn.functional.gelu(x) * s
+
+        register_rule(scaled_gelu)(pointwise_rule)
+
+    Raises:
+        ValueError: a key already has a rule.
+    """
 
     def deco(fn: RuleFn) -> RuleFn:
         # dict.fromkeys: some public names are aliases of one object (F.conv1d is torch.conv1d)
@@ -208,11 +226,18 @@ _POINTWISE_MODULES = [
 ]
 
 
-@register_rule(*_POINTWISE_FN, *_POINTWISE_METHODS, *_POINTWISE_MODULES)
-def _pointwise(node: fx.Node, a: dict[str, Any], mod: nn.Module | None) -> DimMap | None:
+def pointwise_rule(node: fx.Node, a: dict[str, Any], mod: nn.Module | None) -> DimMap | None:
+    """The rule of an elementwise op with numpy broadcasting over all its tensor arguments.
+
+    Public so a user can declare their own elementwise function:
+    ``register_rule(my_activation)(pointwise_rule)``.
+    """
     if node.op == "call_method" and node.target == "expand_as":
         return _broadcast(node, _tensor_nodes(node.args))
     return _broadcast(node, _tensor_nodes([*node.args, *node.kwargs.values()]))
+
+
+register_rule(*_POINTWISE_FN, *_POINTWISE_METHODS, *_POINTWISE_MODULES)(pointwise_rule)
 
 
 def _dropout_sig(input, p=0.5, training=True, inplace=False): ...  # noqa: ANN001, ANN202, E704
@@ -356,6 +381,39 @@ def _matmul(node: fx.Node, a: dict[str, Any], mod: nn.Module | None) -> DimMap |
     return DimMap((x, y), tuple(rows))
 
 
+def _addmm_sig(input, mat1, mat2, *, beta=1, alpha=1, out=None): ...  # noqa: ANN001, ANN202, E704
+
+
+@register_rule(torch.addmm, "addmm", sig=_addmm_sig)
+def _addmm(node: fx.Node, a: dict[str, Any], mod: nn.Module | None) -> DimMap | None:
+    """``beta * input + alpha * mat1 @ mat2`` (GPT-2's ``Conv1D``): rows of mat1, columns of
+    mat2, both broadcast from ``input``; the contraction has no output dim."""
+    return _mm_plus(node, a["input"], a["mat1"], a["mat2"], 2)
+
+
+def _baddbmm_sig(input, batch1, batch2, *, beta=1, alpha=1, out=None): ...  # noqa: ANN001, ANN202, E704
+
+
+@register_rule(torch.baddbmm, "baddbmm", sig=_baddbmm_sig)
+def _baddbmm(node: fx.Node, a: dict[str, Any], mod: nn.Module | None) -> DimMap | None:
+    """``beta * input + alpha * batch1 @ batch2`` (diffusers' eager attention scores)."""
+    return _mm_plus(node, a["input"], a["batch1"], a["batch2"], 3)
+
+
+def _mm_plus(node: fx.Node, inp: Any, x: Any, y: Any, rank: int) -> DimMap | None:
+    so, sx, sy = node_shape(node), node_shape(x), node_shape(y)
+    if so is None or sx is None or sy is None or len(so) != rank or len(sx) != rank:
+        return None
+    added = _broadcast(node, [inp]) if isinstance(inp, fx.Node) else None
+    rows = []
+    for d in range(rank):
+        jx = d if d < rank - 1 else None  # batch and rows of x
+        jy = d if d != rank - 2 else None  # batch and columns of y
+        row = [jx, jy] + ([added.out_map[d][0]] if added else [])
+        rows.append(tuple(row))
+    return DimMap(tuple([x, y] + ([inp] if added else [])), tuple(rows))
+
+
 @register_rule(torch.einsum)
 def _einsum(node: fx.Node, a: dict[str, Any], mod: nn.Module | None) -> DimMap | None:
     eq = node.args[0]
@@ -452,16 +510,48 @@ def _batch_only(node: fx.Node, x: fx.Node) -> DimMap | None:
 def _first_sig(input, *args, **kwargs): ...  # noqa: ANN001, ANN002, ANN003, ANN202, E704
 
 
-@register_rule(F.conv1d, F.conv2d, F.conv3d, F.conv_transpose1d, F.conv_transpose2d,
-               F.conv_transpose3d, torch.conv1d, torch.conv2d, torch.conv3d, sig=_first_sig)
+def _conv_sig(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1): ...  # noqa: ANN001, ANN202, E501, E704
+
+
+@register_rule(F.conv1d, F.conv2d, F.conv3d, torch.conv1d, torch.conv2d, torch.conv3d,
+               sig=_conv_sig)
 def _conv(node: fx.Node, a: dict[str, Any], mod: nn.Module | None) -> DimMap | None:
+    w = node_shape(a["weight"]) or ()
+    pointwise = _is_pointwise_conv(w[2:], a["stride"], a["padding"], a["dilation"])
+    return _conv_map(node, a["input"], pointwise)
+
+
+@register_rule(F.conv_transpose1d, F.conv_transpose2d, F.conv_transpose3d, sig=_first_sig)
+def _conv_transpose(node: fx.Node, a: dict[str, Any], mod: nn.Module | None) -> DimMap | None:
     return _batch_only(node, a["input"])
 
 
 @register_rule(nn.Conv1d, nn.Conv2d, nn.Conv3d, nn.ConvTranspose1d, nn.ConvTranspose2d,
                nn.ConvTranspose3d)
 def _conv_mod(node: fx.Node, a: dict[str, Any], mod: nn.Module | None) -> DimMap | None:
-    return _batch_only(node, node.args[0])
+    pointwise = isinstance(mod, (nn.Conv1d, nn.Conv2d, nn.Conv3d)) and _is_pointwise_conv(
+        mod.kernel_size, mod.stride, mod.padding, mod.dilation) and mod.padding_mode == "zeros"
+    return _conv_map(node, node.args[0], pointwise)
+
+
+def _is_pointwise_conv(kernel: Sequence[int], stride: Any, padding: Any, dilation: Any) -> bool:
+    """A 1x1 convolution with stride 1 and no padding: a matmul over channels per position."""
+    def ones(v: Any, value: int) -> bool:
+        return all(x == value for x in ((v,) if isinstance(v, int) else v))
+
+    return (bool(kernel) and all(k == 1 for k in kernel) and ones(stride, 1)
+            and not isinstance(padding, str) and ones(padding, 0))
+
+
+def _conv_map(node: fx.Node, x: fx.Node, pointwise: bool) -> DimMap | None:
+    """Batch always maps; spatial dims map too for a pointwise conv; channels are computed."""
+    if not pointwise:
+        return _batch_only(node, x)
+    so, sx = node_shape(node) or (), node_shape(x) or ()
+    if len(so) != len(sx) or len(so) < 3 or so[2:] != sx[2:]:
+        return None
+    rows = tuple((None,) if d == 1 else (d,) for d in range(len(so)))
+    return DimMap((x,), rows, frozenset([1]))
 
 
 def _spatial(node: fx.Node, x: fx.Node) -> DimMap | None:
@@ -526,9 +616,13 @@ def _reshape(node: fx.Node, a: dict[str, Any], mod: nn.Module | None) -> DimMap 
     sx, so = node_shape(x), node_shape(node)
     if sx is None or so is None:
         return None
-    rows = tuple((j,) for j in _group_map(sx, so))
+    groups = _group_map(sx, so)
+    rows = tuple((j,) for j in groups)
+    # a dim made by merging or splitting input dims does not descend from one input dim: it
+    # may not be chunked (slicing it would need a strided slice of the input)
+    merged = frozenset(d for d, j in enumerate(groups) if j is None and so[d] != 1)
     sized = node.target in (torch.reshape, "view", "reshape")
-    return DimMap((x,), rows, resize="reshape" if sized else None)  # type: ignore[arg-type]
+    return DimMap((x,), rows, merged, resize="reshape" if sized else None)  # type: ignore[arg-type]
 
 
 @register_rule(torch.permute, "permute", torch.transpose, "transpose", torch.swapaxes, "swapaxes",

@@ -62,7 +62,7 @@ class _State:
     overhead_s: float
 
 
-def search(info: GraphInfo, budget_bytes: int, *, beam_width: int = 3, window: int = 40,
+def search(info: GraphInfo, budget_bytes: int, *, beam_width: int = 3, window: int = 64,
            max_ends: int = 6, max_stages: int = 400, cost: CostModel | None = None,
            max_overhead_s: float | None = None) -> SearchResult:
     """Beam search over stages (see module doc). ``max_overhead_s`` caps predicted slowdown."""

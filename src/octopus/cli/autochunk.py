@@ -44,3 +44,32 @@ def autochunk_bench(
                            command=command)
     print((out / "results.md").read_text())
     print(f"wall time {report.wall_s:.0f} s")
+
+
+@app.command("autochunk-real-models")
+@user_errors
+def autochunk_real_models(
+    out: Annotated[Path, typer.Option(
+        help="Report directory (an AutoChunk benchmark report; its other files are kept).")
+    ] = Path("runs/autochunk"),
+    quick: Annotated[bool, typer.Option(help="Tiny models: a smoke test.")] = False,
+    model: Annotated[list[str] | None, typer.Option(
+        help="Model to run (repeatable; default gpt2, llama, bert, vit, unet).")] = None,
+    threads: Annotated[int, typer.Option(min=1, help="torch threads.")] = 1,
+) -> None:
+    """Benchmark AutoChunk on models built from transformers' and diffusers' own code (needs
+    the octopus[models] extra): capture, allocator peak, interleaved time and outputs against
+    eager, with default and eager attention; writes real-models.md and real-models.csv."""
+    from octopus.errors import InputError
+
+    known = ("gpt2", "llama", "bert", "vit", "unet")
+    for m in model or ():
+        if m not in known:
+            raise InputError(None, "--model", f"unknown model '{m}' (choose from: "
+                             f"{', '.join(known)})")
+    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # before torch loads: no spin-waits
+    from octopus.experiments.real_models_bench import run_real_models
+
+    command = "octopus " + shlex.join(sys.argv[1:])
+    run_real_models(out, quick=quick, models=model, threads=threads, command=command)
+    print((out / "real-models.md").read_text())

@@ -25,6 +25,7 @@ from __future__ import annotations
 import csv
 import logging
 import math
+import shutil
 import statistics
 import time
 import warnings
@@ -280,8 +281,16 @@ def run_benchmark(out_dir: str | Path, quick: bool = False, *,
         report = _measure(quick, families, seq_lens, repeats, threads, max_seq, fractions,
                           extras, command)
         write_report(report, staged.path, plots=plots)
+        _keep_real_models_report(Path(out_dir), staged.path)
         staged.publish()
     return report
+
+
+def _keep_real_models_report(target: Path, staged: Path) -> None:
+    """Carry the real-model report (``octopus autochunk-real-models``) over to the new one."""
+    for name in ("real-models.md", "real-models.csv"):
+        if (target / name).is_file():
+            shutil.copy2(target / name, staged / name)
 
 
 def _measure(quick: bool, families: Sequence[str] | None, seq_lens: dict[str, list[int]] | None,

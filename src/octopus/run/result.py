@@ -70,6 +70,10 @@ class RunResult:
     noc_d2d_byte_hops: int
     noc_wait_cycles: int
     noc_model: str
+    offchip_bytes: int  # read from off-chip memory: weights and inputs
+    offchip_weight_bytes: int  # configuration loads and streamed weights
+    offchip_wait_cycles: int  # summed over requests: waiting for a busy memory controller
+    weight_loads: int  # configuration loads and streamed-weight firings
     per_tbu: tuple[TbuTime, ...] = field(default=(), repr=False, compare=False)
     latencies: tuple[int, ...] = field(default=(), repr=False, compare=False)
 
@@ -140,6 +144,7 @@ def summarize(sim: Simulator, slo_cycles: float | None = None, warmup_instances:
     bound = sim.lower_bound_cycles
     hz = sim.arch.clock_hz
     noc = sim.machine.noc.stats
+    memory = sim.machine.memory.stats
     return RunResult(
         workflow=sim.workflow.name,
         arch=sim.arch.name,
@@ -171,6 +176,10 @@ def summarize(sim: Simulator, slo_cycles: float | None = None, warmup_instances:
         noc_d2d_byte_hops=noc.d2d_byte_hops,
         noc_wait_cycles=noc.wait_cycles,
         noc_model=sim.machine.noc.model,
+        offchip_bytes=memory.total_bytes,
+        offchip_weight_bytes=memory.bytes_by_purpose["weights"],
+        offchip_wait_cycles=memory.wait_cycles,
+        weight_loads=sim.machine.weight_loads,
         per_tbu=per_tbu,
         latencies=latencies,
     )

@@ -40,7 +40,7 @@ class Static(Scheduler):
         slots = self.machine.arch.tbu.config_slots
         for u, blocks in enumerate(self.serves):
             for b in blocks[:slots]:
-                self.machine.install(u, b)
+                self.machine.install(u, b, self.workflow.block(b).config_bytes)
         self.queues: dict[tuple[int, str], deque[Task]] = defaultdict(deque)
         self.dirty: set[int] = set()
 

@@ -1,9 +1,17 @@
-"""The machine a scheduler drives: TBUs with resident configurations, CBUs, the NoC.
+"""The machine a scheduler drives: TBUs with resident configurations, CBUs, the NoC, memory.
 
 :class:`Machine` owns the state of every unit and the cost of every action; schedulers call
 :meth:`Machine.dispatch`, :meth:`Machine.preload` and :meth:`Machine.prestage` and read the
 rest. Each action schedules its own completion on the event core. Per-TBU time is accounted in
 four buckets (compute, reconfiguring, waiting for data, idle) that sum to the run's makespan.
+
+Residency is bounded twice: a TBU holds at most ``tbu.config_slots`` configurations whose bytes
+fit its configuration share of SRAM (:attr:`ArchConfig.config_capacity_bytes`), evicting the
+least recently used. A configuration larger than that share is never resident: each firing of
+its block streams the weights from off-chip memory while it computes, ``weight_passes`` times
+(once per token of a decode burst), and ends when both the compute and the stream are done;
+time spent waiting for the stream beyond the compute counts as reconfiguration. Configuration
+loads, streamed weights and ``input_bytes`` all go through the shared :class:`MemorySystem`.
 """
 
 from __future__ import annotations
@@ -11,9 +19,10 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
-from octopus.arch import ArchConfig, Topology, config_load_cycles, memory_cycles
+from octopus.arch import ArchConfig, Topology
 from octopus.sim.capacity import arch_capacity
 from octopus.sim.core import COMPLETION, EventCore
+from octopus.sim.memory import MemorySystem
 from octopus.sim.noc import Noc
 from octopus.sim.recorder import NULL_RECORDER, Recorder
 from octopus.sim.state import HOST, Task
@@ -27,6 +36,7 @@ class TbuState:
     """One TBU: what it holds, until when it is busy, and where its cycles went."""
 
     resident: list[str]  # block ids, least recently used first
+    resident_bytes: int = 0
     busy_until: int = 0
     compute_cycles: int = 0
     reconfig_cycles: int = 0
@@ -65,7 +75,11 @@ class Machine:
         self.topology = topology if topology is not None else Topology(arch)
         self.core = core
         self.noc = Noc(self.topology, arch, recorder)
+        self.memory = MemorySystem(arch, self.topology, self.noc)
+        self.capacity_bytes = arch.config_capacity_bytes
         self.tbus = [TbuState([]) for _ in range(self.topology.num_tbus)]
+        self.weight_loads = 0  # configuration loads and streamed-weight firings
+        self._config_bytes: dict[str, int] = {}  # by block id, as first loaded
         self.idle: set[int] = set(range(self.topology.num_tbus))
         self.idle_per_cluster = [self.topology.tbus_per_cluster] * self.topology.num_clusters
         self.cbu_free_at = [0] * self.topology.num_clusters
@@ -81,6 +95,11 @@ class Machine:
     def is_resident(self, tbu: int, block_id: str) -> bool:
         return block_id in self.tbus[tbu].resident
 
+    def fits(self, config_bytes: int) -> bool:
+        """Whether a configuration of ``config_bytes`` can be resident on one TBU (else its
+        firings stream their weights)."""
+        return config_bytes <= self.capacity_bytes
+
     def idle_in(self, cluster: int) -> list[int]:
         """Idle TBUs of ``cluster``, lowest id first."""
         if not self.idle_per_cluster[cluster]:
@@ -88,10 +107,15 @@ class Machine:
         return [u for u in self.topology.tbus_of(cluster) if u in self.idle]
 
     def reconfig_cost(self, task: Task, tbu: int) -> int:
-        """Cycles to make ``task``'s configuration resident on ``tbu`` (0 if it is)."""
+        """Cycles to make ``task``'s configuration resident on ``tbu`` now (0 if it is; the
+        setup only for a configuration that streams), counting the memory's queue."""
         if self.is_resident(tbu, task.block_id):
             return 0
-        return config_load_cycles(self.arch, task.config_bytes)
+        setup = self.arch.tbu.config_setup_cycles
+        if not self.fits(task.config_bytes):
+            return setup
+        now = self.core.now
+        return setup + self.memory.estimate(tbu, task.config_bytes, now, "weights") - now
 
     def data_ready_cycle(self, task: Task, tbu: int) -> int:
         """When ``task``'s inputs would all be on ``tbu`` if sent now (nothing is reserved)."""
@@ -107,9 +131,10 @@ class Machine:
         return self.capacity.cycles(task.kind, task.work, task.block_id)
 
     # --- what schedulers do ----------------------------------------------------------------
-    def install(self, tbu: int, block_id: str) -> None:
+    def install(self, tbu: int, block_id: str, config_bytes: int) -> None:
         """Make ``block_id`` resident on ``tbu`` at no cost: a compile-time mapping, allowed
-        only before the first cycle has run.
+        only before the first cycle has run. A configuration that cannot be resident (it
+        streams) is left out.
 
         Raises:
             RuntimeError: called after simulation time has started.
@@ -117,9 +142,12 @@ class Machine:
         if self.core.now != 0 or any(t.firings for t in self.tbus):
             raise RuntimeError("configurations can be installed for free only before the run")
         state = self.tbus[tbu]
-        loads = state.reconfigurations
-        self._make_resident(tbu, block_id, 0)
-        state.reconfigurations = loads  # compile-time placement is not a reconfiguration
+        if block_id in state.resident or not self.fits(config_bytes):
+            return
+        self._evict_for(state, config_bytes)
+        state.resident.append(block_id)
+        state.resident_bytes += config_bytes
+        self._config_bytes[block_id] = config_bytes
 
     def dispatch(self, task: Task, tbu: int) -> None:
         """Run ``task`` on idle ``tbu`` now: load its configuration if needed, fetch its
@@ -134,13 +162,14 @@ class Machine:
             raise RuntimeError(f"dispatch of {task.label} that is not ready or already placed")
         now = self.core.now
         state = self.tbus[tbu]
-        reconfig = self._make_resident(tbu, task.block_id, task.config_bytes)
+        reconfig, streamed = self._make_resident(tbu, task.block_id, task.config_bytes,
+                                                 task.firing.task.weight_passes)
         data_ready = self._inputs_ready(task, tbu, reserve=True)
         start = max(now + reconfig, data_ready)
         compute = self.compute_cycles(task)
-        end = start + compute
+        end = max(start + compute, streamed)
         state.busy_until = end
-        state.reconfig_cycles += reconfig
+        state.reconfig_cycles += reconfig + end - start - compute  # waiting for streamed weights
         state.wait_data_cycles += start - now - reconfig
         state.compute_cycles += compute
         state.firings += 1
@@ -156,12 +185,13 @@ class Machine:
     def preload(self, tbu: int, block_id: str, config_bytes: int) -> bool:
         """Load ``block_id``'s configuration onto idle ``tbu`` ahead of need.
 
-        Returns False (and does nothing) if it is already resident or the TBU is busy.
+        Returns False (and does nothing) if it is already resident, the TBU is busy, or the
+        configuration cannot be resident (it streams).
         """
-        if tbu not in self.idle or self.is_resident(tbu, block_id):
+        if tbu not in self.idle or self.is_resident(tbu, block_id) or not self.fits(config_bytes):
             return False
         now = self.core.now
-        cycles = self._make_resident(tbu, block_id, config_bytes)
+        cycles, _ = self._make_resident(tbu, block_id, config_bytes)
         state = self.tbus[tbu]
         state.busy_until = now + cycles
         state.reconfig_cycles += cycles
@@ -200,18 +230,35 @@ class Machine:
         return end
 
     # --- internals ---------------------------------------------------------------------------
-    def _make_resident(self, tbu: int, block_id: str, config_bytes: int) -> int:
-        """Mark ``block_id`` most recently used on ``tbu``; return the load cycles (0 if hit)."""
-        resident = self.tbus[tbu].resident
+    def _make_resident(self, tbu: int, block_id: str, config_bytes: int,
+                       weight_passes: int = 1) -> tuple[int, int]:
+        """Make ``block_id`` most recently used on ``tbu``, loading it if needed; return the
+        load cycles (0 on a hit; the setup only for a configuration that streams) and the cycle
+        its streamed weights have all arrived (now, when nothing streams)."""
+        state, now = self.tbus[tbu], self.core.now
+        resident = state.resident
         if block_id in resident:
             resident.remove(block_id)
             resident.append(block_id)
-            return 0
-        if len(resident) >= self.arch.tbu.config_slots:
-            resident.pop(0)
+            return 0, now
+        setup = self.arch.tbu.config_setup_cycles
+        state.reconfigurations += 1
+        self.weight_loads += 1
+        if not self.fits(config_bytes):  # never resident: stream the weights while computing
+            return setup, self.memory.read(tbu, config_bytes * weight_passes, now + setup,
+                                           "weights")
+        self._evict_for(state, config_bytes)
         resident.append(block_id)
-        self.tbus[tbu].reconfigurations += 1
-        return config_load_cycles(self.arch, config_bytes)
+        state.resident_bytes += config_bytes
+        self._config_bytes[block_id] = config_bytes
+        return setup + self.memory.read(tbu, config_bytes, now, "weights") - now, now
+
+    def _evict_for(self, state: TbuState, config_bytes: int) -> None:
+        """Evict least recently used configurations until one more of ``config_bytes`` fits
+        both the slots and the bytes."""
+        while state.resident and (len(state.resident) >= self.arch.tbu.config_slots
+                                  or state.resident_bytes + config_bytes > self.capacity_bytes):
+            state.resident_bytes -= self._config_bytes[state.resident.pop(0)]
 
     def _inputs_ready(self, task: Task, tbu: int, reserve: bool) -> int:
         """When ``task``'s inputs are all on ``tbu``: producers' outputs over the NoC (sent now
@@ -227,7 +274,8 @@ class Machine:
                    else self.noc.estimate(src, tbu, nbytes, now))
             ready = max(ready, end)
         if firing.task.input_bytes:
-            ready = max(ready, now + memory_cycles(self.arch, firing.task.input_bytes))
+            read = self.memory.read if reserve else self.memory.estimate
+            ready = max(ready, read(tbu, firing.task.input_bytes, now, "inputs"))
         return ready
 
     def _set_busy(self, tbu: int) -> None:

@@ -102,7 +102,12 @@ class TaskBlock(_Block):
         description="bytes produced per firing and sent to each consumer")
     config_bytes: int = Field(
         default=0, ge=0, le=MAX_BYTES,
-        description="program + weights that must be resident on the TBU")
+        description="program + weights that must be resident on the TBU (one larger than a "
+        "TBU's configuration share of SRAM streams its weights on every firing)")
+    weight_passes: int = Field(
+        default=1, ge=1, le=1_000_000,
+        description="times one firing reads all its weights in sequence (e.g. the tokens of a "
+        "decode burst); what a firing streams when its configuration cannot be resident")
     model: str | None = Field(
         default=None, description="optional note: the model family the work figures come from"
     )

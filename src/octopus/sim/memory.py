@@ -1,0 +1,134 @@
+"""Off-chip memory: controllers at mesh positions, shared by every TBU that reads through them.
+
+Everything a TBU reads from off-chip memory goes through :meth:`MemorySystem.read`: a
+configuration (weights and program) being loaded, weights streamed during a firing (a
+configuration too large to be resident), and a firing's ``input_bytes``. By
+``memory.placement``:
+
+- ``private``: every TBU has its own link, ``tbu.config_load_bytes_per_cycle`` for
+  configurations and ``tbu.memory_bytes_per_cycle`` for the rest; nothing is shared and there
+  is no latency: ``end = now + ceil(bytes / rate)`` (the contention-free corner).
+- ``per_cluster`` / ``chip_edge``: controllers at TBU positions (the first TBU of every
+  cluster; or, for every cluster on the edge of the chip mesh, the TBU in the middle of that
+  edge). A request goes to the nearest controller (by hops; ties to the lowest id) and is
+  served first come, first served at ``memory.bytes_per_cycle``; its data then crosses the NoC
+  from the controller's TBU to the requester (reserving links under the ``contention`` model)
+  and arrives ``memory.latency_cycles`` after the later of the two. The requesting TBU's own
+  port (its ``tbu.*_bytes_per_cycle``) bounds the rate too.
+
+Traffic is counted in :class:`MemoryStats` by purpose.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+from octopus.arch import ArchConfig, Topology, offchip_read_cycles
+from octopus.sim.noc import Noc
+
+__all__ = ["PURPOSES", "MemoryStats", "MemorySystem"]
+
+PURPOSES = ("weights", "inputs")
+"""What a read is for: ``weights`` (configuration loads and streamed weights) or ``inputs``."""
+
+
+@dataclass(slots=True)
+class MemoryStats:
+    """Off-chip traffic of a run (mutated by :meth:`MemorySystem.read`)."""
+
+    bytes_by_purpose: dict[str, int] = field(default_factory=lambda: dict.fromkeys(PURPOSES, 0))
+    requests: int = 0
+    wait_cycles: int = 0  # cycles requests waited for a busy controller
+
+    @property
+    def total_bytes(self) -> int:
+        return sum(self.bytes_by_purpose.values())
+
+
+class MemorySystem:
+    """The off-chip memory of ``arch`` (module doc); its data crosses ``noc``."""
+
+    def __init__(self, arch: ArchConfig, topology: Topology, noc: Noc):
+        self._arch, self._topo, self._noc = arch, topology, noc
+        mem = arch.memory
+        self._shared = mem.placement != "private"
+        self._sites = _controller_sites(arch, topology) if self._shared else []
+        self._free_at = [0] * len(self._sites)
+        self._nearest: dict[int, int] = {}
+        self.stats = MemoryStats()
+
+    @property
+    def controllers(self) -> list[int]:
+        """TBU ids the shared controllers sit at (empty when memory is private)."""
+        return list(self._sites)
+
+    def read(self, tbu: int, nbytes: int, now: int, purpose: str) -> int:
+        """Read ``nbytes`` into ``tbu`` for ``purpose``, asked at ``now``; returns the cycle the
+        last byte arrives. Reserves the controller (and NoC links) when memory is shared."""
+        if nbytes <= 0:
+            return now
+        self.stats.bytes_by_purpose[purpose] += nbytes
+        self.stats.requests += 1
+        port = self._port(purpose)
+        if not self._shared:
+            return now + offchip_read_cycles(self._arch, nbytes, port)
+        ctrl = self._controller_of(tbu)
+        start = max(now, self._free_at[ctrl])
+        self.stats.wait_cycles += start - now
+        mem = self._arch.memory
+        self._free_at[ctrl] = start + math.ceil(nbytes / mem.bytes_per_cycle)
+        streamed = start + math.ceil(nbytes / min(port, mem.bytes_per_cycle))
+        _, arrived = self._noc.transfer(self._sites[ctrl], tbu, nbytes, start)
+        return max(streamed, arrived) + mem.latency_cycles
+
+    def estimate(self, tbu: int, nbytes: int, now: int, purpose: str) -> int:
+        """The cycle :meth:`read` would return now, without reserving anything (the controller's
+        queue counts; NoC contention does not)."""
+        if nbytes <= 0:
+            return now
+        port = self._port(purpose)
+        if not self._shared:
+            return now + offchip_read_cycles(self._arch, nbytes, port)
+        ctrl = self._controller_of(tbu)
+        start = max(now, self._free_at[ctrl])
+        mem = self._arch.memory
+        arrived = self._noc.estimate(self._sites[ctrl], tbu, nbytes, start)
+        return max(start + math.ceil(nbytes / min(port, mem.bytes_per_cycle)), arrived) \
+            + mem.latency_cycles
+
+    def _port(self, purpose: str) -> int:
+        tbu = self._arch.tbu
+        return tbu.config_load_bytes_per_cycle if purpose == "weights" \
+            else tbu.memory_bytes_per_cycle
+
+    def _controller_of(self, tbu: int) -> int:
+        found = self._nearest.get(tbu)
+        if found is None:
+            found = min(range(len(self._sites)),
+                        key=lambda c: (sum(self._topo.hops(self._sites[c], tbu)), c))
+            self._nearest[tbu] = found
+        return found
+
+
+def _controller_sites(arch: ArchConfig, topo: Topology) -> list[int]:
+    """TBU ids of the controllers of ``arch.memory.placement`` (module doc)."""
+    per_x, per_y = arch.cluster.tbus_x, arch.cluster.tbus_y
+    cx, cy = arch.chip.clusters_x, arch.chip.clusters_y
+    if arch.memory.placement == "per_cluster":
+        return [topo.tbus_of(c)[0] for c in range(topo.num_clusters)]
+    sites = []
+    for c in range(topo.num_clusters):
+        x, y = c % cx, c // cx
+        if 0 < x < cx - 1 and 0 < y < cy - 1:
+            continue  # an inner cluster has no edge
+        if y == 0:
+            local = (per_x // 2, 0)
+        elif y == cy - 1:
+            local = (per_x // 2, per_y - 1)
+        elif x == 0:
+            local = (0, per_y // 2)
+        else:
+            local = (per_x - 1, per_y // 2)
+        sites.append(topo.tbu_at(x * per_x + local[0], y * per_y + local[1]))
+    return sites
