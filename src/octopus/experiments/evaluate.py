@@ -4,10 +4,11 @@ Every workflow (the seven built-ins and their mix) runs on every preset of the s
 registered scheduler, open loop: Poisson arrivals and bursty ones (Gamma inter-arrivals of
 CV > 1), the rate swept from light load past the machine's capacity, under several seeds.
 
-1. **Bounds.** The capacity of each workflow on each preset (:func:`~octopus.experiments.
-   serving.capacity_per_s`), and each instance's latency floor: its latency alone on the
-   machine, measured under every scheduler; the SLO of an instance is ``slo_scale`` x its
-   lowest floor (one SLO per instance, the same for every scheduler).
+1. **Bounds.** The capacity of each workflow on each preset (the lower of the compute and
+   memory bounds of :func:`~octopus.experiments.serving.capacity_bounds`), and each instance's
+   latency floor: its latency alone on the machine, measured under every scheduler; the SLO of
+   an instance is ``slo_scale`` x its lowest floor (one SLO per instance, the same for every
+   scheduler).
 2. **Tuning.** ``reactive`` is tuned per workflow and preset before anything is compared: the
    grid point with the best SLO attainment (then p99 latency) at ``reference_load`` x capacity,
    Poisson, first seed.
@@ -41,7 +42,7 @@ from octopus.experiments.evaluation import (
 )
 from octopus.experiments.serving import (
     SearchJob,
-    capacity_per_s,
+    capacity_bounds,
     closed_batch,
     goodput_job,
     measure_floor,
@@ -99,7 +100,8 @@ def evaluate(size: Size | None = None, backend: Backend | None = None,
     for wf in wfs:
         for preset in presets:
             scenario = resolve(RunSpec(workflow=wf, arch=preset, arch_overrides=overrides))
-            ev.capacity[(wf, preset)] = capacity_per_s(scenario.spec)
+            ev.capacity_bounds[(wf, preset)] = bounds = capacity_bounds(scenario.spec)
+            ev.capacity[(wf, preset)] = min(bounds.values())
             ev.clock_hz[preset] = clock = scenario.arch.clock_hz
             path_s = expected_critical_path(scenario.workflow, scenario.capacity).cycles / clock
             wanted = size.instances(ev.capacity[(wf, preset)], path_s)

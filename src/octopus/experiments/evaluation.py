@@ -153,6 +153,7 @@ class Evaluation:
     mechanisms: dict[str, bool]
     arch_overrides: dict[str, Any] = field(default_factory=dict)
     capacity: dict[tuple[str, str], float] = field(default_factory=dict)  # (wf, preset)
+    capacity_bounds: dict[tuple[str, str], dict[str, float]] = field(default_factory=dict)
     instances: dict[tuple[str, str], int] = field(default_factory=dict)  # per open-loop run
     wanted_instances: dict[tuple[str, str], int] = field(default_factory=dict)  # uncapped
     clock_hz: dict[str, float] = field(default_factory=dict)  # preset -> clock
@@ -273,6 +274,8 @@ class Evaluation:
             "schedulers": {"target": TARGET, "baselines": list(self.baselines),
                            "references": list(self.references)},
             "capacity": {w: {p: self.capacity[(w, p)] for p in presets} for w in wfs},
+            "capacity_bounds": {w: {p: self.capacity_bounds.get((w, p), {}) for p in presets}
+                                for w in wfs},
             "latency_floor_cycles": {w: {p: self.floor_cycles(w, p) for p in presets}
                                      for w in wfs},
             "critical_path_cycles": {w: {p: self.critical_path_cycles(w, p) for p in presets}

@@ -38,7 +38,7 @@ __all__ = ["write_report"]
 # Counters the report tabulates per instance when the runs report them; any other number a run
 # reports that is not in TODAYS_FIELDS (a newer machine model's) is tabulated too.
 COUNTERS = ("reconfigurations", "migrations", "noc_bytes", "noc_wait_cycles", "offchip_bytes",
-            "weight_loads")
+            "offchip_weight_bytes", "offchip_wait_cycles", "weight_loads")
 TODAYS_FIELDS = frozenset((
     "instances", "seed", "tbus", "makespan_cycles", "makespan_s", "lower_bound_cycles",
     "bound_ratio", "throughput_instances_per_s", "latency_p50_cycles", "latency_p99_cycles",
@@ -96,18 +96,22 @@ def _markdown(ev: Evaluation, headline: dict, command: str) -> str:
         "",
         "## Bounds: capacity and latency floor",
         "",
-        "Capacity: the highest sustainable rate, all TBUs busy with an instance's expected "
-        "work. Floor: an instance's latency alone on the machine (measured; the SLO uses the "
+        "Capacity: the highest sustainable rate, the lower of two bounds: *compute*, all TBUs "
+        "busy with an instance's expected work, and *memory*, the off-chip memory busy with the "
+        "bytes every instance must read (its inputs and the weights it streams). Floor: an "
+        "instance's latency alone on the machine (measured; the SLO uses the "
         "lowest over the schedulers, per instance), beside the analytic critical path (the "
         "chain of its firing durations, no transfers). Horizon: a run's instances over those "
         "arriving at capacity within one SLO of the mean floor; *cut* marks runs shortened "
         f"below {size.horizon_windows:g} windows by the time budget.",
         "",
-        "| workflow | preset | capacity (inst/s) | instances (wanted) | horizon (windows) | "
+        "| workflow | preset | capacity (inst/s) | bound by | instances (wanted) | "
+        "horizon (windows) | "
         "floor (ms) | critical path (ms) | floor / path | "
         + " | ".join(f"{s} floor / lowest" for s in ev.schedulers) + " |",
-        "|---|---|---|---|---|---|---|---|" + "---|" * len(ev.schedulers),
-        *[f"| {r['workflow']} | {r['preset']} | {r['capacity_per_s']:.4g} | {r['instances']} "
+        "|---|---|---|---|---|---|---|---|---|" + "---|" * len(ev.schedulers),
+        *[f"| {r['workflow']} | {r['preset']} | {r['capacity_per_s']:.4g} | "
+          f"{_bound_by(ev, r['workflow'], r['preset'])} | {r['instances']} "
           f"({r['wanted_instances']}) | {r['horizon_windows']:.2g}"
           f"{'' if ev.resolved(r['workflow'], r['preset']) else ' cut'} | {r['floor_ms']:.4g} | "
           f"{r['critical_path_ms']:.4g} | {r['floor_over_critical_path']:.3f} | "
@@ -339,6 +343,11 @@ def _closed_section(ev: Evaluation) -> list[str]:
                              f"({r['bound_ratio']:.3f})")
             lines.append(f"| {wf} | {p} | " + " | ".join(cells) + " |")
     return lines
+
+
+def _bound_by(ev: Evaluation, wf: str, preset: str) -> str:
+    bounds = ev.capacity_bounds.get((wf, preset), {})
+    return min(bounds, key=bounds.__getitem__) if bounds else "n/a"
 
 
 def _process(cv: float) -> str:

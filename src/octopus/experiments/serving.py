@@ -1,7 +1,8 @@
 """The runs of the serving evaluation, one job each (they run in worker processes).
 
-- :func:`capacity_per_s`: the highest sustainable arrival rate of a workflow on a machine, from
-  the work bound: every TBU busy with the expected work of an instance.
+- :func:`capacity_per_s`: the highest sustainable arrival rate of a workflow on a machine: the
+  lower of the compute bound (every TBU busy with the expected work of an instance) and the
+  memory bound (the off-chip memory busy with the bytes every instance must read).
 - :func:`measure_floor`: each instance's latency alone on the machine (warm from the instances
   before it), measured by running the instances periodically, far enough apart that none
   overlaps the next (checked; the gap doubles until it holds), with the analytic critical
@@ -17,6 +18,7 @@ what these measure.
 from __future__ import annotations
 
 import dataclasses
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -24,12 +26,18 @@ from typing import Any
 import numpy as np
 
 from octopus.experiments.goodput import GoodputSearch, search_goodput
-from octopus.run import RunResult, RunSpec, execute, resolve
+from octopus.run import RunResult, RunSpec, Scenario, execute, resolve
 from octopus.run.result import slo_attainment
-from octopus.workflow import compile_workflow, instance_critical_path, sample_instance
+from octopus.workflow import (
+    compile_workflow,
+    expected_firings,
+    instance_critical_path,
+    sample_instance,
+)
 from octopus.workflow.analysis import work_cycles_moments
 
-__all__ = ["FLOOR_GAP_FACTOR", "Floor", "Point", "SearchJob", "capacity_per_s", "closed_batch",
+__all__ = ["FLOOR_GAP_FACTOR", "Floor", "Point", "SearchJob", "capacity_bounds", "capacity_per_s",
+           "closed_batch",
            "flat_metrics", "goodput_job", "measure_floor", "run_point"]
 
 FLOOR_GAP_FACTOR = 4
@@ -38,13 +46,50 @@ _FLOOR_TRIES = 6
 
 
 def capacity_per_s(spec: RunSpec) -> float:
-    """Highest sustainable arrival rate of ``spec``'s workflow on its machine, instances/s: all
-    TBUs computing the expected Task Block cycles of an instance, nothing else
-    (:func:`~octopus.workflow.analysis.work_cycles_moments` on the scenario's capacity)."""
+    """Highest sustainable arrival rate of ``spec``'s workflow on its machine, instances/s: the
+    lower of :func:`capacity_bounds`."""
+    return min(capacity_bounds(spec).values())
+
+
+def capacity_bounds(spec: RunSpec) -> dict[str, float]:
+    """Two rates no schedule can sustain beyond, instances/s:
+
+    - ``compute``: every TBU computing the expected Task Block cycles of an instance
+      (:func:`~octopus.workflow.analysis.work_cycles_moments` on the scenario's capacity);
+    - ``memory``: the off-chip memory moving the bytes every instance must read whatever the
+      schedule, its firings' ``input_bytes`` and the weights its firings stream (blocks whose
+      configuration exceeds a TBU's share of SRAM, ``weight_passes`` times a firing), through
+      every shared controller at ``memory.bytes_per_cycle`` (or, for private memory, every
+      TBU's ports); infinite when nothing must be read.
+    """
     scenario = resolve(spec)
     cap = scenario.capacity
+    clock = scenario.arch.clock_hz
     mean_cycles, _ = work_cycles_moments(scenario.workflow, cap)
-    return cap.units * scenario.arch.clock_hz / mean_cycles
+    return {"compute": cap.units * clock / mean_cycles,
+            "memory": _memory_bound_per_s(scenario)}
+
+
+def _memory_bound_per_s(scenario: Scenario) -> float:
+    arch, wf = scenario.arch, scenario.workflow
+    firings = expected_firings(wf)
+    inputs = streamed = 0.0
+    for b in wf.blocks:
+        if b.type == "task":
+            inputs += firings[b.id] * b.input_bytes
+            if b.config_bytes > arch.config_capacity_bytes:
+                streamed += firings[b.id] * b.config_bytes * b.weight_passes
+    controllers = len(scenario.simulator().machine.memory.controllers)
+    clock = arch.clock_hz
+
+    def rate(bytes_per_cycle: float, nbytes: float) -> float:
+        return bytes_per_cycle * clock / nbytes if nbytes else math.inf
+
+    if controllers:
+        return rate(controllers * arch.memory.bytes_per_cycle, inputs + streamed)
+    units = scenario.capacity.units
+    return min(rate(units * arch.tbu.memory_bytes_per_cycle, inputs),
+               rate(units * arch.tbu.config_load_bytes_per_cycle, streamed))
 
 
 @dataclass(frozen=True)

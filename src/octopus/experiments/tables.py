@@ -21,6 +21,7 @@ def bounds_rows(ev: Evaluation) -> list[dict[str, Any]]:
             floor = ev.floor_cycles(wf, p)
             rows.append({
                 "workflow": wf, "preset": p, "capacity_per_s": ev.capacity[(wf, p)],
+                **{f"{k}_bound_per_s": v for k, v in ev.capacity_bounds.get((wf, p), {}).items()},
                 "instances": ev.instances[(wf, p)],
                 "wanted_instances": ev.wanted_instances[(wf, p)],
                 "horizon_windows": ev.horizon(wf, p), "floor_ms": floor * ms,
