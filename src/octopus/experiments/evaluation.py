@@ -92,7 +92,7 @@ class Size:
     @classmethod
     def full(cls) -> Size:
         return cls(name="full", presets=PRESETS, horizon_windows=4.0, min_instances=100,
-                   max_instances={"chip": 400, "chip-4": 400, "wafer": 200},
+                   max_instances={"chip": 400, "chip-4": 240, "wafer": 100},
                    seeds=(0, 1, 2, 3, 4), loads=(0.4, 0.7, 0.9, 1.1),
                    arrival_cvs=(POISSON, 3.0), warmup_fraction=0.1,
                    closed_instances={"chip": 256, "chip-4": 512, "wafer": 2048})
