@@ -32,6 +32,7 @@ from octopus.experiments.tables import (
 )
 from octopus.experiments.targets import check_targets
 from octopus.run import StagedDirectory
+from octopus.workflow import MIX_NAME
 
 __all__ = ["write_report"]
 
@@ -162,13 +163,14 @@ def _protocol(ev: Evaluation) -> list[str]:
         "## Protocol",
         "",
         f"- **Machines** {', '.join(f'`{p}`' for p in size.presets)}; **workflows**: "
-        f"{', '.join(size.workflows)} (`mix`: every built-in on one machine, each instance one "
-        "of them with equal probability).",
+        f"{', '.join(size.workflows)}"
+        + (" (`mix`: every built-in on one machine, each instance one of them with equal "
+           "probability)" if MIX_NAME in size.workflows else "") + ".",
         f"- **Schedulers**: target `{TARGET}`; baselines {', '.join(ev.baselines)}{refs}. "
         f"`{REACTIVE}` is tuned per workflow and preset before anything is compared: the best "
-        f"SLO attainment (then p99) at load {size.reference_load:g} over "
-        f"{len(size.reactive_grid)} settings of {_params(size.reactive_grid[0]).split('=')[0]}"
-        " and its window.",
+        f"SLO attainment (then p99) at load {size.reference_load:g}, Poisson, seed "
+        f"{size.seeds[0]}, over its {len(size.reactive_grid)} settings "
+        + "; ".join(f"({_params(g)})" for g in size.reactive_grid) + ".",
         f"- **Arrivals**: open loop, {cvs}; the rate as a *load*, a fraction of the capacity. "
         f"Grid loads {', '.join(f'{x:g}' for x in size.loads)} (the curves), then a bisection.",
         f"- **Runs**: the instances of a run are {size.horizon_windows:g} SLO windows (see the "
@@ -198,8 +200,8 @@ def _goodput_section(ev: Evaluation, headline: dict, cv: float) -> list[str]:
     lines = [
         f"## Goodput, {title}",
         "",
-        "Goodput / capacity, mean [95% interval] over seeds; *cut*: a run shorter than the "
-        "planned horizon (its goodput is overstated, up to the capacity).",
+        "Goodput / capacity, mean [95% interval over seeds, clipped to [0, 1]]; *cut*: runs "
+        "shorter than the planned horizon (their goodput is overstated, up to the capacity).",
         "",
     ]
     if cv == ev.size.arrival_cvs[0]:
@@ -214,7 +216,8 @@ def _goodput_section(ev: Evaluation, headline: dict, cv: float) -> list[str]:
             cells = []
             for s in ev.schedulers:
                 ci = ev.goodput(wf, p, s, cv)
-                text = f"{ci.mean / cap:.3f} [{ci.low / cap:.3f}, {ci.high / cap:.3f}]"
+                low, high = max(0.0, ci.low / cap), min(1.0, ci.high / cap)
+                text = f"{ci.mean / cap:.3f} [{low:.3f}, {high:.3f}]"
                 cells.append(f"**{text}**" if s == TARGET else text)
             cut = "" if ev.resolved(wf, p) else " (cut)"
             lines.append(f"| {wf} | {p}{cut} | " + " | ".join(cells) + " |")
