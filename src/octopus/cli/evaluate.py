@@ -19,9 +19,11 @@ from octopus.errors import InputError
 @user_errors
 def evaluate(
     arch: Annotated[list[str] | None, typer.Option(
+        metavar="PRESET",
         help=f"Architecture preset ({', '.join(list_presets())}) or YAML file (repeatable; "
              "default: chip, chip-4 and wafer).")] = None,
     workflow: Annotated[list[str] | None, typer.Option(
+        metavar="WORKFLOW",
         help="Workflow to evaluate: a built-in, mix (all built-ins on one machine) or "
              "mix:NAME=WEIGHT,... (repeatable; default: the built-ins and mix).")] = None,
     out: Annotated[Path, typer.Option(
