@@ -81,12 +81,12 @@ class Size:
 
     @classmethod
     def quick(cls) -> Size:
-        return cls(name="quick", presets=PRESETS, horizon_windows=2.0, min_instances=32,
-                   max_instances={"chip": 80, "chip-4": 48, "wafer": 32},
+        return cls(name="quick", presets=PRESETS, horizon_windows=2.0, min_instances=24,
+                   max_instances={"chip": 60, "chip-4": 36, "wafer": 24},
                    seeds=(0, 1, 2), loads=(0.5, 0.8, 1.1), arrival_cvs=(POISSON, 3.0),
                    warmup_fraction=0.1, closed_instances={"chip": 32, "chip-4": 64,
                                                           "wafer": 256},
-                   reactive_grid=tuple(REACTIVE_GRID[i] for i in (1, 4, 7)), rel_tol=0.1,
+                   reactive_grid=tuple(REACTIVE_GRID[i] for i in (1, 4, 7)), rel_tol=0.15,
                    reference_load=0.8)
 
     @classmethod
