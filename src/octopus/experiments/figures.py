@@ -22,6 +22,10 @@ from octopus.experiments.stats import Interval
 
 __all__ = ["draw_figures"]
 
+SLOWDOWN_MIN = 0.9
+"""Where the log axis of latency / floor stops: a p99 of latency over the instance's own
+floor is at least about 1, so an interval reaching below only says the seeds disagree."""
+
 
 def draw_figures(ev: Evaluation, out: Path) -> list[str]:
     """Every figure of the report into ``out``; returns their file names."""
@@ -68,6 +72,8 @@ def _goodput(ev: Evaluation, path: Path) -> str:
 
 def _curves(ev: Evaluation, preset: str, path: Path, kind: str) -> str:
     plt = _pyplot()
+    from matplotlib import ticker
+
     size = ev.size
     panels = [(w, cv) for cv in size.arrival_cvs for w in size.workflows]
     cols = 4
@@ -77,7 +83,7 @@ def _curves(ev: Evaluation, preset: str, path: Path, kind: str) -> str:
     for ax, (wf, cv) in zip(axes.flat, panels, strict=False):
         for i, sched in enumerate(ev.schedulers):
             if kind == "latency":
-                p99 = [_clipped(c, 1e-3, math.inf)
+                p99 = [_clipped(c, SLOWDOWN_MIN, math.inf)
                        for c in ev.curve(wf, preset, sched, cv, "slowdown_p99")]
                 p50 = ev.curve(wf, preset, sched, cv, "slowdown_p50")
                 ax.errorbar(loads, [c.mean for c in p99], yerr=_yerr(p99), color=f"C{i}",
@@ -92,6 +98,10 @@ def _curves(ev: Evaluation, preset: str, path: Path, kind: str) -> str:
         if kind == "latency":
             ax.axhline(size.slo_scale, color="k", lw=0.6, ls="--")
             ax.set_yscale("log")
+            plain = ticker.FuncFormatter(lambda v, _: f"{v:g}")
+            ax.yaxis.set_major_formatter(plain)
+            ax.yaxis.set_minor_formatter(plain)
+            ax.tick_params(axis="y", which="minor", labelsize=6)
             ax.set_ylabel("latency / floor")
         else:
             ax.axhline(size.target, color="k", lw=0.6, ls="--")
@@ -102,7 +112,8 @@ def _curves(ev: Evaluation, preset: str, path: Path, kind: str) -> str:
         ax.set_title(f"{wf}, {_process(cv)}", fontsize=9)
     for ax in list(axes.flat)[len(panels):]:
         ax.set_visible(False)
-    what = ("p99 (solid) and p50 (dotted) of latency / the instance's floor; dashed: the SLO"
+    what = ("p99 (solid) and p50 (dotted) of latency / the instance's floor; dashed: the SLO;\n"
+            f"intervals cut at {SLOWDOWN_MIN:g}"
             if kind == "latency" else
             f"share of instances within {size.slo_scale:g}x their floor; dashed: the target")
     fig.suptitle(f"{preset}: {what} (mean and 95% interval over {len(size.seeds)} seeds)",
