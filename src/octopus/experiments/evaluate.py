@@ -26,6 +26,7 @@ is a baseline. Octopus's mechanisms are its config's boolean switches.
 from __future__ import annotations
 
 import functools
+import os
 import time
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
@@ -189,6 +190,8 @@ def evaluate(size: Size | None = None, backend: Backend | None = None,
         else:
             ev.closed[tuple(rest)] = results[key]
     ev.wall_s = time.perf_counter() - start
+    ev.workers = getattr(backend, "workers", None)
+    ev.load_average = os.getloadavg()[2] if hasattr(os, "getloadavg") else None
     return ev
 
 

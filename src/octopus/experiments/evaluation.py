@@ -164,6 +164,8 @@ class Evaluation:
     closed: dict[tuple[str, str, str], dict[str, Any]] = field(default_factory=dict)
     wall_s: float = 0.0
     cpu_s: float = 0.0  # CPU time of the runs, summed over the workers
+    workers: int | None = None  # of the backend, when it says
+    load_average: float | None = None  # of the machine over the last 15 minutes, at the end
 
     @property
     def schedulers(self) -> tuple[str, ...]:
@@ -288,6 +290,8 @@ class Evaluation:
                               if c != cv},
             "wall_s": self.wall_s,
             "cpu_s": self.cpu_s,
+            "workers": self.workers,
+            "load_average": self.load_average,
         }
         return _finite(out)
 

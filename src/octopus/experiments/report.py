@@ -84,8 +84,7 @@ def _markdown(ev: Evaluation, headline: dict, command: str) -> str:
     lines = [
         "# Octopus as a serving system",
         "",
-        f"Produced by `{command}` in {ev.wall_s / 60:.1f} minutes of wall time (the runs took "
-        f"{ev.cpu_s / 60:.1f} CPU-minutes, summed over the workers). Every run goes through "
+        f"Produced by `{command}` in {_timing(ev)}. Every run goes through "
         "`octopus.run` (a `RunSpec`), so these numbers are those of the machine model the runs "
         "resolved.",
         "",
@@ -346,6 +345,18 @@ def _closed_section(ev: Evaluation) -> list[str]:
                              f"({r['bound_ratio']:.3f})")
             lines.append(f"| {wf} | {p} | " + " | ".join(cells) + " |")
     return lines
+
+
+def _timing(ev: Evaluation) -> str:
+    """Wall time, the runs' CPU time and what it means on idle cores; the machine's load."""
+    text = (f"{ev.wall_s / 60:.1f} minutes of wall time; the runs took {ev.cpu_s / 60:.1f} "
+            "CPU-minutes, summed over the workers")
+    if ev.workers:
+        text += (f" (so at least {ev.cpu_s / 60 / ev.workers:.1f} minutes on {ev.workers} idle "
+                 "cores)")
+    if ev.load_average is not None:
+        text += f"; the machine's 15-minute load average was {ev.load_average:.1f} at the end"
+    return text
 
 
 def _bound_by(ev: Evaluation, wf: str, preset: str) -> str:

@@ -86,8 +86,10 @@ def check_targets(ev: Evaluation, h: dict) -> list[str]:
     limit = TARGETS.get(f"{size.name}_s")
     if limit is not None:
         out.append(f"- `octopus evaluate{' --quick' if size.name == 'quick' else ''}` under "
-                   f"{limit / 60:g} minutes: this run took {ev.wall_s / 60:.1f} minutes "
-                   f"({ev.cpu_s / 60:.1f} CPU-minutes of runs): "
+                   f"{limit / 60:g} minutes: this run took {ev.wall_s / 60:.1f} minutes of "
+                   f"wall time ({ev.cpu_s / 60:.1f} CPU-minutes of runs"
+                   + (f", load average {ev.load_average:.1f}" if ev.load_average is not None
+                      else "") + "): "
                    + ("**met**." if ev.wall_s <= limit else "**missed**."))
     return out
 
