@@ -5,11 +5,14 @@ periodic arrivals never queue below capacity."""
 
 from __future__ import annotations
 
+import math
+
 import pytest
 
 from octopus.experiments.goodput import search_goodput
 from octopus.experiments.serving import (
     SearchJob,
+    capacity_bounds,
     capacity_per_s,
     goodput_job,
     measure_floor,
@@ -98,6 +101,27 @@ def test_capacity_is_the_work_bound():
     spec = _one_block_spec()
     clock = resolve(spec).arch.clock_hz
     assert capacity_per_s(spec) == pytest.approx(16 * clock / 10_000)
+
+
+def test_the_memory_bound_counts_inputs_and_streamed_weights():
+    """On chip (one memory controller of 32 B/cycle) an instance that reads 3,200 input bytes
+    and streams a 2 MiB configuration (over a TBU's 1.5 MiB share) twice per firing can run
+    at most 32 / (3,200 + 2 x 2 MiB) per cycle; a resident configuration adds nothing (it is
+    loaded once); private memory has a port per TBU for each purpose."""
+    big = 2 * 2**20
+    wf = (WorkflowBuilder("mem").task("a", "ai", 25_600, input_bytes=3_200, config_bytes=big)
+          .task("b", "ai", 25_600, config_bytes=2**20).flow("a", "b").build())
+    wf = wf.model_copy(update={"blocks": [wf.blocks[0].model_copy(update={"weight_passes": 2}),
+                                          wf.blocks[1]]})
+    spec = RunSpec(workflow=wf, arch="chip")
+    clock = resolve(spec).arch.clock_hz
+    bounds = capacity_bounds(spec)
+    assert bounds["memory"] == pytest.approx(32 * clock / (3_200 + 2 * big))
+    assert capacity_per_s(spec) == min(bounds.values()) == bounds["memory"]
+    private = capacity_bounds(spec.model_copy(update={"arch_overrides": {
+        "memory.placement": "private"}}))
+    assert private["memory"] == pytest.approx(16 * 32 * clock / (2 * big))  # weights' ports
+    assert capacity_bounds(_one_block_spec())["memory"] == math.inf  # nothing to read
 
 
 def test_a_floor_run_keeps_instances_apart_and_measures_the_isolated_latency():
