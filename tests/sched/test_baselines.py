@@ -1,7 +1,8 @@
 """Run invariants of every registered scheduler on every built-in workflow, on 'chip' and
 'chip-4' (both NoC models), in a batch and under open-loop arrivals: each sampled Task Block
-firing runs exactly once, after its predecessors, for exactly its compute time, one at a time
-per TBU; per-TBU time accounting sums to the makespan; the makespan is at least the bound."""
+firing runs exactly once, after its predecessors, for at least its dispatch's compute time
+(exactly, alone on one TBU with its configuration resident), one dispatch at a time per TBU;
+per-TBU time accounting sums to the makespan; the makespan is at least the bound."""
 
 from __future__ import annotations
 
@@ -53,7 +54,7 @@ def deadline() -> Iterator[None]:
     signal.signal(signal.SIGALRM, old)
 
 
-ARCHS = {"chip": {}, "chip-4": {}, "chip-4/contention": {"noc.model": "contention"}}
+ARCHS = {"chip": {}, "chip-4": {}, "chip-4/analytic": {"noc.model": "analytic"}}
 
 
 @pytest.fixture(scope="module", params=sorted(ARCHS))
@@ -99,29 +100,40 @@ def _check_run(workflow: str, scheduler: str, arch: ArchConfig,
     assert sim.control_firings == sum(f.kind == CONTROL for i in instances for f in i.firings)
 
     # each firing: ready after its instance arrived and its Task Block predecessors ended,
-    # dispatched once ready, exactly its compute cycles long when its configuration is resident
-    # (longer only while it streams weights that do not fit a TBU)
+    # dispatched once ready, its dispatch's compute cycles long or longer (exactly, alone on one
+    # TBU with its configuration resident: longer only for a group's exchange or streamed weights)
     ends = {(t.run.index, t.idx): t.end_cycle for t in rec.tasks}
+    dispatches: dict[tuple[tuple[int, ...], int], list[Task]] = {}
     for t in rec.tasks:
         task_preds = [p for p in t.firing.preds if t.run.firings[p].kind != CONTROL]
         assert t.ready_cycle >= max((ends[(t.run.index, p)] for p in task_preds), default=0)
         assert t.run.arrival_cycle <= t.ready_cycle <= t.dispatch_cycle <= t.start_cycle
-        compute = compute_cycles(arch, t.kind, t.work)
-        if sim.machine.fits(t.config_bytes):
-            assert t.end_cycle - t.start_cycle == compute
-        else:
-            assert t.end_cycle - t.start_cycle >= compute
+        assert t.tbu == t.group[0] and 1 <= t.batch <= arch.tbu.max_batch
+        dispatches.setdefault((t.group, t.start_cycle), []).append(t)
         if arrivals is not None:
             assert t.run.arrival_cycle == arrivals[t.run.index]
+    computed = {}
+    for (group, start), tasks in dispatches.items():
+        assert len(tasks) == tasks[0].batch and len({t.end_cycle for t in tasks}) == 1
+        block = tasks[0].firing.task
+        computed[(group, start)] = compute = sim.machine.parallel.compute_cycles(
+            block, [t.work for t in tasks], len(group))
+        if len(group) == 1 and len(tasks) == 1:
+            assert compute == compute_cycles(arch, tasks[0].kind, tasks[0].work)
+        if len(group) == 1 and sim.machine.fits(block.config_bytes):
+            assert tasks[0].end_cycle - start == compute
+        else:
+            assert tasks[0].end_cycle - start >= compute
 
-    # a TBU runs one firing at a time (dispatch .. end intervals do not overlap)
-    by_tbu: dict[int, list[Task]] = {}
-    for t in rec.tasks:
-        by_tbu.setdefault(t.tbu, []).append(t)
-    for tasks in by_tbu.values():
-        tasks.sort(key=lambda t: t.dispatch_cycle)
-        for before, after in zip(tasks, tasks[1:], strict=False):
-            assert after.dispatch_cycle >= before.end_cycle
+    # a TBU runs one dispatch at a time (start .. end windows of its dispatches do not overlap)
+    by_tbu: dict[int, list[tuple[int, int]]] = {}
+    for (group, start), tasks in dispatches.items():
+        for u in group:
+            by_tbu.setdefault(u, []).append((start, tasks[0].end_cycle))
+    for windows in by_tbu.values():
+        windows.sort()
+        for (_, end), (start, _) in zip(windows, windows[1:], strict=False):
+            assert start >= end
 
     # time accounting: five non-negative buckets per TBU summing to the makespan
     # the run ends with its last firing: a Task Block, or a Control Block after it (a branch
@@ -137,12 +149,13 @@ def _check_run(workflow: str, scheduler: str, arch: ArchConfig,
         assert sum(row.values()) == sim.makespan
         assert min(row.values()) >= 0
     assert sum(row["compute"] for row in buckets) == sum(
-        compute_cycles(arch, t.kind, t.work) for t in rec.tasks)
+        compute * len(group) for (group, _), compute in computed.items())
     assert all(u.reconfigurations >= 0 for u in sim.machine.tbus)
 
     # the bound is the analysis' batch bound of the same instances at the same arrivals, and
     # no run beats it
-    bound = batch_lower_bound(instances, arch_capacity(arch), arrivals)
+    work, path = sim.machine.parallel.bound_capacities()
+    bound = batch_lower_bound(instances, work, arrivals, path)
     assert sim.lower_bound_cycles == bound
     assert sim.makespan >= bound
     assert len(sim.latencies) == INSTANCES

@@ -32,8 +32,10 @@ def tiny_arch(tbus_x: int = 1, tbus_y: int = 1, **overrides: Any) -> ArchConfig:
 class Collector(NullRecorder):
     """A :class:`~octopus.sim.recorder.Recorder` that keeps every finished firing and every
     timed action in memory: TBU windows as ``(tbu, name, start, cycles)`` named as the trace
-    names them (``load B``, ``preload B``, ``wait data``, the block id), control windows as
-    ``(site, label, start, cycles)`` and link windows as ``(link, start, end, bytes)``."""
+    names them (``load B`` and ``preload B`` for configuration reads, ``wait config``, ``wait
+    data``, ``wait exchange``, ``wait weights``, the block id or ``B xN`` for a batch), control
+    windows as ``(site, label, start, cycles)`` and link windows as ``(link, start, end,
+    bytes)``."""
 
     def __init__(self) -> None:
         self.tasks: list[Task] = []
@@ -44,16 +46,16 @@ class Collector(NullRecorder):
     def task_done(self, task: Task) -> None:
         self.tasks.append(task)
 
-    def reconfigure(self, tbu: int, block_id: str, start: int, cycles: int, ahead: bool) -> None:
-        self.tbu_slices.append((tbu, f"{'preload' if ahead else 'load'} {block_id}", start,
-                                cycles))
+    def reconfigure(self, tbu: int, key: str, start: int, cycles: int, ahead: bool) -> None:
+        self.tbu_slices.append((tbu, f"{'preload' if ahead else 'load'} {key}", start, cycles))
 
-    def wait_data(self, tbu: int, start: int, cycles: int) -> None:
-        self.tbu_slices.append((tbu, "wait data", start, cycles))
+    def stall(self, tbu: int, reason: str, start: int, cycles: int) -> None:
+        self.tbu_slices.append((tbu, f"wait {reason}", start, cycles))
 
-    def compute(self, tbu: int, task: Task) -> None:
-        self.tbu_slices.append((tbu, task.block_id, task.start_cycle,
-                                task.end_cycle - task.start_cycle))
+    def compute(self, tbu: int, tasks: Sequence[Task], cycles: int) -> None:
+        t = tasks[0]
+        name = t.block_id + (f" x{len(tasks)}" if len(tasks) > 1 else "")
+        self.tbu_slices.append((tbu, name, t.start_cycle, cycles))
 
     def control(self, site: int, label: str, start: int, cycles: int) -> None:
         self.cbu_slices.append((site, label, start, cycles))

@@ -87,8 +87,9 @@ def test_fanout_on_four_tbus():
     # 4 remote copies moved 640 B each over 1 + 1 + 2 + 1 hops.
     stats = sim.machine.noc.stats
     assert (stats.transfers, stats.total_bytes, stats.byte_hops) == (4, 2560, 640 * 5)
-    # bound: work 10 + 6 x 20 + 10 = 140 over 4 TBUs = 35; path 10 + 20 (CBU) + 20 + 10 = 60.
-    assert sim.lower_bound_cycles == 60
+    # bound: work 10 + 6 x 20 + 10 = 140 over 4 TBUs = 35; path with each AI firing on a group
+    # of all 4 TBUs (a dispatch may be that wide): 3 + 20 (CBU) + 5 + 10 = 38.
+    assert sim.lower_bound_cycles == 38
 
 
 def _branch():
@@ -179,8 +180,11 @@ def test_reconfiguration_costs_setup_plus_bytes(slots, makespan, loads):
     assert sim.machine.tbus[0].reconfigurations == loads
     reconfig = 600 + 700 if slots == 2 else 2 * (600 + 700)
     assert _buckets(sim, 0) == (40, reconfig, 0, 20, 0)
+    # the trace shows each read (3200 / 32, 6400 / 32) and the TBU waiting for it and the setup
     assert [s for s in rec.tbu_slices if s[1].startswith("load")][:2] == [
-        (0, "load a", 20, 600), (0, "load b", 630, 700)]
+        (0, "load a", 20, 100), (0, "load b", 630, 200)]
+    assert [s for s in rec.tbu_slices if s[1] == "wait config"][:2] == [
+        (0, "wait config", 20, 600), (0, "wait config", 630, 700)]
 
 
 def test_configuration_load_overlaps_data_fetch():

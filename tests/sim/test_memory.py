@@ -64,7 +64,7 @@ def test_residency_is_bounded_by_the_sram_share():
           .flow("a", "b", "a2").build())
     sim, _ = run_sim(wf, arch)
     assert sim.machine.tbus[0].reconfigurations == 3
-    assert sim.machine.tbus[0].resident_bytes <= arch.config_capacity_bytes
+    assert sim.machine.tbus[0].residency.used_bytes <= arch.config_capacity_bytes
 
 
 def test_a_configuration_too_large_for_a_tbu_streams_its_weights_every_firing():
@@ -77,7 +77,7 @@ def test_a_configuration_too_large_for_a_tbu_streams_its_weights_every_firing():
     sim, rec = run_sim(wf, tiny_arch(), instances=2)
     stream = 2 * big // 32
     assert sim.makespan == 2 * stream
-    assert sim.machine.tbus[0].resident == [] and sim.machine.weight_loads == 2
+    assert sim.machine.tbus[0].residency.held() == [] and sim.machine.weight_loads == 2
     assert sim.machine.memory.stats.bytes_by_purpose["weights"] == 2 * 2 * big
     row = sim.tbu_buckets()[0]
     assert (row["compute"], row["reconfig"]) == (20, 2 * stream - 20)

@@ -112,12 +112,15 @@ def test_trace_is_chrome_trace_json_with_one_track_per_unit(run_dir):
     for (pid, _), name in threads.items():
         kinds.setdefault(procs[pid].split()[0], set()).add(name)
     # a 'tbu <id>' track under 'cluster <c>' for every TBU that ran a firing (chip-4: 16 TBUs
-    # per cluster), and no other TBU tracks
+    # per cluster), and no other TBU tracks but their configuration reads ('tbu <id> loads')
     firings = _rows(run_dir / "firings.csv")
     used = {int(r["tbu"]) for r in firings}
     per = load_arch("chip-4").tbus_per_cluster
     tbu_tracks = {name: procs[pid] for (pid, _), name in threads.items()
-                  if procs[pid].startswith("cluster")}
+                  if procs[pid].startswith("cluster") and "loads" not in name}
+    loads_tracks = {name.split(" loads")[0] for (pid, _), name in threads.items()
+                    if procs[pid].startswith("cluster") and "loads" in name}
+    assert loads_tracks and loads_tracks <= set(tbu_tracks)
     assert tbu_tracks == {f"tbu {u}": f"cluster {u // per}" for u in used}
     assert kinds["control"] == {f"cbu {c}" for c in range(4)}  # instances round-robin
     assert kinds["links"] and all("tbu" in name and "->" in name for name in kinds["links"])
@@ -133,14 +136,14 @@ def test_trace_is_chrome_trace_json_with_one_track_per_unit(run_dir):
             assert start >= end - 1e-9
 
     # every firing appears as a slice named after its block at start_cycle / 1000 us
-    firing_slices = {(e["args"]["firing"], e["ts"], e["dur"]) for e in slices
+    # (its compute; streamed weights may hold the TBU a while after it)
+    firing_slices = {(e["args"]["firing"], e["ts"]): e["dur"] for e in slices
                      if "firing" in e.get("args", {})}
     assert len(firing_slices) == len(firings)
     for r in firings:
         start, end = int(r["start_cycle"]), int(r["end_cycle"])
-        key = (f"i{r['instance']}/{r['label']}", round(start / 1000, 3),
-               round((end - start) / 1000, 3))
-        assert key in firing_slices
+        key = (f"i{r['instance']}/{r['label']}", round(start / 1000, 3))
+        assert 0 <= firing_slices[key] <= round((end - start) / 1000, 3)
 
 
 def test_contention_trace_shows_one_transfer_per_link_at_a_time(tmp_path):

@@ -15,7 +15,6 @@ from octopus.arch import ArchConfig
 from octopus.run import RunSpec, execute
 from octopus.sched import scheduler_factory
 from octopus.sim import Simulator, poisson_arrivals
-from octopus.sim.capacity import arch_capacity
 from octopus.workflow import (
     Instance,
     Normal,
@@ -203,12 +202,12 @@ def test_bound_respects_arrivals():
     arch = tiny_arch(2, 2)
     arrivals = poisson_arrivals(n, 50.0, arch.clock_hz, seed)  # sparse: ~20 ms apart
     sim = Simulator(wf, arch, scheduler_factory("greedy"), n, seed, arrivals).run()
-    cap = arch_capacity(arch)
+    work, path = sim.machine.parallel.bound_capacities()
     instances = [sample_instance(wf, seed, i) for i in range(n)]
-    assert sim.lower_bound_cycles == batch_lower_bound(instances, cap, arrivals)
-    last = max(a + instance_critical_path(inst, cap) for a, inst in zip(arrivals, instances,
-                                                                         strict=True))
-    assert sim.lower_bound_cycles >= last > batch_lower_bound(instances, cap)
+    assert sim.lower_bound_cycles == batch_lower_bound(instances, work, arrivals, path)
+    last = max(a + instance_critical_path(inst, path) for a, inst in zip(arrivals, instances,
+                                                                          strict=True))
+    assert sim.lower_bound_cycles >= last > batch_lower_bound(instances, work, None, path)
     assert sim.makespan >= sim.lower_bound_cycles
 
 

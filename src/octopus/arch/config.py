@@ -89,6 +89,11 @@ class TBUConfig(_Frozen):
         "program); the rest is for activations. A configuration larger than the share cannot "
         "be resident: its firings stream their weights from off-chip memory.",
     )
+    max_batch: int = Field(
+        default=16, ge=1, le=4096,
+        description="Most ready firings of one Task Block a TBU (or a group of TBUs) runs as "
+        "one batch, reading their weights once (their activations share the rest of SRAM).",
+    )
     config_load_bytes_per_cycle: int = Field(
         gt=0, le=MAX_INT,
         description="Bandwidth for loading a non-resident configuration, bytes per cycle."

@@ -53,6 +53,21 @@ class Layer:
         """Multiply-accumulates of all ``count`` GEMMs."""
         return self.m * self.n * self.k * self.count
 
+    @property
+    def output_elements(self) -> int:
+        """Elements of all ``count`` GEMMs' outputs."""
+        return self.m * self.n * self.count
+
+    def batched(self, batch: int) -> Layer:
+        """The layer for ``batch`` inputs at once: a batched matmul (``matmul``, ``attention``:
+        one per input) repeats ``batch`` times more; any other layer has ``batch`` times the
+        rows and shares its weights."""
+        if batch == 1:
+            return self
+        if self.op in ("matmul", "attention"):
+            return dataclasses.replace(self, count=self.count * batch)
+        return dataclasses.replace(self, m=self.m * batch)
+
 
 def write_layers(layers: Iterable[Layer]) -> str:
     """A layer table as CSV text (header :data:`LAYER_COLUMNS`)."""

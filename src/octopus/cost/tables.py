@@ -1,9 +1,11 @@
 """The shipped layer tables as timings: a Task Block whose ``model:`` names a table
-(:mod:`octopus.models.tables`) computes at the efficiency its layers get on the array.
-Cached per process; no torch."""
+(:mod:`octopus.models.tables`) computes at the efficiency its layers get on the array, on one
+array or a group of them, for one input or a batch (:class:`TableScaling`). Cached per process;
+no torch."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from fractions import Fraction
 from functools import lru_cache
 
@@ -11,7 +13,7 @@ from octopus.cost.layers import Layer, read_layers
 from octopus.cost.systolic import ArrayDataflow, model_efficiency
 from octopus.models.tables import table_path
 
-__all__ = ["table_efficiency", "table_layers"]
+__all__ = ["TableScaling", "table_efficiency", "table_layers"]
 
 
 @lru_cache(maxsize=64)
@@ -21,10 +23,36 @@ def table_layers(name: str) -> tuple[Layer, ...] | None:
     return read_layers(path) if path is not None else None
 
 
-@lru_cache(maxsize=256)
-def table_efficiency(name: str, rows: int, cols: int, dataflow: ArrayDataflow
-                     ) -> Fraction | None:
-    """Efficiency of model ``name`` on a ``rows x cols`` array (MACs per PE-cycle, exact), or
-    ``None`` when no table ships for it."""
+@lru_cache(maxsize=4096)
+def table_efficiency(name: str, rows: int, cols: int, dataflow: ArrayDataflow, arrays: int = 1,
+                     batch: int = 1) -> Fraction | None:
+    """Efficiency of model ``name`` on ``arrays`` arrays of ``rows x cols`` for ``batch``
+    inputs at once (MACs per PE-cycle of each array, exact; :meth:`Layer.batched`), or ``None``
+    when no table ships for it."""
     layers = table_layers(name)
-    return model_efficiency(layers, rows, cols, dataflow) if layers else None
+    if not layers:
+        return None
+    return model_efficiency([layer.batched(batch) for layer in layers], rows, cols, dataflow,
+                            arrays)
+
+
+@dataclass(frozen=True)
+class TableScaling:
+    """How a block timed by the shipped table ``name`` scales on a ``rows x cols`` array
+    (``octopus.sim.capacity.LayerScaling``): its efficiency on a group of arrays for a batch,
+    and the activation bytes its layers produce (one byte per element, as the built-ins'
+    weights are counted)."""
+
+    name: str
+    rows: int
+    cols: int
+    dataflow: ArrayDataflow
+
+    def efficiency(self, arrays: int, batch: int) -> Fraction:
+        found = table_efficiency(self.name, self.rows, self.cols, self.dataflow, arrays, batch)
+        if found is None:
+            raise ValueError(f"no layer table ships for {self.name!r}")
+        return found
+
+    def activation_bytes(self, batch: int) -> int:
+        return batch * sum(layer.output_elements for layer in table_layers(self.name) or ())

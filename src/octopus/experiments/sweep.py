@@ -69,7 +69,8 @@ METRICS = ("tbus", "makespan_cycles", "makespan_s", "lower_bound_cycles", "bound
            *(f"idle_{b}_fraction" for b in BUCKETS),
            "reconfigurations", "migrations", "task_firings", "control_firings", "noc_bytes",
            "noc_byte_hops", "noc_d2d_byte_hops", "noc_wait_cycles", "offchip_bytes",
-           "offchip_weight_bytes", "offchip_wait_cycles", "weight_loads")
+           "offchip_weight_bytes", "offchip_wait_cycles", "weight_loads", "mean_group_width",
+           "mean_batch_size")
 VALID_KEYS = ", ".join([*PARAMS, "scheduler.<param>", "arch.<dotted field>"])
 MAX_SWEEP_POINTS = 100_000
 """Most points in one sweep (planning checks each, about 0.2 ms a point; a sweep of more runs

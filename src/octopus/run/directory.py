@@ -10,6 +10,7 @@ leaves nothing half-written and an earlier run at the same path untouched.
 from __future__ import annotations
 
 import csv
+from collections.abc import Sequence
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -27,8 +28,8 @@ from octopus.sim.trace import ChromeTraceWriter
 
 __all__ = ["FIRING_COLUMNS", "RUN_FILES", "RunFiles"]
 
-FIRING_COLUMNS = ["instance", "firing", "block", "kind", "label", "tbu", "cluster",
-                  "ready_cycle", "dispatch_cycle", "start_cycle", "end_cycle", "work"]
+FIRING_COLUMNS = ["instance", "firing", "block", "kind", "label", "tbu", "cluster", "group_width",
+                  "batch", "ready_cycle", "dispatch_cycle", "start_cycle", "end_cycle", "work"]
 RUN_FILES = ("config.resolved.yaml", "summary.json", "firings.csv", "tbus.csv", "trace.json")
 
 
@@ -69,17 +70,18 @@ class RunFiles:
     def task_done(self, task: Task) -> None:
         f = task.firing
         self._csv.writerow([task.run.index, task.idx, f.block_id, f.kind, f.label, task.tbu,
-                            self._topo.cluster_of(task.tbu), task.ready_cycle, task.dispatch_cycle,
+                            self._topo.cluster_of(task.tbu), len(task.group), task.batch,
+                            task.ready_cycle, task.dispatch_cycle,
                             task.start_cycle, task.end_cycle, repr(f.work)])
 
-    def reconfigure(self, tbu: int, block_id: str, start: int, cycles: int, ahead: bool) -> None:
-        self._timeline.reconfigure(tbu, block_id, start, cycles, ahead)
+    def reconfigure(self, tbu: int, key: str, start: int, cycles: int, ahead: bool) -> None:
+        self._timeline.reconfigure(tbu, key, start, cycles, ahead)
 
-    def wait_data(self, tbu: int, start: int, cycles: int) -> None:
-        self._timeline.wait_data(tbu, start, cycles)
+    def stall(self, tbu: int, reason: str, start: int, cycles: int) -> None:
+        self._timeline.stall(tbu, reason, start, cycles)
 
-    def compute(self, tbu: int, task: Task) -> None:
-        self._timeline.compute(tbu, task)
+    def compute(self, tbu: int, tasks: Sequence[Task], cycles: int) -> None:
+        self._timeline.compute(tbu, tasks, cycles)
 
     def control(self, site: int, label: str, start: int, cycles: int) -> None:
         self._timeline.control(site, label, start, cycles)

@@ -27,7 +27,7 @@ from typing import Any
 from octopus.arch import ArchConfig, Topology, load_arch
 from octopus.cost import BlockFit, fit_known, fit_workflow, has_torch_blocks, resolve_torch_blocks
 from octopus.cost.fit import SramPolicy
-from octopus.cost.tables import table_efficiency
+from octopus.cost.tables import TableScaling, table_layers
 from octopus.errors import InputError, raise_all
 from octopus.run.spec import MAX_RUN_FIRINGS, RunSpec
 from octopus.sched import scheduler_factory
@@ -125,10 +125,10 @@ def block_timing(wf: Workflow, arch: ArchConfig, fits: Mapping[str, BlockFit]
     timing: dict[str, BlockTiming] = {k: FixedCycles(v.fit.cycles) for k, v in fits.items()}
     pea = arch.pea
     for b in wf.blocks:
-        if b.type == "task" and b.kind == "ai" and b.id not in timing and b.model:
-            efficiency = table_efficiency(b.model, pea.rows, pea.cols, pea.dataflow)
-            if efficiency is not None:
-                timing[b.id] = AtEfficiency(arch, efficiency)
+        if (b.type == "task" and b.kind == "ai" and b.id not in timing and b.model
+                and table_layers(b.model)):
+            scaling = TableScaling(b.model, pea.rows, pea.cols, pea.dataflow)
+            timing[b.id] = AtEfficiency(arch, scaling)
     return timing
 
 

@@ -74,6 +74,10 @@ class RunResult:
     offchip_weight_bytes: int  # configuration loads and streamed weights
     offchip_wait_cycles: int  # summed over requests: waiting for a busy memory controller
     weight_loads: int  # configuration loads and streamed-weight firings
+    group_widths: Mapping[str, int]  # TBUs per dispatch -> dispatches
+    batch_sizes: Mapping[str, int]  # firings per dispatch -> dispatches
+    mean_group_width: float  # TBUs per dispatch, mean over dispatches
+    mean_batch_size: float  # firings per dispatch, mean over dispatches
     per_tbu: tuple[TbuTime, ...] = field(default=(), repr=False, compare=False)
     latencies: tuple[int, ...] = field(default=(), repr=False, compare=False)
 
@@ -180,6 +184,20 @@ def summarize(sim: Simulator, slo_cycles: float | None = None, warmup_instances:
         offchip_weight_bytes=memory.bytes_by_purpose["weights"],
         offchip_wait_cycles=memory.wait_cycles,
         weight_loads=sim.machine.weight_loads,
+        group_widths=_by_size(sim.machine.widths),
+        batch_sizes=_by_size(sim.machine.batches),
+        mean_group_width=_mean_size(sim.machine.widths),
+        mean_batch_size=_mean_size(sim.machine.batches),
         per_tbu=per_tbu,
         latencies=latencies,
     )
+
+
+def _by_size(counts: Mapping[int, int]) -> dict[str, int]:
+    """``{size: dispatches}`` with string keys, smallest size first (JSON-ready)."""
+    return {str(k): counts[k] for k in sorted(counts)}
+
+
+def _mean_size(counts: Mapping[int, int]) -> float:
+    total = sum(counts.values())
+    return sum(k * n for k, n in counts.items()) / total if total else 0.0

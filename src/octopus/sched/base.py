@@ -70,6 +70,9 @@ class Scheduler:
     def on_tbu_idle(self, tbu: int) -> None:
         """``tbu`` became idle after a pre-load (it held no firing)."""
 
+    def on_instance_done(self, run: InstanceRun) -> None:
+        """Every firing of ``run`` has finished."""
+
     def decide(self) -> None:
         """Place queued work on idle TBUs through ``self.machine``."""
         raise NotImplementedError

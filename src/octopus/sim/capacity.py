@@ -7,11 +7,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from fractions import Fraction
 from functools import partial
+from typing import Protocol
 
 from octopus.arch import ArchConfig, compute_cycles
 from octopus.workflow.analysis import BlockTiming, Capacity
 
-__all__ = ["AtEfficiency", "FixedCycles", "arch_capacity"]
+__all__ = ["AtEfficiency", "FixedCycles", "LayerScaling", "arch_capacity"]
 
 
 def arch_capacity(arch: ArchConfig, block_timing: Mapping[str, BlockTiming] | None = None
@@ -38,13 +39,31 @@ class FixedCycles:
         return self.cycles
 
 
+class LayerScaling(Protocol):
+    """What a block's layers say about running it on several arrays or for several inputs
+    (``octopus.cost.tables.TableScaling`` implements it from a layer table)."""
+
+    def efficiency(self, arrays: int, batch: int) -> Fraction:
+        """MACs per PE-cycle of each of ``arrays`` arrays running ``batch`` inputs at once."""
+        ...
+
+    def activation_bytes(self, batch: int) -> int:
+        """Bytes of all the layers' outputs for ``batch`` inputs."""
+        ...
+
+
 @dataclass(frozen=True)
 class AtEfficiency:
-    """A block timing: ``compute_cycles`` of an AI firing at ``efficiency`` of the array's
-    peak instead of ``pea.ai_efficiency`` (an efficiency from the block's layer table)."""
+    """A block timing: ``compute_cycles`` of an AI firing at the efficiency its layers get on
+    one array (``scaling.efficiency(1, 1)``) instead of ``pea.ai_efficiency``; ``scaling``
+    also times it on a group of arrays and in a batch (:mod:`octopus.sim.parallel`)."""
 
     arch: ArchConfig
-    efficiency: Fraction
+    scaling: LayerScaling
+
+    @property
+    def efficiency(self) -> Fraction:
+        return self.scaling.efficiency(1, 1)
 
     def __call__(self, work: float) -> int:
         return compute_cycles(self.arch, "ai", work, self.efficiency)

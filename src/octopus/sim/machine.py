@@ -1,30 +1,42 @@
-"""The machine a scheduler drives: TBUs with resident configurations, CBUs, the NoC, memory.
+"""The machine a scheduler drives: TBUs, CBUs, the NoC and off-chip memory.
 
-:class:`Machine` owns the state of every unit and the cost of every action; schedulers call
-:meth:`Machine.dispatch`, :meth:`Machine.preload` and :meth:`Machine.prestage` and read the
-rest. Each action schedules its own completion on the event core. Per-TBU time is accounted in
-four buckets (compute, reconfiguring, waiting for data, idle) that sum to the run's makespan.
+:class:`Machine` owns the state of every unit and the cost of every action. Schedulers call
+:meth:`Machine.dispatch` (one firing on one TBU) or :meth:`Machine.dispatch_batch` (a batch of
+firings of one Task Block on a group of TBUs, timed by :mod:`octopus.sim.parallel`),
+:meth:`Machine.preload` and :meth:`Machine.prestage`, and read the rest. Each action schedules
+its own completion on the event core.
 
-Residency is bounded twice: a TBU holds at most ``tbu.config_slots`` configurations whose bytes
-fit its configuration share of SRAM (:attr:`ArchConfig.config_capacity_bytes`), evicting the
-least recently used. A configuration larger than that share is never resident: each firing of
-its block streams the weights from off-chip memory while it computes, ``weight_passes`` times
-(once per token of a decode burst), and ends when both the compute and the stream are done;
-time spent waiting for the stream beyond the compute counts as reconfiguration. Configuration
-loads, streamed weights and ``input_bytes`` all go through the shared :class:`MemorySystem`.
+- **Residency** (:mod:`octopus.sim.residency`): a TBU holds what fits its slots and its
+  configuration share of SRAM. A dispatch whose configuration (or shard) is not held loads it
+  through the shared :class:`~octopus.sim.memory.MemorySystem`, then pays
+  ``tbu.config_setup_cycles`` once the TBU is free. A shard too large to be held is streamed
+  from memory while the group computes (``weight_passes`` times per dispatch) and the dispatch
+  ends when both are done.
+- **Prefetch (double buffering), for every scheduler alike**: a TBU busy with one dispatch may
+  take the next (:meth:`Machine.can_take`). Its configuration and inputs are fetched at once,
+  while the TBU computes (a configuration that cannot fit beside the running one waits for it),
+  and the compute starts when every member is free. A TBU holds at most one dispatch behind the
+  running one.
+- **Time** per TBU falls in four buckets that, with idle time, sum to the run's makespan:
+  compute; reconfiguring (waiting, once free, for a configuration, its setup or streamed
+  weights); waiting for data (inputs, the rest of the group, the group's exchange). Fetches
+  hidden under compute cost nothing.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from collections import Counter
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 
 from octopus.arch import ArchConfig, Topology
 from octopus.sim.capacity import arch_capacity
 from octopus.sim.core import COMPLETION, EventCore
 from octopus.sim.memory import MemorySystem
 from octopus.sim.noc import Noc
+from octopus.sim.parallel import ParallelModel
 from octopus.sim.recorder import NULL_RECORDER, Recorder
+from octopus.sim.residency import Residency, shard_key
 from octopus.sim.state import HOST, Task
 from octopus.workflow.analysis import BlockTiming
 
@@ -33,36 +45,38 @@ __all__ = ["Machine", "TbuState"]
 
 @dataclass(slots=True)
 class TbuState:
-    """One TBU: what it holds, until when it is busy, and where its cycles went."""
+    """One TBU: what it holds, its work in flight, and where its cycles went."""
 
-    resident: list[str]  # block ids, least recently used first
-    resident_bytes: int = 0
+    residency: Residency
     busy_until: int = 0
+    in_flight: int = 0  # dispatches (or a preload) running or waiting to run here: 0, 1 or 2
+    pinned: list[str] = field(default_factory=list)  # keys the dispatches in flight use
     compute_cycles: int = 0
     reconfig_cycles: int = 0
     wait_data_cycles: int = 0
     reconfigurations: int = 0
     firings: int = 0
-    preload_block: str | None = None  # a configuration being loaded ahead of need
 
 
 class Machine:
-    """TBUs, CBUs, the host link and the NoC of one simulated architecture.
+    """TBUs, CBUs, the host link, the NoC and memory of one simulated architecture.
 
     Args:
         arch: the hardware.
         core: the event core that times every action.
         on_task_done: called at a Task's completion (the simulator's bookkeeping).
         on_tbu_free: called when a TBU becomes idle after a preload.
-        recorder: receives every timed action (loads, waits, compute, control, links).
+        recorder: receives every timed action (loads, stalls, compute, control, links).
         block_timing: the timing of some Task Blocks, by id, instead of
             :func:`~octopus.arch.compute_cycles` (blocks timed from a torch model or a layer
             table; see :mod:`octopus.sim.capacity`).
         topology: ``arch``'s topology, when the caller already has it.
 
     Attributes:
-        capacity: how long firings take (:func:`~octopus.sim.capacity.arch_capacity` with the
-            block timings): what the machine charges, and what schedulers estimate with.
+        capacity: how long firings take on one TBU (:func:`~octopus.sim.capacity.arch_capacity`
+            with the block timings): what the machine charges, and what schedulers estimate with.
+        parallel: how long a batch takes on a group (:class:`~octopus.sim.parallel.ParallelModel`).
+        widths, batches: dispatches by group width and by batch size.
     """
 
     def __init__(self, arch: ArchConfig, core: EventCore,
@@ -72,14 +86,17 @@ class Machine:
                  topology: Topology | None = None):
         self.arch = arch
         self.capacity = arch_capacity(arch, block_timing)
+        self.parallel = ParallelModel(arch, self.capacity)
         self.topology = topology if topology is not None else Topology(arch)
         self.core = core
         self.noc = Noc(self.topology, arch, recorder)
         self.memory = MemorySystem(arch, self.topology, self.noc)
         self.capacity_bytes = arch.config_capacity_bytes
-        self.tbus = [TbuState([]) for _ in range(self.topology.num_tbus)]
-        self.weight_loads = 0  # configuration loads and streamed-weight firings
-        self._config_bytes: dict[str, int] = {}  # by block id, as first loaded
+        self.tbus = [TbuState(Residency(arch.tbu.config_slots, self.capacity_bytes))
+                     for _ in range(self.topology.num_tbus)]
+        self.weight_loads = 0  # configuration loads and streamed dispatches, per TBU
+        self.widths: Counter[int] = Counter()
+        self.batches: Counter[int] = Counter()
         self.idle: set[int] = set(range(self.topology.num_tbus))
         self.idle_per_cluster = [self.topology.tbus_per_cluster] * self.topology.num_clusters
         self.cbu_free_at = [0] * self.topology.num_clusters
@@ -92,13 +109,18 @@ class Machine:
     def now(self) -> int:
         return self.core.now
 
-    def is_resident(self, tbu: int, block_id: str) -> bool:
-        return block_id in self.tbus[tbu].resident
+    def is_resident(self, tbu: int, key: str) -> bool:
+        """Whether ``tbu`` holds ``key`` (a block id, or a shard: :func:`shard_key`)."""
+        return key in self.tbus[tbu].residency
 
     def fits(self, config_bytes: int) -> bool:
         """Whether a configuration of ``config_bytes`` can be resident on one TBU (else its
         firings stream their weights)."""
         return config_bytes <= self.capacity_bytes
+
+    def can_take(self, tbu: int) -> bool:
+        """Whether ``tbu`` may take a dispatch now: idle, or busy with one and none waiting."""
+        return self.tbus[tbu].in_flight < 2
 
     def idle_in(self, cluster: int) -> list[int]:
         """Idle TBUs of ``cluster``, lowest id first."""
@@ -127,7 +149,7 @@ class Machine:
         return max(free + self.reconfig_cost(task, tbu), self.data_ready_cycle(task, tbu))
 
     def compute_cycles(self, task: Task) -> int:
-        """Cycles ``task`` computes on one TBU."""
+        """Cycles ``task`` computes alone on one TBU."""
         return self.capacity.cycles(task.kind, task.work, task.block_id)
 
     # --- what schedulers do ----------------------------------------------------------------
@@ -141,71 +163,78 @@ class Machine:
         """
         if self.core.now != 0 or any(t.firings for t in self.tbus):
             raise RuntimeError("configurations can be installed for free only before the run")
-        state = self.tbus[tbu]
-        if block_id in state.resident or not self.fits(config_bytes):
-            return
-        self._evict_for(state, config_bytes)
-        state.resident.append(block_id)
-        state.resident_bytes += config_bytes
-        self._config_bytes[block_id] = config_bytes
+        if self.fits(config_bytes):
+            self.tbus[tbu].residency.admit(block_id, config_bytes)
 
     def dispatch(self, task: Task, tbu: int) -> None:
-        """Run ``task`` on idle ``tbu`` now: load its configuration if needed, fetch its
-        inputs (in parallel with the load), compute, then report completion.
+        """Run ``task`` alone on ``tbu``: :meth:`dispatch_batch` of one firing on one TBU."""
+        self.dispatch_batch((task,), (tbu,))
+
+    def dispatch_batch(self, tasks: Sequence[Task], group: Sequence[int]) -> None:
+        """Run ``tasks`` (ready firings of one block) as one batch on ``group`` (its first
+        member leads: inputs go there, outputs live there): fetch the configuration shards and
+        inputs now, compute once every member is free (module doc), then report each task done.
 
         Raises:
-            RuntimeError: ``tbu`` is busy or ``task`` was already dispatched (a scheduler bug).
+            RuntimeError: a member cannot take it, a task is not ready or already placed, the
+                tasks mix blocks, the batch exceeds ``tbu.max_batch`` or the width is not one of
+                the block's (a scheduler bug).
         """
-        if tbu not in self.idle:
-            raise RuntimeError(f"dispatch of {task.label} on busy TBU {tbu}")
-        if task.dispatch_cycle >= 0 or task.ready_cycle < 0:
-            raise RuntimeError(f"dispatch of {task.label} that is not ready or already placed")
+        self._check(tasks, group)
         now = self.core.now
-        state = self.tbus[tbu]
-        reconfig, streamed = self._make_resident(tbu, task.block_id, task.config_bytes,
-                                                 task.firing.task.weight_passes)
-        data_ready = self._inputs_ready(task, tbu, reserve=True)
-        start = max(now + reconfig, data_ready)
-        compute = self.compute_cycles(task)
-        end = max(start + compute, streamed)
-        state.busy_until = end
-        state.reconfig_cycles += reconfig + end - start - compute  # waiting for streamed weights
-        state.wait_data_cycles += start - now - reconfig
-        state.compute_cycles += compute
-        state.firings += 1
-        self._set_busy(tbu)
-        task.tbu, task.dispatch_cycle, task.start_cycle, task.end_cycle = tbu, now, start, end
-        if reconfig:
-            self._recorder.reconfigure(tbu, task.block_id, now, reconfig, False)
-        if start > now + reconfig:
-            self._recorder.wait_data(tbu, now + reconfig, start - now - reconfig)
-        self._recorder.compute(tbu, task)
-        self.core.schedule(end - now, COMPLETION, self._finish, task)
+        block = tasks[0].firing.task
+        width, lead = len(group), group[0]
+        shard = self.parallel.shard_bytes(block, width)
+        streams = not self.fits(shard)
+        keys = [shard_key(block.id, width, i) for i in range(width)]
+        free = [max(now, self.tbus[u].busy_until) for u in group]
+        configured = max(self._configure(u, key, shard, streams, at)
+                         for u, key, at in zip(group, keys, free, strict=True))
+        start = max([configured] + [self._inputs_ready(t, lead, reserve=True) for t in tasks])
+        compute = self.parallel.compute_cycles(block, [t.work for t in tasks], width)
+        exchanged = self._exchange(group, self.parallel.exchange_bytes(block, len(tasks), width),
+                                   start + compute)
+        streamed = max((self.memory.read(u, shard * block.weight_passes, start, "weights")
+                        for u in group), default=start) if streams else start
+        end = max(exchanged, streamed)
+        for u, key, at in zip(group, keys, free, strict=True):
+            self._occupy(u, key, at, configured, start, start + compute, exchanged, end)
+            self.tbus[u].firings += len(tasks)
+        for t in tasks:
+            t.tbu, t.group, t.batch = lead, tuple(group), len(tasks)
+            t.dispatch_cycle, t.start_cycle, t.end_cycle = now, start, end
+        self.widths[width] += 1
+        self.batches[len(tasks)] += 1
+        for u in group:
+            self._recorder.compute(u, tasks, compute)
+        self.core.schedule(end - now, COMPLETION, self._finish, tasks, keys)
 
     def preload(self, tbu: int, block_id: str, config_bytes: int) -> bool:
         """Load ``block_id``'s configuration onto idle ``tbu`` ahead of need.
 
-        Returns False (and does nothing) if it is already resident, the TBU is busy, or the
+        Returns False (and does nothing) if it is already resident, the TBU is not idle, or the
         configuration cannot be resident (it streams).
         """
         if tbu not in self.idle or self.is_resident(tbu, block_id) or not self.fits(config_bytes):
             return False
         now = self.core.now
-        cycles, _ = self._make_resident(tbu, block_id, config_bytes)
         state = self.tbus[tbu]
+        state.residency.admit(block_id, config_bytes)
+        cycles = self._load(tbu, block_id, config_bytes, now, ahead=True) - now \
+            + self.arch.tbu.config_setup_cycles
         state.busy_until = now + cycles
         state.reconfig_cycles += cycles
-        state.preload_block = block_id
+        state.in_flight += 1
+        state.pinned.append(block_id)
         self._set_busy(tbu)
-        self._recorder.reconfigure(tbu, block_id, now, cycles, True)
-        self.core.schedule(cycles, COMPLETION, self._preloaded, tbu)
+        self.core.schedule(cycles, COMPLETION, self._preloaded, tbu, block_id)
         return True
 
     def prestage(self, task: Task, tbu: int) -> bool:
         """Send ``task``'s inputs toward ``tbu`` now, before it is dispatched there.
 
         Only possible once every producer has finished; returns whether it happened. A later
-        dispatch on ``tbu`` finds the data there; on another TBU the data moves again.
+        dispatch led by ``tbu`` finds the data there; on another TBU the data moves again.
         """
         run = task.run
         if task.dispatch_cycle >= 0 or any(run.tbu_of[p] < 0 for p in task.firing.data_from):
@@ -230,35 +259,74 @@ class Machine:
         return end
 
     # --- internals ---------------------------------------------------------------------------
-    def _make_resident(self, tbu: int, block_id: str, config_bytes: int,
-                       weight_passes: int = 1) -> tuple[int, int]:
-        """Make ``block_id`` most recently used on ``tbu``, loading it if needed; return the
-        load cycles (0 on a hit; the setup only for a configuration that streams) and the cycle
-        its streamed weights have all arrived (now, when nothing streams)."""
-        state, now = self.tbus[tbu], self.core.now
-        resident = state.resident
-        if block_id in resident:
-            resident.remove(block_id)
-            resident.append(block_id)
-            return 0, now
-        setup = self.arch.tbu.config_setup_cycles
+    def _check(self, tasks: Sequence[Task], group: Sequence[int]) -> None:
+        if not tasks or not group:
+            raise RuntimeError("a dispatch needs at least one task and one TBU")
+        block = tasks[0].firing.task
+        label = tasks[0].label
+        if any(t.firing.task is not block for t in tasks):
+            raise RuntimeError(f"a batch mixes blocks: {[t.label for t in tasks]}")
+        if len(tasks) > self.parallel.max_batch:
+            raise RuntimeError(f"batch of {len(tasks)} over tbu.max_batch "
+                               f"{self.parallel.max_batch}")
+        if len(group) not in self.parallel.widths(block) or len(set(group)) != len(group):
+            raise RuntimeError(f"{label}: group {list(group)} is not {block.id}'s width")
+        for u in group:
+            if not self.can_take(u):
+                raise RuntimeError(f"dispatch of {label} on TBU {u}, which has one waiting")
+        for t in tasks:
+            if t.dispatch_cycle >= 0 or t.ready_cycle < 0:
+                raise RuntimeError(f"dispatch of {t.label} that is not ready or already placed")
+
+    def _configure(self, tbu: int, key: str, nbytes: int, streams: bool, free: int) -> int:
+        """Make ``key`` ready on ``tbu`` for a dispatch that may start once ``tbu`` is free at
+        ``free``; returns the cycle it is ready (setup included). Pins ``key``."""
+        state = self.tbus[tbu]
+        state.pinned.append(key)
+        if not streams and state.residency.touch(key):
+            return free
         state.reconfigurations += 1
         self.weight_loads += 1
-        if not self.fits(config_bytes):  # never resident: stream the weights while computing
-            return setup, self.memory.read(tbu, config_bytes * weight_passes, now + setup,
-                                           "weights")
-        self._evict_for(state, config_bytes)
-        resident.append(block_id)
-        state.resident_bytes += config_bytes
-        self._config_bytes[block_id] = config_bytes
-        return setup + self.memory.read(tbu, config_bytes, now, "weights") - now, now
+        setup = self.arch.tbu.config_setup_cycles
+        if streams:
+            return free + setup
+        now = self.core.now
+        if state.residency.admit(key, nbytes, state.pinned[:-1]):
+            return max(self._load(tbu, key, nbytes, now, ahead=False), free) + setup
+        state.residency.admit(key, nbytes)  # it must replace the running one: load once free
+        return self._load(tbu, key, nbytes, free, ahead=False) + setup
 
-    def _evict_for(self, state: TbuState, config_bytes: int) -> None:
-        """Evict least recently used configurations until one more of ``config_bytes`` fits
-        both the slots and the bytes."""
-        while state.resident and (len(state.resident) >= self.arch.tbu.config_slots
-                                  or state.resident_bytes + config_bytes > self.capacity_bytes):
-            state.resident_bytes -= self._config_bytes[state.resident.pop(0)]
+    def _load(self, tbu: int, key: str, nbytes: int, at: int, ahead: bool) -> int:
+        """Read ``key``'s bytes into ``tbu`` from ``at``; returns the cycle they have arrived."""
+        arrived = self.memory.read(tbu, nbytes, at, "weights")
+        self._recorder.reconfigure(tbu, key, at, arrived - at, ahead)
+        return arrived
+
+    def _exchange(self, group: Sequence[int], nbytes: int, at: int) -> int:
+        """The group's ring all-gather of ``nbytes`` per member from ``at``; returns its end."""
+        if not nbytes:
+            return at
+        ring = zip(group, list(group[1:]) + [group[0]], strict=True)
+        return max(self.noc.transfer(src, dst, nbytes, at)[1] for src, dst in ring)
+
+    def _occupy(self, tbu: int, key: str, free: int, configured: int, start: int,
+                computed: int, exchanged: int, end: int) -> None:
+        """Book ``tbu``'s cycles from ``free`` to ``end`` for a dispatch (module doc)."""
+        state = self.tbus[tbu]
+        waiting_config = configured - free
+        state.reconfig_cycles += waiting_config + end - exchanged
+        state.wait_data_cycles += start - free - waiting_config + exchanged - computed
+        state.compute_cycles += computed - start
+        state.busy_until = end
+        if state.in_flight == 0:
+            self._set_busy(tbu)
+        state.in_flight += 1
+        record = self._recorder
+        for reason, a, b in (("config", free, free + waiting_config),
+                             ("data", free + waiting_config, start),
+                             ("exchange", computed, exchanged), ("weights", exchanged, end)):
+            if b > a:
+                record.stall(tbu, reason, a, b - a)
 
     def _inputs_ready(self, task: Task, tbu: int, reserve: bool) -> int:
         """When ``task``'s inputs are all on ``tbu``: producers' outputs over the NoC (sent now
@@ -282,16 +350,24 @@ class Machine:
         self.idle.discard(tbu)
         self.idle_per_cluster[self.topology.cluster_of(tbu)] -= 1
 
-    def _set_idle(self, tbu: int) -> None:
-        self.idle.add(tbu)
-        self.idle_per_cluster[self.topology.cluster_of(tbu)] += 1
+    def _release(self, tbu: int, key: str) -> None:
+        """One dispatch (or preload) using ``key`` left ``tbu``; idle when none is left."""
+        state = self.tbus[tbu]
+        state.pinned.remove(key)
+        state.in_flight -= 1
+        if state.in_flight == 0:
+            self.idle.add(tbu)
+            self.idle_per_cluster[self.topology.cluster_of(tbu)] += 1
 
-    def _finish(self, task: Task) -> None:
-        self._set_idle(task.tbu)
-        task.run.tbu_of[task.idx] = task.tbu
-        self._on_task_done(task)
+    def _finish(self, tasks: Sequence[Task], keys: Sequence[str]) -> None:
+        group = tasks[0].group
+        for u, key in zip(group, keys, strict=True):
+            self._release(u, key)
+        for t in tasks:
+            t.run.tbu_of[t.idx] = t.tbu
+            self._on_task_done(t)
 
-    def _preloaded(self, tbu: int) -> None:
-        self.tbus[tbu].preload_block = None
-        self._set_idle(tbu)
-        self._on_tbu_free(tbu)
+    def _preloaded(self, tbu: int, key: str) -> None:
+        self._release(tbu, key)
+        if tbu in self.idle:
+            self._on_tbu_free(tbu)

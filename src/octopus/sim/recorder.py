@@ -9,6 +9,7 @@ window is ``[start, start + cycles)``.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Protocol
 
 from octopus.sim.state import Task
@@ -22,15 +23,19 @@ class Recorder(Protocol):
     def task_done(self, task: Task) -> None:
         """``task`` finished (its ``tbu`` and ``*_cycle`` fields are final)."""
 
-    def reconfigure(self, tbu: int, block_id: str, start: int, cycles: int, ahead: bool) -> None:
-        """``tbu`` loads ``block_id``'s configuration; ``ahead``: a preload before any firing
-        needs it."""
+    def reconfigure(self, tbu: int, key: str, start: int, cycles: int, ahead: bool) -> None:
+        """``tbu`` reads configuration ``key`` (a block id, or a shard of one) from memory;
+        ``ahead``: a preload before any firing needs it. May overlap the TBU's compute (a
+        prefetch)."""
 
-    def wait_data(self, tbu: int, start: int, cycles: int) -> None:
-        """``tbu`` holds a firing whose inputs are still on their way."""
+    def stall(self, tbu: int, reason: str, start: int, cycles: int) -> None:
+        """``tbu`` holds a dispatch that cannot compute: waiting for its ``config`` (load and
+        setup), ``data`` (inputs, or the rest of its group), the group's ``exchange``, or
+        streamed ``weights``."""
 
-    def compute(self, tbu: int, task: Task) -> None:
-        """``tbu`` computes ``task`` from ``task.start_cycle`` to ``task.end_cycle``."""
+    def compute(self, tbu: int, tasks: Sequence[Task], cycles: int) -> None:
+        """``tbu`` computes the batch ``tasks`` for ``cycles`` from their ``start_cycle`` (a
+        group's exchange and streamed weights may keep it until their ``end_cycle``)."""
 
     def control(self, site: int, label: str, start: int, cycles: int) -> None:
         """A Control Block firing ``label`` is evaluated at ``site`` (a cluster's CBU or the
@@ -48,13 +53,13 @@ class NullRecorder:
     def task_done(self, task: Task) -> None:
         pass
 
-    def reconfigure(self, tbu: int, block_id: str, start: int, cycles: int, ahead: bool) -> None:
+    def reconfigure(self, tbu: int, key: str, start: int, cycles: int, ahead: bool) -> None:
         pass
 
-    def wait_data(self, tbu: int, start: int, cycles: int) -> None:
+    def stall(self, tbu: int, reason: str, start: int, cycles: int) -> None:
         pass
 
-    def compute(self, tbu: int, task: Task) -> None:
+    def compute(self, tbu: int, tasks: Sequence[Task], cycles: int) -> None:
         pass
 
     def control(self, site: int, label: str, start: int, cycles: int) -> None:

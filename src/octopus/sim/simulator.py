@@ -53,6 +53,7 @@ class SchedulerHooks(Protocol):
     def on_reveal(self, run: InstanceRun, control: int, revealed: list[int]) -> None: ...
     def on_task_done(self, task: Task) -> None: ...
     def on_tbu_idle(self, tbu: int) -> None: ...
+    def on_instance_done(self, run: InstanceRun) -> None: ...
     def decide(self) -> None: ...
     def control_site(self, run: InstanceRun, control: int) -> int: ...
 
@@ -106,6 +107,7 @@ class Simulator:
                                block_timing, topology)
         self.scheduler = scheduler(self.machine, workflow)
         self.capacity = self.machine.capacity
+        self._bound_work, self._bound_path = self.machine.parallel.bound_capacities()
         self._top = compile_workflow(workflow)
         self._decision_pending = False
         self.in_flight = 0
@@ -133,8 +135,8 @@ class Simulator:
     def _arrive(self, i: int) -> None:
         now = self.core.now
         inst = sample_instance(self.workflow, self.seed, i, self._top)
-        self.bound_facts.append((now, instance_work_cycles(inst, self.capacity),
-                                 instance_critical_path(inst, self.capacity)))
+        self.bound_facts.append((now, instance_work_cycles(inst, self._bound_work),
+                                 instance_critical_path(inst, self._bound_path)))
         if self.in_flight == 0:
             self.no_work_cycles += now - self._no_work_since
         self.in_flight += 1
@@ -180,6 +182,7 @@ class Simulator:
         if run.finished:
             now = self.core.now
             run.finish_cycle = now
+            self.scheduler.on_instance_done(run)
             self.latencies.append(now - run.arrival_cycle)
             self.instance_latencies[run.index] = now - run.arrival_cycle
             self.makespan = max(self.makespan, now)
@@ -205,6 +208,9 @@ class Simulator:
     # --- results -------------------------------------------------------------------------------
     @property
     def lower_bound_cycles(self) -> int:
+        """A makespan no schedule beats: :func:`~octopus.workflow.analysis.lower_bound_from`
+        with every firing at the best a dispatch can do
+        (:meth:`~octopus.sim.parallel.ParallelModel.bound_capacities`)."""
         return lower_bound_from(self.bound_facts, self.capacity.units)
 
     def tbu_buckets(self) -> list[dict[str, int]]:

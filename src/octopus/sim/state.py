@@ -27,7 +27,9 @@ class Task:
     dispatch_cycle: int = -1
     start_cycle: int = -1
     end_cycle: int = -1
-    tbu: int = -1
+    tbu: int = -1  # where it ran (its group's lead) and its output lives
+    group: tuple[int, ...] = ()  # every TBU of the group it ran on
+    batch: int = 1  # firings in the dispatch it was part of
     staged_tbu: int = -1  # where the scheduler pre-staged its input data, if anywhere
     staged_ready_cycle: int = -1
 

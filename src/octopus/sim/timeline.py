@@ -1,19 +1,23 @@
 """A run's timeline as a Chrome trace: a :class:`~octopus.sim.recorder.Recorder` that writes
 slices to a :class:`~octopus.sim.trace.ChromeTraceWriter`.
 
-Tracks (process / thread): ``cluster <c>`` / ``tbu <u>`` for every TBU (loads, waits for data,
-compute), ``control`` / ``cbu <c>`` and ``control`` / ``host lane <k>`` for Control Block
-evaluations, ``links`` / ``<link name>`` for NoC links.
+Tracks (process / thread): ``cluster <c>`` / ``tbu <u>`` for every TBU (stalls and compute; a
+batch is one slice named ``<block> x<b>``) and ``cluster <c>`` / ``tbu <u> loads`` for its
+configuration reads, ``control`` / ``cbu <c>`` and ``control`` / ``host lane <k>`` for Control
+Block evaluations, ``links`` / ``<link name>`` for NoC links.
 
 Every track nests: the Chrome trace format and Perfetto need the complete slices of one track to
-be disjoint or nested. A TBU, a CBU and a link under the ``contention`` NoC do one thing at a
-time. Host round trips and link windows under the ``analytic`` NoC (contention-free: transfers
-share a link at full bandwidth each) can overlap, so they are spread over lanes: a window goes to
-the first lane of its resource that is free at its start, a new lane only when all are busy.
-Lanes after the first are named ``<link name> #2``, ``#3``, ...
+be disjoint or nested. A TBU's array, a CBU and a link under the ``contention`` NoC do one thing
+at a time. A TBU's configuration reads (a prefetch runs while it computes, and may overlap an
+earlier read), host round trips and link windows under the ``analytic`` NoC (contention-free:
+transfers share a link at full bandwidth each) can overlap, so they are spread over lanes: a
+window goes to the first lane of its resource that is free at its start, a new lane only when
+all are busy. Lanes after the first are named ``<name> #2``, ``#3``, ...
 """
 
 from __future__ import annotations
+
+from collections.abc import Sequence
 
 from octopus.arch import Topology
 from octopus.sim.state import HOST, Task
@@ -49,19 +53,25 @@ class TimelineRecorder:
         self._topo = topology
         self._host = Lanes()
         self._links: dict[int, Lanes] = {}
+        self._loads: dict[int, Lanes] = {}
 
     def task_done(self, task: Task) -> None:
         pass
 
-    def reconfigure(self, tbu: int, block_id: str, start: int, cycles: int, ahead: bool) -> None:
-        self._tbu(tbu, f"{'preload' if ahead else 'load'} {block_id}", start, cycles)
+    def reconfigure(self, tbu: int, key: str, start: int, cycles: int, ahead: bool) -> None:
+        lane = _lane(self._loads, tbu, start, start + cycles)
+        track = f"tbu {tbu} loads" + (f" #{lane + 1}" if lane else "")
+        self._writer.slice((f"cluster {self._topo.cluster_of(tbu)}", track),
+                           f"{'preload' if ahead else 'load'} {key}", start, cycles)
 
-    def wait_data(self, tbu: int, start: int, cycles: int) -> None:
-        self._tbu(tbu, "wait data", start, cycles)
+    def stall(self, tbu: int, reason: str, start: int, cycles: int) -> None:
+        self._tbu(tbu, f"wait {reason}", start, cycles)
 
-    def compute(self, tbu: int, task: Task) -> None:
-        self._tbu(tbu, task.block_id, task.start_cycle, task.end_cycle - task.start_cycle,
-                  {"firing": task.label})
+    def compute(self, tbu: int, tasks: Sequence[Task], cycles: int) -> None:
+        first = tasks[0]
+        name = first.block_id + (f" x{len(tasks)}" if len(tasks) > 1 else "")
+        args = {"firing": ", ".join(t.label for t in tasks), "group": list(first.group)}
+        self._tbu(tbu, name, first.start_cycle, cycles, args)
 
     def control(self, site: int, label: str, start: int, cycles: int) -> None:
         if site == HOST:
@@ -71,13 +81,18 @@ class TimelineRecorder:
         self._writer.slice(("control", where), label, start, cycles)
 
     def link(self, link: int, start: int, end: int, nbytes: int) -> None:
-        lanes = self._links.get(link)
-        if lanes is None:
-            lanes = self._links[link] = Lanes()
-        lane = lanes.place(start, end)
+        lane = _lane(self._links, link, start, end)
         name = self._topo.link_name(link) + (f" #{lane + 1}" if lane else "")
         self._writer.slice(("links", name), f"{nbytes} B", start, end - start)
 
     def _tbu(self, tbu: int, name: str, start: int, cycles: int, args=None) -> None:
         self._writer.slice((f"cluster {self._topo.cluster_of(tbu)}", f"tbu {tbu}"), name, start,
                            cycles, args)
+
+
+def _lane(lanes: dict[int, Lanes], resource: int, start: int, end: int) -> int:
+    """The lane of ``resource``'s window ``[start, end)``, among ``lanes`` (one per resource)."""
+    found = lanes.get(resource)
+    if found is None:
+        found = lanes[resource] = Lanes()
+    return found.place(start, end)

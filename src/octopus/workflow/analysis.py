@@ -224,17 +224,21 @@ def instance_work_cycles(inst: Instance, cap: Capacity) -> int:
 
 
 def batch_lower_bound(
-    instances: Sequence[Instance], cap: Capacity, arrivals: Iterable[int] | None = None
+    instances: Sequence[Instance], cap: Capacity, arrivals: Iterable[int] | None = None,
+    path_cap: Capacity | None = None,
 ) -> int:
-    """A lower bound on the makespan of running ``instances`` on ``cap``, in cycles.
+    """A lower bound on the makespan of running ``instances`` on ``cap``, in cycles: work timed
+    by ``cap``, critical paths by ``path_cap`` (default ``cap``; a machine whose firings may
+    spread over several units times paths faster than work).
 
     Arrivals default to 0 (a closed batch). See :func:`lower_bound_from`.
     """
+    path_cap = path_cap if path_cap is not None else cap
     arrivals = list(arrivals) if arrivals is not None else [0] * len(instances)
     if len(arrivals) != len(instances):
         raise ValueError(f"{len(arrivals)} arrivals for {len(instances)} instances")
     return lower_bound_from(
-        [(t, instance_work_cycles(i, cap), instance_critical_path(i, cap))
+        [(t, instance_work_cycles(i, cap), instance_critical_path(i, path_cap))
          for t, i in zip(arrivals, instances, strict=True)],
         cap.units,
     )

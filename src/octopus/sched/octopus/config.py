@@ -1,0 +1,40 @@
+"""Parameters of ``octopus``: a switch per mechanism (the ablation flips each) and their knobs."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field
+
+from octopus.sched.base import SchedulerConfig
+
+__all__ = ["OctopusConfig"]
+
+
+class OctopusConfig(SchedulerConfig):
+    """``octopus``'s mechanisms (``docs/schedulers.md``) and their parameters."""
+
+    name: Literal["octopus"] = "octopus"
+    dual: bool = Field(default=True, description="Discriminate Dual-Scheduling on: resident "
+                       "replicas for stable and large blocks, an elastic pool for the rest")
+    adaptive: bool = Field(default=True, description="Adaptive TBU Scheduling on: group width "
+                           "and batch size per dispatch, replicas re-planned from observed demand")
+    proactive: bool = Field(default=True, description="Proactive Cluster Scheduling on: homes "
+                            "by predicted load, configurations preloaded when work is revealed")
+    diffusion: bool = Field(default=True, description="diffusion load balancing of instance "
+                            "homes between neighbouring clusters on")
+    stable_cv: float = Field(
+        default=0.25, ge=0, description="a block whose work CV is at most this is stable")
+    reserve_share: float = Field(
+        default=0.75, gt=0, le=1, description="most of the machine's TBUs replicas may take")
+    replan_cycles: int = Field(
+        default=50_000_000, ge=1, description="cycles between re-plans of the replicas")
+    ewma_alpha: float = Field(
+        default=0.5, gt=0, le=1, description="weight of the latest window's demand in a re-plan")
+    min_group_efficiency: float = Field(
+        default=0.5, gt=0, le=1, description="a group is widened only while each array keeps at "
+        "least this share of its efficiency at the narrowest width")
+    diffusion_period_cycles: int = Field(
+        default=2_000_000, ge=1, description="cycles between diffusion rounds")
+    diffusion_alpha: float = Field(
+        default=0.2, gt=0, le=0.5, description="fraction of a neighbour gap moved per round")

@@ -1,0 +1,275 @@
+"""The ``octopus`` scheduler: the mechanisms of this package, wired to the simulator's hooks.
+
+Ready firings wait in per-block queues, most urgent first (oldest instance, then the block's
+downstream critical-path rank). Each ``decide()`` walks the blocks by the urgency of their heads
+and places as many dispatches of each as it can:
+
+1. a block with replicas (:mod:`.dual`) runs on an idle replica, else is prefetched behind the
+   replica that frees first; a block that fits one TBU may also take an elastic TBU meanwhile;
+2. any other block takes idle elastic TBUs near its instance's home (:mod:`.proactive`), one
+   holding its configuration first, on a group as wide as :mod:`.adaptive` says; with none
+   idle, it is prefetched behind a busy elastic TBU that holds its configuration;
+3. each dispatch takes the batch :mod:`.adaptive` says pays.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+from octopus.sched.base import Scheduler
+from octopus.sched.octopus.adaptive import Sizing
+from octopus.sched.octopus.config import OctopusConfig
+from octopus.sched.octopus.dual import Plan, plan_replicas
+from octopus.sched.octopus.proactive import Homes
+from octopus.sched.octopus.queues import BlockQueues
+from octopus.sched.partition import block_demand
+from octopus.sched.registry import register_scheduler
+from octopus.sim.core import DECISION
+from octopus.sim.residency import shard_key
+from octopus.sim.state import HOST, InstanceRun, Task
+from octopus.workflow import TaskBlock, compile_workflow
+from octopus.workflow.analysis import downstream_ranks
+from octopus.workflow.structure import TaskItem
+
+__all__ = ["Octopus"]
+
+
+@register_scheduler("octopus")
+class Octopus(Scheduler):
+    config_cls = OctopusConfig
+    config: OctopusConfig
+
+    # --- set-up ------------------------------------------------------------------------------
+    def on_start(self) -> None:
+        machine, wf, cfg = self.machine, self.workflow, self.config
+        self.blocks: dict[str, TaskBlock] = {b.id: b for b in wf.blocks if b.type == "task"}
+        self.rank = downstream_ranks(wf, machine.capacity)
+        self.mean_cycles = {b: float(machine.capacity.cycles(blk.kind, blk.work.mean, b))
+                            for b, blk in self.blocks.items()}
+        self.queues = BlockQueues(self._urgency)
+        self.sizing = Sizing(machine, cfg.adaptive, cfg.min_group_efficiency)
+        self.homes = Homes(self.topology, cfg.proactive)
+        self.demand = block_demand(wf, machine.capacity)
+        self.used: dict[str, float] = defaultdict(float)  # TBU-cycles since the last re-plan
+        self.candidates = self._replica_candidates() if cfg.dual else set()
+        self.plan = Plan.all_elastic(self.topology.num_tbus)
+        self._replan()
+        for block, groups in self.plan.replicas.items():
+            blk = self.blocks[block]
+            for group in groups:
+                shard = machine.parallel.shard_bytes(blk, len(group))
+                for i, u in enumerate(group):
+                    machine.install(u, shard_key(block, len(group), i), shard)
+        if cfg.adaptive and self.candidates:
+            machine.core.schedule(cfg.replan_cycles, DECISION, self._tick_replan)
+        if cfg.diffusion and self.topology.num_clusters > 1:
+            machine.core.schedule(cfg.diffusion_period_cycles, DECISION, self._tick_diffusion)
+
+    def _replica_candidates(self) -> set[str]:
+        """Blocks that may get replicas: large ones the machine can hold, and stable top-level
+        ones (:mod:`.dual`)."""
+        parallel, n = self.machine.parallel, self.topology.num_tbus
+        top = {it.block.id for it in compile_workflow(self.workflow).items
+               if isinstance(it, TaskItem)}
+        out = set()
+        for b, blk in self.blocks.items():
+            width = parallel.min_width(blk)
+            if width > n or self.sizing.streams(blk, width):
+                continue
+            if (width > 1 and not self.sizing.streams_cheaply(blk)) or (
+                    b in top and blk.work.cv <= self.config.stable_cv):
+                out.add(b)
+        return out
+
+    def _replan(self) -> None:
+        widths = {b: self.machine.parallel.min_width(self.blocks[b]) for b in self.candidates}
+        self.plan = plan_replicas(self.demand, widths, self.candidates, self.topology.num_tbus,
+                                  self.config.reserve_share)
+        self.elastic = set(self.plan.elastic)
+        self.stats["replicas"] = sum(len(r) for r in self.plan.replicas.values())
+
+    def _tick_replan(self) -> None:
+        """Adaptive re-plan from the demand of the last window (:mod:`.adaptive`)."""
+        a = self.config.ewma_alpha
+        total_used = sum(self.used.values())
+        if total_used:
+            scale = sum(self.demand.values()) / total_used
+            for b in self.demand:
+                self.demand[b] = (1 - a) * self.demand[b] + a * self.used[b] * scale
+            self.used.clear()
+            self._replan()
+            self.stats["replans"] = self.stats.get("replans", 0) + 1
+        self.machine.core.schedule(self.config.replan_cycles, DECISION, self._tick_replan)
+
+    def _tick_diffusion(self) -> None:
+        moved = self.homes.diffuse(self.config.diffusion_alpha, lambda run: None)
+        if moved:
+            self.stats["migrations"] += moved
+            self.stats["diffusion_moves"] = self.stats.get("diffusion_moves", 0) + moved
+        self.machine.core.schedule(self.config.diffusion_period_cycles, DECISION,
+                                   self._tick_diffusion)
+
+    # --- events ------------------------------------------------------------------------------
+    def on_arrival(self, run: InstanceRun) -> None:
+        self.homes.place(run)
+        self._reveal(run, [k for k, f in enumerate(run.firings) if f.revealed_by < 0])
+
+    def on_reveal(self, run: InstanceRun, control: int, revealed: list[int]) -> None:
+        self._reveal(run, revealed)
+        if self.config.proactive:
+            self._preload(run, control, revealed)
+
+    def control_site(self, run: InstanceRun, control: int) -> int:
+        return run.site if self.config.dual else HOST
+
+    def on_ready(self, task: Task) -> None:
+        self.queues.push(task)
+
+    def on_task_done(self, task: Task) -> None:
+        self.homes.add(task.run, -self.mean_cycles[task.block_id])
+        self.used[task.block_id] += (task.end_cycle - task.start_cycle) * len(task.group) \
+            / task.batch
+
+    def on_instance_done(self, run: InstanceRun) -> None:
+        self.homes.finish(run)
+
+    def _reveal(self, run: InstanceRun, firings: list[int]) -> None:
+        cycles = sum(self.mean_cycles[run.firings[k].block_id] for k in firings
+                     if run.firings[k].task is not None)
+        self.homes.add(run, cycles)
+
+    # --- decisions -----------------------------------------------------------------------------
+    def decide(self) -> None:
+        for block in self.queues.by_urgency():
+            while self.queues.count(block) and self._place(self.blocks[block]):
+                pass
+
+    def _place(self, blk: TaskBlock) -> bool:
+        """Dispatch the most urgent firings of ``blk`` where they would finish first: an idle
+        replica; else the sooner of the replica that frees first (prefetched behind it) and
+        idle elastic TBUs (paying a load, or streaming); else prefetched behind a busy elastic
+        TBU holding the block. Returns whether it dispatched."""
+        machine = self.machine
+        replica = self._replica_for(self.plan.replicas.get(blk.id, ()))
+        if replica is not None and all(u in machine.idle for u in replica):
+            return self._run(blk, replica)
+        elastic = self._elastic_choice(blk)
+        if replica is not None and (elastic is None or self._finish(blk, replica) <= elastic[0]):
+            return self._run(blk, replica)
+        if elastic is not None:
+            return self._run(blk, elastic[1])
+        target = self._prefetch_target(blk)
+        return target is not None and self._run(blk, target)
+
+    def _replica_for(self, replicas: tuple[tuple[int, ...], ...]) -> tuple[int, ...] | None:
+        """An idle replica, else the one that frees first with room for one more dispatch."""
+        machine, best = self.machine, None
+        for group in replicas:
+            if all(u in machine.idle for u in group):
+                return group
+            if all(machine.can_take(u) for u in group):
+                free = self._replica_free(group)
+                if best is None or free < best[0]:
+                    best = (free, group)
+        return best[1] if best is not None else None
+
+    def _replica_free(self, group: tuple[int, ...]) -> int:
+        return max(self.machine.tbus[u].busy_until for u in group)
+
+    def _finish(self, blk: TaskBlock, group: tuple[int, ...], start: int | None = None) -> int:
+        """When the most urgent firing of ``blk`` would end on ``group``, started at ``start``
+        (default: once the group is free)."""
+        start = self._replica_free(group) if start is None else start
+        head = self.queues.peek(blk.id, 1)[0]
+        return max(start, self.machine.now) + self.sizing.dispatch_cycles(blk, [head.work],
+                                                                          len(group))
+
+    def _elastic_choice(self, blk: TaskBlock) -> tuple[int, tuple[int, ...]] | None:
+        """Idle elastic TBUs for the block's next dispatch and the cycle its most urgent firing
+        would end there (after loading, or streaming, its configuration), or None."""
+        head = self.queues.peek(blk.id, 1)[0]
+        idle = [u for u in self.machine.idle if u in self.elastic]
+        width = self.sizing.elastic_width(blk, len(idle), self.queues.count(blk.id))
+        if width > len(self.elastic):
+            width = 1  # no elastic group that wide: it streams on one TBU
+        group = (self._elastic_group(blk, idle, width, head.run.site) if len(idle) >= width
+                 else None)
+        if group is None:
+            return None
+        machine = self.machine
+        shard = machine.parallel.shard_bytes(blk, width)
+        held = all(machine.is_resident(u, shard_key(blk.id, width, i))
+                   for i, u in enumerate(group))
+        load = 0 if held or self.sizing.streams(blk, width) else -(
+            -shard // machine.arch.memory.bytes_per_cycle)
+        return self._finish(blk, group, machine.now + load), group
+
+    def _elastic_group(self, blk: TaskBlock, idle: list[int], width: int, home: int
+                       ) -> tuple[int, ...] | None:
+        """Idle elastic TBUs for a ``width`` dispatch: one TBU nearest ``home`` holding the
+        block's configuration if any, else nearest ``home``; a group: an aligned range of idle
+        elastic TBUs, holding its shards first, then nearest ``home``."""
+        topo = self.topology
+        if width == 1:
+            holds = self.machine.is_resident
+            return (min(idle, key=lambda u: (not holds(u, blk.id),
+                                             topo.cluster_distance(home, topo.cluster_of(u)), u)),)
+        free = set(idle)
+        best = None
+        for start in range(0, topo.num_tbus - width + 1, width):
+            group = tuple(range(start, start + width))
+            if not free.issuperset(group):
+                continue
+            held = sum(self.machine.is_resident(u, shard_key(blk.id, width, i))
+                       for i, u in enumerate(group))
+            key = (-held, topo.cluster_distance(home, topo.cluster_of(start)), start)
+            if best is None or key < best[0]:
+                best = (key, group)
+        return best[1] if best is not None else None
+
+    def _prefetch_target(self, blk: TaskBlock) -> tuple[int, ...] | None:
+        """A busy elastic TBU holding ``blk``'s configuration with room for the next dispatch,
+        the one that frees first (its next dispatch's inputs are fetched meanwhile)."""
+        machine = self.machine
+        busy = [u for u in self.elastic if machine.tbus[u].in_flight == 1
+                and machine.is_resident(u, blk.id)]
+        return (min(busy, key=lambda u: (machine.tbus[u].busy_until, u)),) if busy else None
+
+    def _run(self, blk: TaskBlock, group: tuple[int, ...]) -> bool:
+        """Dispatch a batch of ``blk``'s most urgent firings on ``group``. Unless its weights
+        stream (a batch then saves shared memory traffic), the batch takes no more than its
+        share of the queue among the places that could run it (elastic groups of its width,
+        and this one), so other TBUs get firings before a batch grows."""
+        machine, width = self.machine, len(group)
+        queued = self.queues.peek(blk.id, machine.parallel.max_batch)
+        if not self.sizing.streams(blk, width):
+            places = 1 + len(self.elastic.difference(group)) // width
+            queued = queued[:-(-len(queued) // places)]
+        tasks = self.queues.pop(blk.id, self.sizing.batch(blk, queued, width))
+        self.stats["decisions"] += 1
+        self.machine.dispatch_batch(tasks, group)
+        return True
+
+    def _preload(self, run: InstanceRun, control: int, revealed: list[int]) -> None:
+        """Load revealed, not-yet-ready elastic blocks onto spare idle TBUs of the home
+        cluster (:mod:`.proactive`)."""
+        later = sorted({run.firings[k].block_id for k in revealed
+                        if run.firings[k].task is not None and run.firings[k].preds != (control,)
+                        and run.firings[k].block_id not in self.plan.replicas},
+                       key=lambda b: -self.rank[b])
+        if not later:
+            return
+        machine = self.machine
+        spare = [u for u in machine.idle_in(run.site) if u in self.elastic][self.queues.total:]
+        for b in later:
+            blk = self.blocks[b]
+            if not spare or not machine.fits(blk.config_bytes) or any(
+                    machine.is_resident(u, b) for u in machine.idle_in(run.site)):
+                continue
+            if machine.preload(spare.pop(), b, blk.config_bytes):
+                self.stats["preloads"] = self.stats.get("preloads", 0) + 1
+
+    # --- queues ------------------------------------------------------------------------------
+    def _urgency(self, task: Task) -> tuple:
+        return (task.run.arrival_cycle, -self.rank[task.block_id], task.run.index)
+
