@@ -206,8 +206,11 @@ class Evaluation:
         return [s.goodput_load * cap for s in self.searches[(wf, preset, sched, cv)]]
 
     def goodput(self, wf: str, preset: str, sched: str, cv: float = POISSON) -> Interval:
-        """Mean goodput over seeds and its 95% t-interval, instances/s."""
-        return interval(self.goodputs(wf, preset, sched, cv))
+        """Mean goodput over seeds and its 95% t-interval, instances/s, the interval clipped
+        to what a goodput can be, [0, capacity]."""
+        ci = interval(self.goodputs(wf, preset, sched, cv))
+        cap = self.capacity[(wf, preset)]
+        return Interval(ci.mean, max(0.0, ci.low), min(cap, ci.high), ci.n)
 
     def curve(self, wf: str, preset: str, sched: str, cv: float, attr: str) -> list[Interval]:
         """``attr`` of a search's probes (``attainment`` or a :class:`~octopus.experiments.

@@ -97,11 +97,12 @@ def _markdown(ev: Evaluation, headline: dict, command: str) -> str:
         "## Bounds: capacity and latency floor",
         "",
         "Capacity: the highest sustainable rate, the lower of two bounds: *compute*, all TBUs "
-        "busy with an instance's expected work, and *memory*, the off-chip memory busy with the "
-        "bytes every instance must read (its inputs and the weights it streams). Floor: an "
-        "instance's latency alone on the machine (measured; the SLO uses the "
-        "lowest over the schedulers, per instance), beside the analytic critical path (the "
-        "chain of its firing durations, no transfers). Horizon: a run's instances over those "
+        "busy with an instance's expected work at the best any dispatch can do, and *memory*, "
+        "the off-chip memory busy with the bytes every instance must read (its inputs and the "
+        "weights no group can hold). Floor: an instance's latency alone on the machine "
+        "(measured; the SLO uses the lowest over the schedulers, per instance), beside the "
+        "analytic critical path (its firings each at the fastest any dispatch could run them, "
+        "no transfers). Horizon: a run's instances over those "
         "arriving at capacity within one SLO of the mean floor; *cut* marks runs shortened "
         f"below {size.horizon_windows:g} windows by the time budget.",
         "",

@@ -28,6 +28,7 @@ import numpy as np
 from octopus.experiments.goodput import GoodputSearch, search_goodput
 from octopus.run import RunResult, RunSpec, Scenario, execute, resolve
 from octopus.run.result import slo_attainment
+from octopus.sim import Machine
 from octopus.workflow import (
     compile_workflow,
     expected_firings,
@@ -54,32 +55,36 @@ def capacity_per_s(spec: RunSpec) -> float:
 def capacity_bounds(spec: RunSpec) -> dict[str, float]:
     """Two rates no schedule can sustain beyond, instances/s:
 
-    - ``compute``: every TBU computing the expected Task Block cycles of an instance
-      (:func:`~octopus.workflow.analysis.work_cycles_moments` on the scenario's capacity);
+    - ``compute``: every TBU computing the expected Task Block cycles of an instance, each
+      firing at the best a dispatch can do (any group width and batch: the machine's
+      :meth:`~octopus.sim.parallel.ParallelModel.bound_capacities`, which the simulator's own
+      lower bound uses);
     - ``memory``: the off-chip memory moving the bytes every instance must read whatever the
-      schedule, its firings' ``input_bytes`` and the weights its firings stream (blocks whose
-      configuration exceeds a TBU's share of SRAM, ``weight_passes`` times a firing), through
-      every shared controller at ``memory.bytes_per_cycle`` (or, for private memory, every
-      TBU's ports); infinite when nothing must be read.
+      schedule: its firings' ``input_bytes``, and the weights of blocks that cannot be resident
+      even sharded over their widest group (read ``weight_passes`` times per dispatch, shared
+      by a batch of at most ``tbu.max_batch``), through every shared controller at
+      ``memory.bytes_per_cycle`` (or, for private memory, every TBU's ports); infinite when
+      nothing must be read. Configuration loads are left out: a resident one loads once.
     """
     scenario = resolve(spec)
-    cap = scenario.capacity
-    clock = scenario.arch.clock_hz
-    mean_cycles, _ = work_cycles_moments(scenario.workflow, cap)
-    return {"compute": cap.units * clock / mean_cycles,
-            "memory": _memory_bound_per_s(scenario)}
+    machine = scenario.simulator().machine
+    work, _ = machine.parallel.bound_capacities()
+    mean_cycles, _ = work_cycles_moments(scenario.workflow, work)
+    return {"compute": work.units * scenario.arch.clock_hz / mean_cycles,
+            "memory": _memory_bound_per_s(scenario, machine)}
 
 
-def _memory_bound_per_s(scenario: Scenario) -> float:
-    arch, wf = scenario.arch, scenario.workflow
+def _memory_bound_per_s(scenario: Scenario, machine: Machine) -> float:
+    arch, wf, parallel = scenario.arch, scenario.workflow, machine.parallel
     firings = expected_firings(wf)
     inputs = streamed = 0.0
     for b in wf.blocks:
         if b.type == "task":
             inputs += firings[b.id] * b.input_bytes
-            if b.config_bytes > arch.config_capacity_bytes:
-                streamed += firings[b.id] * b.config_bytes * b.weight_passes
-    controllers = len(scenario.simulator().machine.memory.controllers)
+            shard = math.ceil(b.config_bytes / max(parallel.widths(b)))
+            if shard > arch.config_capacity_bytes:
+                streamed += firings[b.id] * b.config_bytes * b.weight_passes / parallel.max_batch
+    controllers = len(machine.memory.controllers)
     clock = arch.clock_hz
 
     def rate(bytes_per_cycle: float, nbytes: float) -> float:
@@ -95,7 +100,8 @@ def _memory_bound_per_s(scenario: Scenario) -> float:
 @dataclass(frozen=True)
 class Floor:
     """Per instance (by index): its latency alone on the machine and its critical path (the
-    chain of its firing durations, no transfers), in cycles; ``gap_cycles`` apart."""
+    chain of its firing durations, each at the fastest a dispatch can run it, no transfers:
+    the simulator's bound), in cycles; the instances ran ``gap_cycles`` apart."""
 
     latencies: tuple[int, ...]
     critical_paths: tuple[int, ...]
@@ -111,9 +117,9 @@ def measure_floor(spec: RunSpec) -> Floor:
     """
     scenario = resolve(spec)
     top = compile_workflow(scenario.workflow)
-    cap = scenario.capacity
+    _, path = scenario.simulator().machine.parallel.bound_capacities()
     paths = tuple(instance_critical_path(sample_instance(scenario.workflow, spec.seed, i, top),
-                                         cap) for i in range(spec.instances))
+                                         path) for i in range(spec.instances))
     gap = FLOOR_GAP_FACTOR * max(1, max(paths))
     clock = scenario.arch.clock_hz
     for _ in range(_FLOOR_TRIES):
