@@ -35,10 +35,13 @@ class Firings(NullRecorder):
         return [t for t in self.tasks if t.block_id == block]
 
 
-def run(wf, hw, instances=1, arrivals=None, **params):
+def run(wf, hw, instances=1, arrivals=None, setup=None, **params):
     rec = Firings()
     factory = scheduler_factory({"name": "octopus", **params})
-    return Simulator(wf, hw, factory, instances, 0, arrivals, rec).run(), rec
+    sim = Simulator(wf, hw, factory, instances, 0, arrivals, rec)
+    if setup:
+        setup(sim)
+    return sim.run(), rec
 
 
 # --- Discriminate Dual-Scheduling -------------------------------------------------------------
@@ -165,6 +168,39 @@ def test_work_revealed_ahead_is_preloaded_by_proactive_scheduling():
     off, _ = run(wf, hw, adaptive=False, proactive=False)
     assert on.scheduler.stats.get("preloads", 0) >= 1
     assert "preloads" not in off.scheduler.stats
+
+
+@pytest.mark.parametrize("count_known", [False, True])
+def test_a_loop_reveals_one_iteration_per_decision_unless_its_count_is_known(count_known):
+    """A loop of 3 over ``p -> q`` (10 cycles each) after ``src`` (10 cycles), on one TBU with
+    free configuration loads and 20-cycle CBU decisions: octopus is told of one iteration
+    (and the next decision) per ``on_reveal``, each when the iteration before it has finished:
+    at 30, 70 and 110. The decision that ends the loop reveals nothing. With the count known,
+    one reveal of all, at 30."""
+    wf = (WorkflowBuilder("lp").task("src", "ai", 2560)
+          .loop("L", Constant(value=3), ["p", "q"], count_known=count_known)
+          .task("p", "ai", 2560).task("q", "ai", 2560).flow("src", "L").flow("p", "q").build())
+    reveals = []
+
+    def record(sim):
+        seen = sim.scheduler.on_reveal
+
+        def on_reveal(run, control, revealed):
+            labels = [run.firings[k].label for k in revealed]
+            reveals.append((sim.machine.now, run.firings[control].label, labels))
+            seen(run, control, revealed)
+
+        sim.scheduler.on_reveal = on_reveal
+
+    sim, _ = run(wf, arch(1, **{"tbu.config_setup_cycles": 0}), setup=record)
+    if count_known:
+        assert reveals == [(30, "L", [f"L[{k}]/{b}" for k in range(3) for b in "pq"])]
+        assert sim.makespan == 30 + 6 * 10
+    else:
+        assert reveals == [(30 + 40 * k, f"L[{k}]?", [f"L[{k}]/p", f"L[{k}]/q", f"L[{k + 1}]?"])
+                           for k in range(3)]
+        assert sim.makespan == 30 + 3 * (20 + 20)  # L[3]? ends the loop at 150
+
 
 
 @pytest.mark.parametrize("switch", ["dual", "adaptive", "proactive", "diffusion"])

@@ -121,18 +121,19 @@ def test_branch_runs_only_the_taken_path(path, makespan):
     assert _buckets(sim, 0) == (makespan - 20, 0, 0, 20, 0)
 
 
-def _loop():
+def _loop(count_known: bool = False):
     return (WorkflowBuilder("lp")
             .task("a", "ai", 2560)                     # 10 cycles
-            .loop("L", Constant(value=3), ["b"])
+            .loop("L", Constant(value=3), ["b"], count_known=count_known)
             .task("b", "ai", 5120)                     # 20 cycles
             .task("c", "general", 640)                 # 10 cycles
             .flow("a", "L", "c").build())
 
 
-def test_loop_runs_body_in_sequence():
-    """A loop of 3 runs its body three times one after another, after one CBU decision."""
-    sim, rec = run_sim(_loop(), tiny_arch())
+def test_loop_with_a_known_count_runs_body_in_sequence_after_one_decision():
+    """A loop of 3 whose count is known runs its body three times one after another, after
+    one CBU decision."""
+    sim, rec = run_sim(_loop(count_known=True), tiny_arch())
     # a 0..10, L on the CBU 10..30, b 30..50, 50..70, 70..90, c 90..100.
     assert {k: v[1:] for k, v in rec.schedule().items()} == {
         "i0/a": (0, 10), "i0/L[0]/b": (30, 50), "i0/L[1]/b": (50, 70), "i0/L[2]/b": (70, 90),
@@ -143,27 +144,53 @@ def test_loop_runs_body_in_sequence():
     assert sim.lower_bound_cycles == 100
 
 
-def test_static_resolves_control_on_the_host():
-    """Under static a loop decision is a 2000-cycle host round trip."""
-    sim, rec = run_sim(_loop(), tiny_arch(), scheduler="static")
-    # a 0..10, host 10..2010, b 2010..2030..2050..2070, c 2070..2080.
+def test_loop_decided_per_iteration_pays_a_decision_per_iteration():
+    """A loop of 3 with no known count decides before each iteration and once more to end:
+    4 CBU decisions, 3 x 20 cycles more than the loop whose count is known."""
+    sim, rec = run_sim(_loop(), tiny_arch())
+    # a 0..10, L[0]? 10..30, b 30..50, L[1]? 50..70, b 70..90, L[2]? 90..110, b 110..130,
+    # L[3]? (ends the loop) 130..150, c 150..160.
     assert {k: v[1:] for k, v in rec.schedule().items()} == {
-        "i0/a": (0, 10), "i0/L[0]/b": (2010, 2030), "i0/L[1]/b": (2030, 2050),
-        "i0/L[2]/b": (2050, 2070), "i0/c": (2070, 2080)}
-    assert sim.makespan == 2080
-    assert rec.cbu_slices == [(HOST, "i0/L", 10, 2000)]  # resolved by the host, not a CBU
+        "i0/a": (0, 10), "i0/L[0]/b": (30, 50), "i0/L[1]/b": (70, 90), "i0/L[2]/b": (110, 130),
+        "i0/c": (150, 160)}
+    assert rec.cbu_slices == [(0, f"i0/L[{k}]?", 10 + 40 * k, 20) for k in range(4)]
+    assert sim.makespan == 100 + 3 * 20
+    assert (sim.task_firings, sim.control_firings) == (5, 4)
+    # bound = critical path 10 + 4 x 20 + 3 x 20 + 10 = 160: this run meets it.
+    assert sim.lower_bound_cycles == 160
+    # compute 10 + 3 x 20 + 10 = 80; starved while the CBU decides: 4 x 20.
+    assert _buckets(sim, 0) == (80, 0, 0, 80, 0)
+
+
+@pytest.mark.parametrize("count_known, b_starts, decisions", [
+    (True, [2010, 2030, 2050], [("i0/L", 10)]),
+    (False, [2010, 4030, 6050], [(f"i0/L[{k}]?", 10 + 2020 * k) for k in range(4)])])
+def test_static_resolves_control_on_the_host(count_known, b_starts, decisions):
+    """Under static a loop decision is a 2000-cycle host round trip, paid once when the count
+    is known and before every iteration (and once to end) when it is not."""
+    sim, rec = run_sim(_loop(count_known), tiny_arch(), scheduler="static")
+    # Known: a 0..10, host 10..2010, b 2010..2030..2050..2070, c 2070..2080.
+    # Per iteration: a 0..10, host 10..2010, b 2010..2030, host 2030..4030, b 4030..4050,
+    # host 4050..6050, b 6050..6070, host 6070..8070, c 8070..8080.
+    makespan = 2080 if count_known else 8080
+    assert {k: v[1:] for k, v in rec.schedule().items()} == {
+        "i0/a": (0, 10), **{f"i0/L[{k}]/b": (t, t + 20) for k, t in enumerate(b_starts)},
+        "i0/c": (makespan - 10, makespan)}
+    assert sim.makespan == makespan
+    # resolved by the host, not a CBU
+    assert rec.cbu_slices == [(HOST, label, t, 2000) for label, t in decisions]
     # One TBU serves a, b, c; by demand b (60) then a (10) are installed, c (10) is loaded at
     # run time (setup 0 cycles, 0 bytes: one reconfiguration that takes no time).
     assert sim.machine.tbus[0].reconfigurations == 1
-    # compute 10 + 3 x 20 + 10 = 80; starved while the host decides: 2000.
-    assert _buckets(sim, 0) == (80, 0, 0, 2000, 0)
+    # compute 10 + 3 x 20 + 10 = 80; starved while the host decides: 2000 per decision.
+    assert _buckets(sim, 0) == (80, 0, 0, 2000 * len(decisions), 0)
 
 
 @pytest.mark.parametrize("slots, makespan, loads", [(1, 2660, 4), (2, 1360, 2)])
 def test_reconfiguration_costs_setup_plus_bytes(slots, makespan, loads):
     """Each configuration load costs setup + bytes / 32; two slots keep both blocks resident."""
-    wf = (WorkflowBuilder("rc")
-          .loop("L", Constant(value=2), ["a", "b"])
+    wf = (WorkflowBuilder("rc")                     # one decision: loads are the point here
+          .loop("L", Constant(value=2), ["a", "b"], count_known=True)
           .task("a", "ai", 2560, config_bytes=3200)   # 10 cycles; load 500 + 3200/32 = 600
           .task("b", "ai", 2560, config_bytes=6400)   # 10 cycles; load 500 + 6400/32 = 700
           .flow("a", "b").build())
@@ -251,13 +278,23 @@ def test_contention_delays_a_transfer_sharing_a_link(model, w2_start, wait):
     assert sim.machine.noc.stats.wait_cycles == wait
 
 
-def test_cbu_evaluates_one_control_block_at_a_time():
+@pytest.mark.parametrize("count_known", [True, False])
+def test_cbu_evaluates_one_control_block_at_a_time(count_known):
     """Two instances' loop decisions queue on the cluster's single CBU."""
-    sim, rec = run_sim(_loop(), tiny_arch(2, 1), instances=2)
-    # a0 on TBU 0 and a1 on TBU 1, both 0..10. L of i0 on the CBU 10..30, L of i1 30..50.
-    assert [s[2:] for s in rec.cbu_slices] == [(10, 20), (30, 20)]
+    sim, rec = run_sim(_loop(count_known), tiny_arch(2, 1), instances=2)
     sched = rec.schedule()
+    # a0 on TBU 0 and a1 on TBU 1, both 0..10. L of i0 on the CBU 10..30, L of i1 30..50.
     assert sched["i0/L[0]/b"][1] == 30 and sched["i1/L[0]/b"][1] == 50
-    # i0's body: 30..50..70..90, c 90..100. i1's body 50..70..90..110, c 110..120.
-    assert sched["i0/c"][1:] == (90, 100) and sched["i1/c"][1:] == (110, 120)
-    assert sim.makespan == 120
+    if count_known:
+        assert [s[2:] for s in rec.cbu_slices] == [(10, 20), (30, 20)]
+        # i0's body: 30..50..70..90, c 90..100. i1's body 50..70..90..110, c 110..120.
+        assert sched["i0/c"][1:] == (90, 100) and sched["i1/c"][1:] == (110, 120)
+        assert sim.makespan == 120
+        return
+    # Per iteration the two instances alternate on the CBU, i1 20 cycles behind: i0 decides
+    # at 10, 50, 90, 130 (b 30..50, 70..90, 110..130; c 150..160), i1 at 30, 70, 110, 150
+    # (b 50..70, 90..110, 130..150; c 170..180). Only i1's first decision waits (10..30).
+    assert [s[2:] for s in rec.cbu_slices] == [(10 + 20 * k, 20) for k in range(8)]
+    assert [s[1] for s in rec.cbu_slices[:3]] == ["i0/L[0]?", "i1/L[0]?", "i0/L[1]?"]
+    assert sched["i0/c"][1:] == (150, 160) and sched["i1/c"][1:] == (170, 180)
+    assert sim.makespan == 180

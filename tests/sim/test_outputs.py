@@ -55,6 +55,31 @@ def test_same_seed_gives_byte_identical_files(scheduler, tmp_path):
         assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes(), name
 
 
+def test_per_iteration_loop_decisions_repeat_byte_for_byte_and_are_traced_one_each(tmp_path):
+    """llm-agent's decode loop is decided one iteration at a time: two octopus runs of one spec
+    write byte-identical files, and the trace holds one control slice per decision
+    (``i<n>/agent[k]?``, k = 0 .. the instance's count), all of the run's control firings."""
+    from octopus.run import resolve_workflow
+    from octopus.workflow import sample_instance
+
+    spec = _spec(workflow="llm-agent", scheduler="octopus", instances=10)
+    first = execute(spec, out_dir=tmp_path / "a")
+    assert execute(spec, out_dir=tmp_path / "b") == first
+    for name in ("summary.json", "firings.csv", "tbus.csv", "trace.json"):
+        assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes(), name
+    events = json.loads((tmp_path / "a" / "trace.json").read_text())["traceEvents"]
+    control = {e["pid"] for e in events if e["ph"] == "M" and e["name"] == "process_name"
+               and e["args"]["name"] == "control"}
+    slices = sorted(e["name"] for e in events if e["ph"] == "X" and e["pid"] in control)
+    wf = resolve_workflow("llm-agent")
+    decisions = []
+    for i in range(10):
+        steps = sum(f.block_id == "decode" for f in sample_instance(wf, spec.seed, i).firings)
+        decisions += [f"i{i}/agent[{k}]?" for k in range(steps + 1)]
+    assert [n for n in slices if n.endswith("?")] == sorted(decisions)
+    assert len(slices) == first.control_firings
+
+
 def test_another_seed_gives_another_run(tmp_path):
     """A different seed samples different instances, so the firings differ."""
     execute(_spec(instances=20), out_dir=tmp_path / "a")

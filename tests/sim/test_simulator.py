@@ -33,8 +33,9 @@ from octopus.workflow.sampling import CONTROL
 SETUP_CYCLES = 100
 
 
-def _mixed() -> Workflow:
-    """Random works, a fan-out holding a branch, then a loop; bytes and configurations on all."""
+def _mixed(count_known: bool = False) -> Workflow:
+    """Random works, a fan-out holding a branch, then a loop (decided per iteration unless
+    ``count_known``); bytes and configurations on all."""
     return (WorkflowBuilder("mixed")
             .task("src", "ai", Uniform(low=2e3, high=6e4), input_bytes=2048, output_bytes=4096,
                   config_bytes=3200)
@@ -44,7 +45,7 @@ def _mixed() -> Workflow:
             .task("hard", "general", Uniform(low=500, high=5000), output_bytes=512,
                   config_bytes=1600)
             .merge("M")
-            .loop("L", Uniform(low=1, high=3), ["r"])
+            .loop("L", Uniform(low=1, high=3), ["r"], count_known=count_known)
             .task("r", "ai", Uniform(low=1e3, high=1e4), output_bytes=256, config_bytes=9600)
             .flow("src", "F", "L").flow("e", "J").flow("hard", "M").build())
 
@@ -159,9 +160,11 @@ def test_greedy_matches_simpy_model_in_a_batch(seed, slots):
     assert sorted(sim.latencies) == sorted(expected)
 
 
-def test_greedy_matches_simpy_model_with_arrivals():
-    """Instances arriving over time finish at exactly the cycles the SimPy model gives."""
-    wf, n, seed = _mixed(), 16, 5
+@pytest.mark.parametrize("count_known", [False, True])
+def test_greedy_matches_simpy_model_with_arrivals(count_known):
+    """Instances arriving over time finish at exactly the cycles the SimPy model gives, whether
+    their loop is decided per iteration or at once."""
+    wf, n, seed = _mixed(count_known), 16, 5
     arrivals = [i * 777 + (i % 3) * 131 for i in range(n)]
     instances = [sample_instance(wf, seed, i) for i in range(n)]
     expected = simpy_greedy(instances, arrivals, slots=2)

@@ -64,6 +64,28 @@ def test_critical_path_of_a_chain_is_its_sum():
     assert cp.cycles == 2 + 2 + 1 and cp.blocks == ("a", "b", "c")
 
 
+@pytest.mark.parametrize("count_known, decisions, path, x_rank", [
+    (False, 4, 2 + 20 + 3 * (2 + 20) + 1, 2 + 20 + 2 * (2 + 20) + 1),
+    (True, 1, 2 + 20 + 3 * 2 + 1, 2 + 2 * 2 + 1)])
+def test_a_loop_decided_per_iteration_puts_a_decision_on_the_path_per_iteration(
+        count_known, decisions, path, x_rank):
+    """``a`` (2 cycles) -> a loop of 3 over ``x`` (2 cycles) -> ``z`` (1 cycle), decisions of
+    20 cycles: decided per iteration, the loop fires 4 decisions, all on the critical path;
+    with its count known, one."""
+    from octopus.workflow import WorkflowBuilder
+    from octopus.workflow.analysis import downstream_ranks
+
+    wf = (WorkflowBuilder("l").task("a", "ai", 400)
+          .loop("L", 3, ["x"], count_known=count_known).task("x", "ai", 400)
+          .task("z", "ai", 200).flow("a", "L", "z").build())
+    assert expected_firings(wf) == {"a": 1, "L": decisions, "x": 3, "z": 1}
+    assert expected_critical_path(wf, CAP).cycles == path
+    inst = next(iter_instances(wf, 1, seed=0))
+    assert instance_critical_path(inst, CAP) == path
+    ranks = downstream_ranks(wf, CAP)
+    assert (ranks["x"], ranks["L"], ranks["a"]) == (x_rank, 20 + x_rank, path)
+
+
 def test_batch_bound_is_max_of_work_and_critical_path():
     """The bound is the larger of total work / units and the longest instance chain."""
     wf = resolve_workflow("video-analytics")

@@ -59,8 +59,9 @@ def test_check_refuses_what_cannot_simulate_in_one_line(text, needle, tmp_path):
 
 
 def test_nested_counts_are_bounded_per_instance(tmp_path):
-    """A fan-out of 1,000 around a loop of 2,000 may fire 2 million blocks in one instance:
-    refused, though each count is under its own limit."""
+    """A fan-out of 1,000 around a loop of 2,000 may fire 4 million blocks in one instance
+    (each iteration a body firing and a decision): refused, though each count is under its own
+    limit."""
     text = """name: nested
 blocks:
   - {id: f, type: fanout, count: {dist: constant, value: 1000}, body: [l]}
@@ -71,7 +72,7 @@ blocks:
     path.write_text(text)
     result = CliRunner().invoke(app, ["check", str(path)])
     assert result.exit_code == 2
-    assert "up to 2e+06 blocks" in result.stderr and "limit of 1,000,000 per instance" in \
+    assert "up to 4e+06 blocks" in result.stderr and "limit of 1,000,000 per instance" in \
         result.stderr
 
 
@@ -81,6 +82,18 @@ def test_max_firings_takes_every_count_at_its_bound_and_the_largest_path():
           .fanout("f", Uniform(low=1, high=4.7), ["b", "c"])
           .task("b", "ai", 1).task("c", "ai", 1).flow("b", "c").flow("a", "f").build())
     assert max_firings(compile_workflow(wf)) == 1 + 1 + 4 * 2
+
+
+def test_max_firings_counts_a_loop_decision_per_iteration_unless_the_count_is_known():
+    """A loop of up to 5 iterations of a 2-block body fires 1 + 5 * (2 + 1) blocks when decided
+    per iteration, 1 + 5 * 2 when its count is known at entry."""
+    def loop(count_known: bool):
+        return (WorkflowBuilder("w").loop("l", Uniform(low=2, high=5), ["b", "c"],
+                                          count_known=count_known)
+                .task("b", "ai", 1).task("c", "ai", 1).flow("b", "c").build())
+
+    assert max_firings(compile_workflow(loop(False))) == 1 + 5 * 3
+    assert max_firings(compile_workflow(loop(True))) == 1 + 5 * 2
 
 
 @pytest.mark.parametrize("dist", [

@@ -62,7 +62,8 @@ class Scheduler:
         raise NotImplementedError
 
     def on_reveal(self, run: InstanceRun, control: int, revealed: list[int]) -> None:
-        """Control firing ``control`` decided; ``revealed`` are the firings it created."""
+        """Control firing ``control`` decided; ``revealed`` are the firings it created (for a
+        loop decided per iteration: one iteration's firings and the next decision)."""
 
     def on_task_done(self, task: Task) -> None:
         """``task`` finished on ``task.tbu`` (which is idle again)."""

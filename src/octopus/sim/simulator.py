@@ -11,7 +11,9 @@ through :class:`~octopus.sim.machine.Machine`. One run:
 3. whenever anything was released or freed in a cycle, ``scheduler.decide()`` runs once, after
    every completion and release of that cycle (the event core's tie order);
 4. a finished Control Block first reveals the firings it decided (``on_reveal``), then releases
-   its successors.
+   its successors. A loop whose count is not known ahead is decided one iteration at a time:
+   each of its decisions reveals one iteration and the next decision
+   (:mod:`octopus.workflow.sampling`).
 """
 
 from __future__ import annotations

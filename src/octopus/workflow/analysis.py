@@ -2,7 +2,9 @@
 
 Expectations are exact for the model: a Task Block's expected firings per instance is the product,
 over its enclosing Control Blocks, of the expected loop/fan-out count or the path probability
-(counts are drawn independently, so Wald's identity applies).
+(counts are drawn independently, so Wald's identity applies). A loop whose count is not known
+ahead fires ``count + 1`` decisions per execution (one per iteration and one that ends it), each
+on the critical path; every other Control Block fires once per execution.
 
 Durations need a machine: :class:`Capacity` turns work into integer cycles with the function
 the simulator uses, which is what makes :func:`batch_lower_bound` a true lower
@@ -76,9 +78,11 @@ class Capacity:
 
 
 def _walk(region: Region, weight: float, visit) -> None:
-    """Call ``visit(block, expected executions)`` for every block in ``region``, nested ones too."""
+    """Call ``visit(block, expected firings)`` for every block in ``region``, nested ones too."""
     for item in region.items:
-        visit(item.block, weight)
+        per_iteration = isinstance(item, RepeatItem) and item.per_iteration
+        decisions = 1 + item.block.count.count_mean if per_iteration else 1.0  # per execution
+        visit(item.block, weight * decisions)
         if isinstance(item, RepeatItem):
             _walk(item.body, weight * item.block.count.count_mean, visit)
         elif isinstance(item, BranchItem):
@@ -175,7 +179,8 @@ def _item_path(item, cap: Capacity) -> CriticalPath:
     body = _region_path(item.body, cap)
     n = blk.count.count_mean
     repeats = n if not item.parallel else min(n, 1.0)
-    return CriticalPath(head.cycles + repeats * body.cycles, head.blocks + body.blocks)
+    step = body.cycles + (cap.control_cycles if item.per_iteration else 0)
+    return CriticalPath(head.cycles + repeats * step, head.blocks + body.blocks)
 
 
 def downstream_ranks(wf: Workflow, cap: Capacity) -> dict[str, float]:
@@ -203,7 +208,9 @@ def _rank_region(region: Region, cap: Capacity, tail: float, ranks: dict[str, fl
                 (_rank_region(path, cap, after, ranks) for _, path in item.paths), default=after)
         else:
             more = 0.0 if item.parallel else max(blk.count.count_mean - 1, 0.0)
-            body_tail = after + more * _region_path(item.body, cap).cycles
+            decision = cap.control_cycles if item.per_iteration else 0  # after every iteration
+            step = _region_path(item.body, cap).cycles + decision
+            body_tail = after + decision + more * step
             rank[i] = cap.control_cycles + _rank_region(item.body, cap, body_tail, ranks)
         ranks[blk.id] = rank[i]
     return max((rank[i] for i in range(len(rank)) if not region.preds[i]), default=tail)

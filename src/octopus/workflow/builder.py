@@ -47,8 +47,12 @@ class WorkflowBuilder:
     def merge(self, id: str) -> WorkflowBuilder:
         return self._add(id=id, type="merge")
 
-    def loop(self, id: str, count: Any, body: list[str]) -> WorkflowBuilder:
-        return self._add(id=id, type="loop", count=_dist(count), body=list(body))
+    def loop(self, id: str, count: Any, body: list[str], *, count_known: bool = False
+             ) -> WorkflowBuilder:
+        """A loop; ``count_known`` when its count is known at entry (one decision reveals
+        every iteration) rather than decided one iteration at a time."""
+        return self._add(id=id, type="loop", count=_dist(count), body=list(body),
+                         count_known=count_known)
 
     def fanout(self, id: str, count: Any, body: list[str]) -> WorkflowBuilder:
         return self._add(id=id, type="fanout", count=_dist(count), body=list(body))

@@ -9,8 +9,8 @@ distribution):
 - :data:`MAX_COUNT`: the count of one loop or fan-out execution (its ``count_upper``); a
   uniform count must hold an integer;
 - :data:`MAX_WORK`: the work of one Task Block firing (its ``upper``), in MACs or operations;
-- :data:`MAX_INSTANCE_FIRINGS`: the firings of one instance, every count at its
-  ``count_upper`` and every branch on its largest path.
+- :data:`MAX_INSTANCE_FIRINGS`: the firings of one instance (a per-iteration loop's decisions
+  included), every count at its ``count_upper`` and every branch on its largest path.
 
 A run adds its own limit on instances x expected firings (:data:`octopus.run.MAX_RUN_FIRINGS`).
 """
@@ -61,8 +61,9 @@ def max_firings(region: Region) -> float:
             total += 1
         elif isinstance(item, BranchItem):
             total += 1 + max(max_firings(path) for _, path in item.paths)
-        else:
-            total += 1 + item.block.count.count_upper * max_firings(item.body)
+        else:  # a per-iteration loop adds a decision to every iteration
+            body = max_firings(item.body) + int(item.per_iteration)
+            total += 1 + item.block.count.count_upper * body
     return total
 
 

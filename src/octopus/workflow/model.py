@@ -7,7 +7,8 @@ A workflow is a list of blocks and a list of Task Flows (directed edges between 
 - ``branch``: exactly one of its ``paths`` runs, chosen by probability; each path starts at the
   block it names (or is empty when it names the merge) and ends in the ``merge`` block.
 - ``merge``: where a branch's paths re-join.
-- ``loop``: its ``body`` (a sub-graph) runs ``count`` times in sequence.
+- ``loop``: its ``body`` (a sub-graph) runs ``count`` times in sequence, decided one iteration
+  at a time unless ``count_known``.
 - ``fanout``: its ``body`` runs ``count`` times in parallel; an implicit join waits for all copies.
 
 These classes check each block on its own (types, ranges, unknown fields). Whether the blocks
@@ -149,11 +150,22 @@ class MergeBlock(_Block):
 
 
 class LoopBlock(_Block):
-    """Runs ``body`` ``count`` times in sequence, then continues to its successors."""
+    """Runs ``body`` ``count`` times in sequence, then continues to its successors.
+
+    Unless ``count_known``, the count is not known ahead: the loop is decided one iteration at
+    a time, a "continue?" firing of the loop at entry and after every iteration (``count`` + 1
+    firings per execution, the last one ending the loop). With ``count_known`` one firing at
+    entry decides every iteration.
+    """
 
     type: Literal["loop"] = "loop"
     count: Distribution = Field(description="iterations per execution (rounded to an integer)")
     body: list[str] = Field(min_length=1, description="ids of the blocks inside the loop")
+    count_known: bool = Field(
+        default=False,
+        description="the iteration count is known when the loop starts (e.g. a fixed number of "
+        "denoising steps): one decision at entry reveals every iteration; otherwise a decision "
+        "before each iteration reveals only that one (e.g. decoding until an end token)")
 
 
 class FanoutBlock(_Block):

@@ -6,6 +6,14 @@ of :class:`Firing` s. Firings are listed in a topological order (every predecess
 smaller), and each records which control firing *revealed* it: a body's firings exist only once
 its loop, fan-out or branch has been evaluated, which is what a proactive scheduler may exploit
 and a reactive one may not.
+
+A loop whose count is not known ahead (``count_known`` false) fires one decision per iteration:
+decision ``k`` (label ``<loop>[k]?``) waits for iteration ``k - 1`` (or, for ``k = 0``, for what
+precedes the loop) and reveals iteration ``k`` and decision ``k + 1``; decision ``count`` reveals
+nothing and ends the loop, and the loop's successors wait for it. The count is still drawn once,
+at entry, from the same stream position, so an instance's work is the same either way; only what
+is revealed when differs. A ``count_known`` loop fires one decision (label ``<loop>``) that
+reveals every iteration.
 """
 
 from __future__ import annotations
@@ -17,7 +25,13 @@ import numpy as np
 
 from octopus.rng import INSTANCES, stream
 from octopus.workflow.model import TaskBlock, Workflow
-from octopus.workflow.structure import BranchItem, Region, TaskItem, compile_workflow
+from octopus.workflow.structure import (
+    BranchItem,
+    Region,
+    RepeatItem,
+    TaskItem,
+    compile_workflow,
+)
 
 __all__ = ["CONTROL", "Firing", "Instance", "iter_instances", "sample_instance"]
 
@@ -37,8 +51,11 @@ class Firing:
         preds: indices of the firings that must finish first.
         data_from: indices of the Task Block firings whose output this firing consumes.
         revealed_by: index of the control firing whose outcome created this one, or -1.
-        outcome: for control firings, the count drawn (loop/fan-out) or the path taken (branch).
-        label: a readable name, e.g. ``faces[2]/embed``.
+        outcome: for control firings, the copies or iterations revealed (fan-out, loop with a
+            known count; a per-iteration loop decision: 1 to continue, 0 to end the loop) or
+            the path taken (branch).
+        label: a readable name, e.g. ``faces[2]/embed`` or ``agent[3]?`` (a loop's decision
+            whether iteration 3 runs).
     """
 
     block_id: str
@@ -92,6 +109,11 @@ class _Unroller:
         self.firings.append(Firing(**kw))
         return len(self.firings) - 1
 
+    def decision(self, block_id: str, deps, revealed_by: int, outcome: int, label: str) -> int:
+        """Emit a Control Block firing (it carries no work and consumes no data)."""
+        return self.emit(block_id=block_id, kind=CONTROL, work=0.0, task=None, preds=deps,
+                         data_from=(), revealed_by=revealed_by, outcome=outcome, label=label)
+
     def region(self, reg: Region, deps, data, revealed_by: int, prefix: str) -> Ends:
         ends: list[Ends] = []
         for item, preds in zip(reg.items, reg.preds, strict=True):
@@ -114,14 +136,14 @@ class _Unroller:
                           outcome=-1, label=prefix + blk.id)
             return (f,), (f,)
         blk = item.block
+        if isinstance(item, RepeatItem) and item.per_iteration:
+            return self.loop_by_iteration(item, deps, data, revealed_by, prefix)
         if isinstance(item, BranchItem):
             probs = np.fromiter((p for p, _ in item.paths), float)
             outcome = int(self.rng.choice(len(probs), p=probs / probs.sum()))
         else:
             outcome = blk.count.sample_count(self.rng)
-        c = self.emit(block_id=blk.id, kind=CONTROL, work=0.0, task=None, preds=deps,
-                      data_from=(), revealed_by=revealed_by, outcome=outcome,
-                      label=prefix + blk.id)
+        c = self.decision(blk.id, deps, revealed_by, outcome, prefix + blk.id)
         if isinstance(item, BranchItem):
             return self.region(item.paths[outcome][1], (c,), data, c, prefix)
         if outcome == 0:
@@ -134,6 +156,19 @@ class _Unroller:
         for k in range(outcome):
             ends = self.region(item.body, ends[0], ends[1], c, f"{prefix}{blk.id}[{k}]/")
         return ends
+
+    def loop_by_iteration(self, item: RepeatItem, deps, data, revealed_by: int,
+                          prefix: str) -> Ends:
+        """Decision ``k`` waits for iteration ``k - 1`` and reveals iteration ``k`` and the next
+        decision; decision ``count`` ends the loop (module docstring)."""
+        blk = item.block
+        count = blk.count.sample_count(self.rng)
+        for k in range(count + 1):
+            c = self.decision(blk.id, deps, revealed_by, int(k < count), f"{prefix}{blk.id}[{k}]?")
+            if k < count:
+                deps, data = self.region(item.body, (c,), data, c, f"{prefix}{blk.id}[{k}]/")
+            revealed_by = c
+        return (c,), data
 
 
 def _union(groups) -> tuple[int, ...]:

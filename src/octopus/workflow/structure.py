@@ -53,6 +53,12 @@ class RepeatItem:
     def parallel(self) -> bool:
         return isinstance(self.block, FanoutBlock)
 
+    @property
+    def per_iteration(self) -> bool:
+        """A loop whose count is not known ahead: it fires a decision at entry and after every
+        iteration (``count + 1`` per execution), each revealing one iteration or ending it."""
+        return not self.parallel and not self.block.count_known
+
 
 @dataclass(frozen=True, slots=True)
 class BranchItem:

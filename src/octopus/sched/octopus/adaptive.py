@@ -9,9 +9,10 @@ demand the replicas are planned from.
 - **Width**: an elastic dispatch of a block that can be resident on one TBU is widened while
   there are idle elastic TBUs for it and each array keeps ``min_group_efficiency`` of its
   efficiency on one: when TBUs would idle anyway, a firing finishes nearly ``k`` times sooner.
-  A block that streams keeps one TBU (a wider group would only queue at the same memory); so
-  does a block too large for one TBU when too few TBUs are idle for its narrowest group and
-  streaming costs at most a tenth of its compute.
+  A block that streams is widened from one TBU on the same rule, its members' streams counted
+  as one controller's (a wider group may only queue at the same memory); so is a block too
+  large for one TBU when too few TBUs are idle for its narrowest group and streaming costs at
+  most a tenth of its compute.
 - **Demand**: the TBU-cycles each block used since the last re-plan, blended into the previous
   estimate (``ewma_alpha``); the replicas are re-planned from it every ``replan_cycles``.
 
@@ -72,25 +73,29 @@ class Sizing:
 
     def elastic_width(self, block: TaskBlock, idle: int, queued: int) -> int:
         """Width of an elastic dispatch of ``block`` with ``idle`` idle elastic TBUs and
-        ``queued`` firings of it waiting (this one included)."""
+        ``queued`` firings of any block waiting (this one included): each gets its share of the
+        idle TBUs."""
         narrowest = self.parallel.min_width(block)
         if self.streams(block, narrowest) or (narrowest > idle and self.streams_cheaply(block)):
-            return 1
+            narrowest = 1
         if narrowest > idle or not self.enabled:
             return narrowest
         share = max(narrowest, idle // max(1, queued))
-        base = self._group_cycles(block, narrowest) * narrowest
+        base = self.group_cycles(block, narrowest) * narrowest
         best = narrowest
         for k in self.parallel.widths(block):
             # each array's efficiency relative to the narrowest group's: work per array-cycle
             if narrowest < k <= share and \
-                    base >= self.min_group_efficiency * self._group_cycles(block, k) * k:
+                    base >= self.min_group_efficiency * self.group_cycles(block, k) * k:
                 best = k
         return best
 
-    def _group_cycles(self, block: TaskBlock, width: int) -> int:
+    def group_cycles(self, block: TaskBlock, width: int) -> int:
         """Cycles of a mean firing on ``width`` TBUs: compute, then the exchange over one link
-        (hop latencies left out)."""
+        (hop latencies left out); or, if longer, every member's streamed shard through one
+        memory controller."""
         exchange = self.parallel.exchange_bytes(block, 1, width)
         link = self.machine.arch.cluster.link_bytes_per_cycle
-        return self.parallel.compute_cycles(block, [block.work.mean], width) + -(-exchange // link)
+        compute = self.parallel.compute_cycles(block, [block.work.mean], width)
+        return max(compute + -(-exchange // link), self.dispatch_cycles(block, [0.0], width)
+                   * width)

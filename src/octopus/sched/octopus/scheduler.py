@@ -53,6 +53,7 @@ class Octopus(Scheduler):
         self.used: dict[str, float] = defaultdict(float)  # TBU-cycles since the last re-plan
         self.candidates = self._replica_candidates() if cfg.dual else set()
         self.plan = Plan.all_elastic(self.topology.num_tbus)
+        self.draining: tuple[str, tuple[int, ...]] | None = None  # a block, the group it awaits
         self._replan()
         for block, groups in self.plan.replicas.items():
             blk = self.blocks[block]
@@ -140,6 +141,8 @@ class Octopus(Scheduler):
 
     # --- decisions -----------------------------------------------------------------------------
     def decide(self) -> None:
+        if self.draining and not self.queues.count(self.draining[0]):
+            self.draining = None
         for block in self.queues.by_urgency():
             while self.queues.count(block) and self._place(self.blocks[block]):
                 pass
@@ -157,6 +160,8 @@ class Octopus(Scheduler):
         if replica is not None and (elastic is None or self._finish(blk, replica) <= elastic[0]):
             return self._run(blk, replica)
         if elastic is not None:
+            if self.draining is not None and elastic[1] == self.draining[1]:
+                self.draining = None
             return self._run(blk, elastic[1])
         target = self._prefetch_target(blk)
         return target is not None and self._run(blk, target)
@@ -186,23 +191,62 @@ class Octopus(Scheduler):
 
     def _elastic_choice(self, blk: TaskBlock) -> tuple[int, tuple[int, ...]] | None:
         """Idle elastic TBUs for the block's next dispatch and the cycle its most urgent firing
-        would end there (after loading, or streaming, its configuration), or None."""
+        would end there (after loading, or streaming, its configuration), or None. A firing that
+        would end sooner on a wider group once its busy TBUs free than on the idle ones now
+        drains that group instead: nothing else starts there until it is idle."""
+        machine = self.machine
+        draining = self.draining
+        if draining is not None and draining[0] == blk.id:
+            ready = all(u in machine.idle for u in draining[1])
+            return (self._finish(blk, draining[1], machine.now), draining[1]) if ready else None
         head = self.queues.peek(blk.id, 1)[0]
-        idle = [u for u in self.machine.idle if u in self.elastic]
-        width = self.sizing.elastic_width(blk, len(idle), self.queues.count(blk.id))
-        if width > len(self.elastic):
-            width = 1  # no elastic group that wide: it streams on one TBU
+        idle = [u for u in machine.idle if u in self.elastic
+                and (draining is None or u not in draining[1])]
+        width = self._elastic_width(blk, len(idle))
         group = (self._elastic_group(blk, idle, width, head.run.site) if len(idle) >= width
                  else None)
+        if draining is None and self._drain_for(blk, group):
+            return None
         if group is None:
             return None
-        machine = self.machine
         shard = machine.parallel.shard_bytes(blk, width)
         held = all(machine.is_resident(u, shard_key(blk.id, width, i))
                    for i, u in enumerate(group))
         load = 0 if held or self.sizing.streams(blk, width) else -(
             -shard // machine.arch.memory.bytes_per_cycle)
         return self._finish(blk, group, machine.now + load), group
+
+    def _elastic_width(self, blk: TaskBlock, idle: int) -> int:
+        width = self.sizing.elastic_width(blk, idle, self.queues.total)
+        return 1 if width > len(self.elastic) else width  # none that wide: stream on one TBU
+
+    def _drain_for(self, blk: TaskBlock, group: tuple[int, ...] | None) -> bool:
+        """Whether ``blk``'s next firing should wait for a wider elastic group to drain (then
+        it is reserved in ``self.draining``) rather than run on the idle ``group`` now (None:
+        none is idle, so it waits anyway): when the cycles it would end sooner exceed the
+        TBU-cycles the wider group's members would idle while the last of them frees."""
+        if not self.config.adaptive:
+            return False
+        wide = self._elastic_width(blk, len(self.elastic))
+        if group is None or wide <= len(group):
+            return False
+        machine, now = self.machine, self.machine.now
+        best = None
+        for start in range(0, self.topology.num_tbus - wide + 1, wide):
+            members = range(start, start + wide)
+            if all(u in self.elastic for u in members):
+                frees = [max(machine.tbus[u].busy_until, now) for u in members]
+                idled = sum(max(frees) - f for f in frees)
+                if best is None or (max(frees), idled) < best[:2]:
+                    best = (max(frees), idled, tuple(members))
+        if best is None:
+            return False
+        drained = best[0] + self.sizing.group_cycles(blk, wide)
+        if now + self.sizing.group_cycles(blk, len(group)) - drained <= best[1]:
+            return False
+        self.draining = (blk.id, best[2])
+        self.stats["drains"] = self.stats.get("drains", 0) + 1
+        return True
 
     def _elastic_group(self, blk: TaskBlock, idle: list[int], width: int, home: int
                        ) -> tuple[int, ...] | None:
@@ -231,8 +275,9 @@ class Octopus(Scheduler):
         """A busy elastic TBU holding ``blk``'s configuration with room for the next dispatch,
         the one that frees first (its next dispatch's inputs are fetched meanwhile)."""
         machine = self.machine
+        draining = self.draining[1] if self.draining else ()
         busy = [u for u in self.elastic if machine.tbus[u].in_flight == 1
-                and machine.is_resident(u, blk.id)]
+                and machine.is_resident(u, blk.id) and u not in draining]
         return (min(busy, key=lambda u: (machine.tbus[u].busy_until, u)),) if busy else None
 
     def _run(self, blk: TaskBlock, group: tuple[int, ...]) -> bool:
