@@ -18,9 +18,10 @@ CV > 1), the rate swept from light load past the machine's capacity, under sever
    their SLO. The ablation searches Octopus with each mechanism flipped (Poisson, on
    ``ablation_preset``); a closed batch per (workflow, preset, scheduler) checks throughput.
 
-Schedulers come from the registry: ``octopus`` is the target, a scheduler class with a true
-``reference`` attribute (e.g. a clairvoyant one) is shown as a reference and every other one
-is a baseline. Octopus's mechanisms are its config's boolean switches.
+Schedulers come from the registry: ``octopus`` is the target, a scheduler named in
+:data:`REFERENCES` or whose class has a true ``reference`` attribute (e.g. a clairvoyant one)
+is shown as a reference and every other one is a baseline. Octopus's mechanisms are its
+config's boolean switches.
 """
 
 from __future__ import annotations
@@ -53,17 +54,24 @@ from octopus.run import RunSpec, resolve
 from octopus.sched import scheduler_class, scheduler_config, scheduler_names
 from octopus.workflow import expected_critical_path, expected_firings
 
-__all__ = ["POISSON", "PRELOAD", "REACTIVE_GRID", "TARGET", "Evaluation", "Size", "evaluate",
-           "geomean", "mechanisms", "roles"]
+__all__ = ["POISSON", "PRELOAD", "REACTIVE_GRID", "REFERENCES", "TARGET", "Evaluation", "Size",
+           "evaluate", "geomean", "mechanisms", "roles"]
 
 PRELOAD = ("octopus.experiments.evaluate",)
 """What a :class:`LocalBackend` running the evaluation should import before forking."""
 
 
+REFERENCES = ("clairvoyant",)
+"""Schedulers that are references whatever their class says: the clairvoyant list scheduler
+knows every outcome and duration at arrival (issue 12: "not a baseline, it shows the
+headroom")."""
+
+
 def roles() -> tuple[tuple[str, ...], tuple[str, ...]]:
     """``(baselines, references)`` among the registered schedulers (module doc)."""
     others = [n for n in scheduler_names() if n != TARGET]
-    refs = tuple(n for n in others if getattr(scheduler_class(n), "reference", False))
+    refs = tuple(n for n in others
+                 if n in REFERENCES or getattr(scheduler_class(n), "reference", False))
     return tuple(n for n in others if n not in refs), refs
 
 
