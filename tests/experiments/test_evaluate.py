@@ -166,3 +166,20 @@ def test_a_size_must_include_poisson_and_its_reference_load():
         Size.quick().__class__(**{**Size.quick().__dict__, "reference_load": 0.33})
     with pytest.raises(ValueError, match="Poisson"):
         Size.quick().__class__(**{**Size.quick().__dict__, "arrival_cvs": (3.0,)})
+
+
+def test_references_are_shown_but_are_no_baselines(monkeypatch):
+    """`clairvoyant`, and a scheduler class flagged ``reference``, are references; every other
+    registered scheduler but the target is a baseline."""
+    import octopus.experiments.evaluate as evaluate_module
+
+    class Flagged:
+        reference = True
+
+    class Plain:
+        pass
+
+    classes = {"clairvoyant": Plain, "oracle": Flagged, "greedy": Plain, TARGET: Plain}
+    monkeypatch.setattr(evaluate_module, "scheduler_names", lambda: sorted(classes))
+    monkeypatch.setattr(evaluate_module, "scheduler_class", classes.__getitem__)
+    assert roles() == (("greedy",), ("clairvoyant", "oracle"))
