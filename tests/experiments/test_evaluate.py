@@ -61,7 +61,8 @@ def test_the_headline_on_known_goodputs():
     assert speed["geomean"]["greedy"] == pytest.approx(2.0)
     assert speed["max"]["greedy"] == pytest.approx(2.0)
     assert speed["geomean"]["static"] == pytest.approx(1.0)
-    assert speed["no_goodput"] == {"greedy": 0, "static": 1}
+    assert speed["baseline_no_goodput"] == {"greedy": 0, "static": 1}
+    assert speed["octopus_no_goodput"] == speed["neither_goodput"] == {"greedy": 0, "static": 0}
     assert speed["better"]["greedy"] == 2 and speed["tie"]["static"] == 1
     assert h["ablation"]["dual"] == {"a": pytest.approx(0.9), "b": pytest.approx(0.9)}
     assert h["ablation"]["diffusion"] == {"a": 1.0, "b": 1.0}

@@ -144,7 +144,7 @@ def test_periodic_arrivals_meet_the_slo_up_to_capacity_but_not_at_it():
     spec = _one_block_spec(warmup_instances=20)
     cap = capacity_per_s(spec)
     floors = tuple(float(x) for x in measure_floor(spec).latencies)
-    job = SearchJob(spec, 0.0, cap, floors, GRID, 1.0, (1.0, 2.0), 0.99, 0.05)
+    job = SearchJob(spec, 0.0, cap, floors, GRID, 1.0, (1.0, 2.0), 0.99, 0.05, 1 / 32)
     found = goodput_job(job)
     assert found.censored is None and 0.95 <= found.goodput_load < found.failing_load <= 1.0
     assert found.failing_load - found.goodput_load <= 0.05 * found.failing_load + 1e-12

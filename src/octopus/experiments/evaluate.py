@@ -166,7 +166,7 @@ def evaluate(size: Size | None = None, backend: Backend | None = None,
         return cost(wf, p, probes), functools.partial(goodput_job, SearchJob(
             base(wf, p, sched, seed), cv, ev.capacity[(wf, p)], slo_floors[(wf, p, seed)],
             tuple(size.loads), size.slo_scale, tuple(size.slo_scales), size.target,
-            size.rel_tol))
+            size.rel_tol, size.min_load))
 
     jobs: dict[tuple, tuple[float, Callable]] = {}
     for wf in wfs:

@@ -55,6 +55,7 @@ class Size:
         slo_scale: an instance's SLO in multiples of its latency floor.
         target: the SLO attainment goodput requires.
         rel_tol: the goodput search stops when its bracket is this narrow (relative).
+        min_load: the lowest load the search tries before it reports no goodput.
         slo_scales: the SLO scales of the attainment curve.
         reference_load: the load at which ``reactive`` is tuned, the attainment is drawn
             against the SLO scale and the runs' counters are tabulated (one of ``loads``).
@@ -76,26 +77,27 @@ class Size:
     slo_scale: float = 5.0
     target: float = 0.99
     rel_tol: float = 0.05
+    min_load: float = 1 / 32
     slo_scales: tuple[float, ...] = (1.5, 2.0, 3.0, 5.0, 7.5, 10.0, 20.0)
     reference_load: float = 0.7
 
     @classmethod
     def quick(cls) -> Size:
-        return cls(name="quick", presets=PRESETS, horizon_windows=2.0, min_instances=24,
-                   max_instances={"chip": 60, "chip-4": 36, "wafer": 24},
-                   seeds=(0, 1, 2), loads=(0.5, 0.8, 1.1), arrival_cvs=(POISSON, 3.0),
-                   warmup_fraction=0.1, closed_instances={"chip": 32, "chip-4": 64,
-                                                          "wafer": 256},
+        return cls(name="quick", presets=("chip",), horizon_windows=2.0, min_instances=24,
+                   max_instances={"chip": 40}, seeds=(0, 1, 2), loads=(0.2, 0.5, 0.8, 1.1),
+                   arrival_cvs=(POISSON, 3.0), warmup_fraction=0.1,
+                   closed_instances={"chip": 32},
                    reactive_grid=tuple(REACTIVE_GRID[i] for i in (1, 4, 7)), rel_tol=0.15,
-                   reference_load=0.8)
+                   reference_load=0.5)
 
     @classmethod
     def full(cls) -> Size:
-        return cls(name="full", presets=PRESETS, horizon_windows=4.0, min_instances=100,
-                   max_instances={"chip": 400, "chip-4": 240, "wafer": 100},
-                   seeds=(0, 1, 2, 3, 4), loads=(0.4, 0.7, 0.9, 1.1),
-                   arrival_cvs=(POISSON, 3.0), warmup_fraction=0.1,
-                   closed_instances={"chip": 256, "chip-4": 512, "wafer": 2048})
+        return cls(name="full", presets=PRESETS, horizon_windows=4.0, min_instances=48,
+                   max_instances={"chip": 160, "chip-4": 96, "wafer": 48},
+                   seeds=(0, 1, 2, 3, 4), loads=(0.2, 0.5, 0.8, 1.1),
+                   arrival_cvs=(POISSON, 3.0), warmup_fraction=0.1, rel_tol=0.1,
+                   closed_instances={"chip": 128, "chip-4": 256, "wafer": 1024},
+                   reference_load=0.5)
 
     def __post_init__(self) -> None:
         if self.reference_load not in self.loads:
@@ -134,6 +136,7 @@ class Size:
                 "seeds": list(self.seeds), "loads": list(self.loads),
                 "arrival_cvs": list(self.arrival_cvs), "slo_scale": self.slo_scale,
                 "attainment_target": self.target, "search_rel_tol": self.rel_tol,
+                "search_min_load": self.min_load,
                 "slo_scales": list(self.slo_scales), "reference_load": self.reference_load,
                 "reactive_grid": list(self.reactive_grid),
                 "ablation_preset": self.ablation_on,
@@ -300,14 +303,18 @@ class Evaluation:
 
     def _goodput_block(self, cv: float) -> dict[str, Any]:
         wfs, presets = self.size.workflows, self.size.presets
-        speed: dict[str, dict[str, Any]] = {"geomean": {}, "max": {}, "better": {}, "tie": {},
-                                            "worse": {}, "no_goodput": {}}
+        speed: dict[str, dict[str, Any]] = {k: {} for k in (
+            "geomean", "max", "better", "tie", "worse", "baseline_no_goodput",
+            "octopus_no_goodput", "neither_goodput")}
         for b in self.baselines:
-            ratios = [self.speedup(w, p, b, cv) for w in wfs for p in presets]
-            finite = [r for r in ratios if math.isfinite(r) and r > 0]
-            speed["geomean"][b] = geomean(finite) if finite else None
-            speed["max"][b] = max(finite) if finite else None
-            speed["no_goodput"][b] = len(ratios) - len(finite)
+            pairs = [(self.goodput(w, p, TARGET, cv).mean, self.goodput(w, p, b, cv).mean)
+                     for w in wfs for p in presets]
+            ratios = [ours / theirs for ours, theirs in pairs if ours > 0 and theirs > 0]
+            speed["geomean"][b] = geomean(ratios) if ratios else None
+            speed["max"][b] = max(ratios) if ratios else None
+            speed["baseline_no_goodput"][b] = sum(o > 0 and t == 0 for o, t in pairs)
+            speed["octopus_no_goodput"][b] = sum(o == 0 and t > 0 for o, t in pairs)
+            speed["neither_goodput"][b] = sum(o == 0 and t == 0 for o, t in pairs)
             verdicts = [self.verdict(w, p, b, cv) for w in wfs for p in presets]
             for v in ("better", "tie", "worse"):
                 speed[v][b] = verdicts.count(v)

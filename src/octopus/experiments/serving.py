@@ -199,6 +199,7 @@ class SearchJob:
     slo_scales: tuple[float, ...]
     target: float
     rel_tol: float
+    min_load: float
 
     def spec(self, load: float) -> RunSpec:
         return self.base.model_copy(update={"rate_per_s": load * self.capacity_per_s,
@@ -212,7 +213,7 @@ def goodput_job(job: SearchJob) -> GoodputSearch[Point]:
         point = run_point(job.spec(load), job.floors, job.slo_scale, job.slo_scales)
         return point.attainment, point
 
-    return search_goodput(measure, job.grid, job.target, job.rel_tol)
+    return search_goodput(measure, job.grid, job.target, job.rel_tol, job.min_load)
 
 
 def closed_batch(spec: RunSpec) -> dict[str, Any]:
