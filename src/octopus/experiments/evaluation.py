@@ -259,9 +259,12 @@ class Evaluation:
 
     def ablation_interval(self, mechanism: str, wf: str) -> Interval:
         """Interval of the per-seed ratios of :meth:`ablation_ratios` (seeds where the
-        mechanism's presence had no goodput left out)."""
+        mechanism's presence had no goodput left out), clipped at 0."""
         ratios = [r for r in self.ablation_ratios(mechanism, wf) if math.isfinite(r)]
-        return interval(ratios) if ratios else Interval(math.nan, math.nan, math.nan, 0)
+        if not ratios:
+            return Interval(math.nan, math.nan, math.nan, 0)
+        ci = interval(ratios)
+        return Interval(ci.mean, max(0.0, ci.low), ci.high, ci.n)  # a ratio is not negative
 
     def ablation_ratio(self, mechanism: str, wf: str) -> float:
         """Mean goodput without ``mechanism`` over mean goodput with it."""
