@@ -84,20 +84,20 @@ class Size:
     @classmethod
     def quick(cls) -> Size:
         return cls(name="quick", presets=("chip",), horizon_windows=2.0, min_instances=24,
-                   max_instances={"chip": 40}, seeds=(0, 1, 2), loads=(0.2, 0.5, 0.8, 1.1),
+                   max_instances={"chip": 32}, seeds=(0, 1, 2), loads=(0.25, 0.6, 1.1),
                    arrival_cvs=(POISSON, 3.0), warmup_fraction=0.1,
                    closed_instances={"chip": 32},
                    reactive_grid=tuple(REACTIVE_GRID[i] for i in (1, 4, 7)), rel_tol=0.15,
-                   reference_load=0.5)
+                   reference_load=0.6)
 
     @classmethod
     def full(cls) -> Size:
-        return cls(name="full", presets=PRESETS, horizon_windows=4.0, min_instances=48,
-                   max_instances={"chip": 160, "chip-4": 96, "wafer": 48},
-                   seeds=(0, 1, 2, 3, 4), loads=(0.2, 0.5, 0.8, 1.1),
+        return cls(name="full", presets=PRESETS, horizon_windows=4.0, min_instances=32,
+                   max_instances={"chip": 100, "chip-4": 64, "wafer": 32},
+                   seeds=(0, 1, 2, 3, 4), loads=(0.25, 0.6, 1.1),
                    arrival_cvs=(POISSON, 3.0), warmup_fraction=0.1, rel_tol=0.1,
                    closed_instances={"chip": 128, "chip-4": 256, "wafer": 1024},
-                   reference_load=0.5)
+                   reference_load=0.6)
 
     def __post_init__(self) -> None:
         if self.reference_load not in self.loads:
