@@ -93,101 +93,133 @@ def evaluate(size: Size | None = None, backend: Backend | None = None,
     """
     start = time.perf_counter()
     size = size or Size.full()
-    backend = backend or LocalBackend(2, PRELOAD)
-    overrides = dict(arch_overrides or {})
     baselines, references = roles()
-    ev = Evaluation(size, baselines, references, mechanisms(), overrides)
-    wfs, presets = size.workflows, size.presets
+    ev = Evaluation(size, baselines, references, mechanisms(), dict(arch_overrides or {}))
+    plan = _Plan(ev, backend or LocalBackend(2, PRELOAD), progress)
+    _measure_floors(plan)
+    _tune_reactive(plan)
+    _search(plan)
+    ev.wall_s = time.perf_counter() - start
+    ev.workers = getattr(plan.backend, "workers", None)
+    ev.load_average = os.getloadavg()[2] if hasattr(os, "getloadavg") else None
+    return ev
 
-    def base(wf: str, preset: str, sched: str | dict, seed: int, **kw: Any) -> RunSpec:
-        n = ev.instances[(wf, preset)]
+
+class _Plan:
+    """What every stage needs: the evaluation being filled, where runs go, the bounds and run
+    lengths of every workflow and preset (set here), and the runs' specs and costs."""
+
+    def __init__(self, ev: Evaluation, backend: Backend,
+                 progress: Callable[..., Iterable] | None):
+        self.ev, self.backend, self.progress = ev, backend, progress
+        self.firings: dict[tuple[str, str], float] = {}  # expected firings of an instance
+        self.slo_floors: dict[tuple[str, str, int], tuple[float, ...]] = {}
+        size = ev.size
+        for wf in size.workflows:
+            for p in size.presets:
+                scenario = resolve(RunSpec(workflow=wf, arch=p, arch_overrides=ev.arch_overrides))
+                ev.capacity_bounds[(wf, p)] = bounds = capacity_bounds(scenario.spec)
+                ev.capacity[(wf, p)] = min(bounds.values())
+                ev.clock_hz[p] = scenario.arch.clock_hz
+                path_s = (expected_critical_path(scenario.workflow, scenario.capacity).cycles
+                          / scenario.arch.clock_hz)
+                wanted = size.instances(ev.capacity[(wf, p)], path_s)
+                ev.wanted_instances[(wf, p)] = wanted
+                ev.instances[(wf, p)] = min(wanted, size.max_instances[p])
+                self.firings[(wf, p)] = sum(expected_firings(scenario.workflow).values())
+
+    def spec(self, wf: str, preset: str, sched: str | dict, seed: int, **kw: Any) -> RunSpec:
+        """An open-loop run's spec (no rate yet), with the size's instances and warm-up."""
+        n = self.ev.instances[(wf, preset)]
         return RunSpec(**{"workflow": wf, "arch": preset, "scheduler": sched, "seed": seed,
-                          "instances": n, "arch_overrides": overrides,
-                          "warmup_instances": size.warmup(n), **kw})
+                          "instances": n, "arch_overrides": self.ev.arch_overrides,
+                          "warmup_instances": self.ev.size.warmup(n), **kw})
 
-    firings: dict[tuple[str, str], float] = {}  # expected firings of an instance
-    for wf in wfs:
-        for preset in presets:
-            scenario = resolve(RunSpec(workflow=wf, arch=preset, arch_overrides=overrides))
-            ev.capacity_bounds[(wf, preset)] = bounds = capacity_bounds(scenario.spec)
-            ev.capacity[(wf, preset)] = min(bounds.values())
-            ev.clock_hz[preset] = clock = scenario.arch.clock_hz
-            path_s = expected_critical_path(scenario.workflow, scenario.capacity).cycles / clock
-            wanted = size.instances(ev.capacity[(wf, preset)], path_s)
-            ev.wanted_instances[(wf, preset)] = wanted
-            ev.instances[(wf, preset)] = min(wanted, size.max_instances[preset])
-            firings[(wf, preset)] = sum(expected_firings(scenario.workflow).values())
+    def cost(self, wf: str, preset: str, runs: float = 1, instances: int | None = None
+             ) -> float:
+        """Expected firings of ``runs`` runs (the heaviest jobs start first)."""
+        return runs * (instances or self.ev.instances[(wf, preset)]) * self.firings[(wf, preset)]
 
-    def cost(wf: str, preset: str, runs: int = 1, instances: int | None = None) -> float:
-        """Expected firings of ``runs`` runs: the heaviest jobs start first."""
-        return runs * (instances or ev.instances[(wf, preset)]) * firings[(wf, preset)]
+    def scheduler(self, wf: str, preset: str, sched: str) -> str | dict:
+        """``sched`` as it runs: ``reactive`` with its tuned parameters."""
+        params = self.ev.reactive_params.get((wf, preset))
+        return {"name": REACTIVE, **params} if sched == REACTIVE and params else sched
 
-    # Stage 1: every instance's latency floor under every scheduler.
-    floors = {(wf, p, seed, s): (cost(wf, p), functools.partial(measure_floor,
-                                                                base(wf, p, s, seed)))
-              for wf in wfs for p in presets for seed in size.seeds for s in ev.schedulers}
-    for (wf, p, seed, s), floor in _run_all(floors, backend, progress,
-                                            "stage 1 of 3: latency floors",
-                                            lambda key: key[:2], ev).items():
+    def run(self, jobs: Mapping[tuple, tuple[float, Callable[[], Any]]], stage: str,
+            group: Callable[[tuple], tuple]) -> dict[tuple, Any]:
+        return _run_all(jobs, self.backend, self.progress, stage, group, self.ev)
+
+
+def _measure_floors(plan: _Plan) -> None:
+    """Stage 1: every instance's latency floor under every scheduler, and its SLO floor."""
+    ev, size = plan.ev, plan.ev.size
+    jobs = {(wf, p, seed, s): (plan.cost(wf, p), functools.partial(
+                measure_floor, plan.spec(wf, p, s, seed)))
+            for wf in size.workflows for p in size.presets for seed in size.seeds
+            for s in ev.schedulers}
+    for (wf, p, seed, s), floor in plan.run(jobs, "stage 1 of 3: latency floors",
+                                            lambda key: key[:2]).items():
         ev.floors.setdefault((wf, p, seed), {})[s] = floor
-    slo_floors = {k: tuple(float(x) for x in ev.slo_floor(*k)) for k in ev.floors}
+    plan.slo_floors = {k: tuple(float(x) for x in ev.slo_floor(*k)) for k in ev.floors}
 
-    # Stage 2: tune reactive at one load.
-    tune = {}
-    if REACTIVE in baselines:
-        seed = size.seeds[0]
-        for wf in wfs:
-            for p in presets:
-                for i, params in enumerate(size.reactive_grid):
-                    spec = base(wf, p, {"name": REACTIVE, **params}, seed,
-                                rate_per_s=size.reference_load * ev.capacity[(wf, p)])
-                    tune[(wf, p, i)] = (cost(wf, p), functools.partial(
-                        run_point, spec, slo_floors[(wf, p, seed)], size.slo_scale, ()))
-    tuned = _run_all(tune, backend, progress, "stage 2 of 3: tuning reactive",
-                     lambda key: key[:2], ev)
-    for wf in wfs:
-        for p in presets:
-            if REACTIVE in baselines:
-                best = max(range(len(size.reactive_grid)),
-                           key=lambda i, wf=wf, p=p: (tuned[(wf, p, i)].attainment,
-                                                      -tuned[(wf, p, i)].latency_p99_cycles))
-                ev.reactive_params[(wf, p)] = dict(size.reactive_grid[best])
-            else:
-                ev.reactive_params[(wf, p)] = {}
 
-    # Stage 3: goodput searches, the ablation and the closed batch.
-    def config(wf: str, p: str, sched: str) -> str | dict:
-        return {"name": REACTIVE, **ev.reactive_params[(wf, p)]} if sched == REACTIVE else sched
+def _tune_reactive(plan: _Plan) -> None:
+    """Stage 2: ``reactive``'s best grid setting per workflow and preset: the highest SLO
+    attainment, then the lowest p99, at the reference load, Poisson, first seed."""
+    ev, size = plan.ev, plan.ev.size
+    if REACTIVE not in ev.baselines:
+        return
+    seed = size.seeds[0]
+    jobs = {}
+    for wf in size.workflows:
+        for p in size.presets:
+            for i, params in enumerate(size.reactive_grid):
+                spec = plan.spec(wf, p, {"name": REACTIVE, **params}, seed,
+                                 rate_per_s=size.reference_load * ev.capacity[(wf, p)])
+                jobs[(wf, p, i)] = (plan.cost(wf, p), functools.partial(
+                    run_point, spec, plan.slo_floors[(wf, p, seed)], size.slo_scale, ()))
+    tuned = plan.run(jobs, "stage 2 of 3: tuning reactive", lambda key: key[:2])
+    for wf in size.workflows:
+        for p in size.presets:
+            best = max(range(len(size.reactive_grid)),
+                       key=lambda i, wf=wf, p=p: (tuned[(wf, p, i)].attainment,
+                                                  -tuned[(wf, p, i)].latency_p99_cycles))
+            ev.reactive_params[(wf, p)] = dict(size.reactive_grid[best])
 
+
+def _search(plan: _Plan) -> None:
+    """Stage 3: the goodput searches (every scheduler, arrival CV and seed), the ablation's
+    and the closed batch. Results are kept in seed order, so seeds pair across schedulers."""
+    ev, size = plan.ev, plan.ev.size
     probes = len(size.loads) + 3  # the grid and a typical bisection
 
     def search(wf: str, p: str, sched: str | dict, cv: float, seed: int
                ) -> tuple[float, Callable]:
-        return cost(wf, p, probes), functools.partial(goodput_job, SearchJob(
-            base(wf, p, sched, seed), cv, ev.capacity[(wf, p)], slo_floors[(wf, p, seed)],
-            tuple(size.loads), size.slo_scale, tuple(size.slo_scales), size.target,
-            size.rel_tol, size.min_load))
+        return plan.cost(wf, p, probes), functools.partial(goodput_job, SearchJob(
+            plan.spec(wf, p, sched, seed), cv, ev.capacity[(wf, p)],
+            plan.slo_floors[(wf, p, seed)], tuple(size.loads), size.slo_scale,
+            tuple(size.slo_scales), size.target, size.rel_tol, size.min_load))
 
     jobs: dict[tuple, tuple[float, Callable]] = {}
-    for wf in wfs:
-        for p in presets:
+    for wf in size.workflows:
+        for p in size.presets:
             for s in ev.schedulers:
                 for cv in size.arrival_cvs:
                     for seed in size.seeds:
-                        jobs[("main", wf, p, s, cv, seed)] = search(wf, p, config(wf, p, s), cv,
-                                                                    seed)
+                        jobs[("main", wf, p, s, cv, seed)] = search(
+                            wf, p, plan.scheduler(wf, p, s), cv, seed)
+                closed = plan.spec(wf, p, plan.scheduler(wf, p, s), size.seeds[0],
+                                   instances=size.closed_instances[p], warmup_instances=0)
                 jobs[("closed", wf, p, s)] = (
-                    cost(wf, p, instances=size.closed_instances[p]),
-                    functools.partial(closed_batch, base(
-                        wf, p, config(wf, p, s), size.seeds[0],
-                        instances=size.closed_instances[p], warmup_instances=0)))
+                    plan.cost(wf, p, instances=size.closed_instances[p]),
+                    functools.partial(closed_batch, closed))
         for mech, default in ev.mechanisms.items():
             for seed in size.seeds:
                 jobs[("ablation", mech, wf, seed)] = search(
                     wf, size.ablation_on, {"name": TARGET, mech: not default}, POISSON, seed)
-    results = _run_all(jobs, backend, progress, "stage 3 of 3: goodput searches, ablation, "
-                       "closed batch", lambda key: key[:4] if key[0] == "main" else key[:3], ev)
-    for key in sorted(jobs, key=str):
+    results = plan.run(jobs, "stage 3 of 3: goodput searches, ablation, closed batch",
+                       lambda key: key[:4] if key[0] == "main" else key[:3])
+    for key in jobs:  # in the order made: seeds ascending within each cell
         kind, *rest = key
         if kind == "main":
             wf, p, s, cv, _ = rest
@@ -197,10 +229,6 @@ def evaluate(size: Size | None = None, backend: Backend | None = None,
             ev.ablation.setdefault((mech, wf), []).append(results[key])
         else:
             ev.closed[tuple(rest)] = results[key]
-    ev.wall_s = time.perf_counter() - start
-    ev.workers = getattr(backend, "workers", None)
-    ev.load_average = os.getloadavg()[2] if hasattr(os, "getloadavg") else None
-    return ev
 
 
 def _call(group: list[tuple[tuple, Callable[[], Any]]]

@@ -293,7 +293,7 @@ class Evaluation:
                                      for w in wfs},
             **self._goodput_block(cv),
             "ablation": {m: {w: self.ablation_ratio(m, w) for w in wfs} for m in self.mechanisms},
-            "reactive_tuned": {w: {p: self.reactive_params[(w, p)] for p in presets}
+            "reactive_tuned": {w: {p: self.reactive_params.get((w, p), {}) for p in presets}
                                for w in wfs},
             "by_arrival_cv": {f"{c:g}": self._goodput_block(c) for c in size.arrival_cvs
                               if c != cv},

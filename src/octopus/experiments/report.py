@@ -157,7 +157,7 @@ def _protocol(ev: Evaluation) -> list[str]:
     cvs = ", ".join(_process(cv) for cv in size.arrival_cvs)
     refs = (f"; references (not baselines): {', '.join(ev.references)}" if ev.references
             else "")
-    tuned = "; ".join(f"{wf} on {p}: {_params(ev.reactive_params[(wf, p)])}"
+    tuned = "; ".join(f"{wf} on {p}: {_params(ev.reactive_params.get((wf, p), {}))}"
                       for wf in size.workflows for p in size.presets)
     return [
         "## Protocol",
