@@ -165,6 +165,8 @@ def test_evaluate_refuses_bad_input_before_running(tmp_path, args, needle):
 def test_a_size_must_include_poisson_and_its_reference_load():
     with pytest.raises(ValueError, match="reference_load"):
         Size.quick().__class__(**{**Size.quick().__dict__, "reference_load": 0.33})
+    with pytest.raises(ValueError, match="min_load"):
+        Size.quick().__class__(**{**Size.quick().__dict__, "min_load": 0.5})
     with pytest.raises(ValueError, match="Poisson"):
         Size.quick().__class__(**{**Size.quick().__dict__, "arrival_cvs": (3.0,)})
 

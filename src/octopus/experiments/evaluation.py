@@ -103,6 +103,8 @@ class Size:
         if self.reference_load not in self.loads:
             raise ValueError(f"reference_load {self.reference_load} is not one of the loads "
                              f"{list(self.loads)}")
+        if min(self.loads) < self.min_load:
+            raise ValueError(f"grid loads {list(self.loads)} go below min_load {self.min_load}")
         if POISSON not in self.arrival_cvs:
             raise ValueError("the arrival CVs must include 1 (Poisson), the headline's process")
 
