@@ -24,8 +24,8 @@ $(TEST): pyproject.toml $(BASE)
 	$(PY) -m pip install -q -e '.[test]' $(TORCH)
 	touch $@ $(RUN)
 
-# The main job: the built-in workflows, then the evaluation on the wafer preset at the quick
-# size (a few minutes on 2 cores; a line per stage when not on a terminal). The full size:
+# The main job: the built-in workflows, then the serving evaluation at the quick size (chip only;
+# a few minutes on 2 cores; a line per stage when not on a terminal). The full size (chip, chip-4, wafer):
 # .venv/bin/octopus evaluate --out runs/evaluation (see README).
 run: $(RUN)
 	$(VENV)/bin/octopus workflows

@@ -147,3 +147,18 @@ def test_fast_reading_gives_what_the_full_loader_gives(text):
             return type(exc).__name__, str(exc).splitlines()[0]
 
     assert outcome(load_yaml) == outcome(lambda t: yaml.load(t, Loader=yaml_loader()))
+
+
+def test_input_errors_survive_pickling():
+    """An input error raised in a worker process reaches the caller whole (the backends pickle
+    what a job raises): the same one line, or the same lines."""
+    import pickle
+
+    from octopus.errors import InputError, InputErrors
+
+    one = InputError("spec.yaml", "seed", "must be at least 0")
+    back = pickle.loads(pickle.dumps(one))
+    assert (str(back), back.source, back.where, back.problem) == (
+        str(one), "spec.yaml", "seed", "must be at least 0")
+    several = InputErrors([one, InputError(None, "instances", "too many")])
+    assert str(pickle.loads(pickle.dumps(several))) == str(several)

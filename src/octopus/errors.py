@@ -47,6 +47,10 @@ class InputError(ValueError):
         """Every problem this error reports, one line each (here: itself)."""
         return (self,)
 
+    def __reduce__(self) -> tuple:
+        # Rebuilt from its parts, so an error raised in a worker process reaches the caller.
+        return (InputError, (self.source, self.where, self.problem))
+
 
 class InputErrors(InputError):
     """Several independent problems found in one input; ``str(error)`` has one line each.
@@ -63,6 +67,9 @@ class InputErrors(InputError):
     @property
     def problems(self) -> tuple[InputError, ...]:
         return self._problems
+
+    def __reduce__(self) -> tuple:
+        return (InputErrors, (self._problems,))
 
     def __str__(self) -> str:
         return "\n".join(str(p) for p in self._problems)

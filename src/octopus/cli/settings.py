@@ -18,7 +18,8 @@ FLAGS = {"workflow": "--workflow", "arch": "--arch", "scheduler": "--scheduler",
          "instances": "--instances", "seed": "--seed", "rate_per_s": "--rate",
          "sram_policy": "--sram-policy"}
 """The option that sets each run spec field."""
-SET_KEYS = ("instances", "seed", "rate_per_s", "dynamicity_cv")
+SET_KEYS = ("instances", "seed", "rate_per_s", "arrival_cv", "slo_cycles", "warmup_instances",
+            "dynamicity_cv")
 """The plain run spec fields ``--set`` may change (besides ``arch.*`` and ``scheduler.*``)."""
 T = TypeVar("T")
 

@@ -28,7 +28,8 @@ def simulate(
     instances: Annotated[int, typer.Option(help="Workflow instances.")] = 100,
     seed: Annotated[int, typer.Option(help="Seed of every random stream.")] = 0,
     rate: Annotated[float | None, typer.Option(
-        help="Open-loop Poisson arrivals, instances per second (default: a closed batch).")] = None,
+        help="Open-loop arrivals, instances per second (default: a closed batch); Poisson "
+             "unless --set arrival_cv=CV (above 1: bursty).")] = None,
     out: Annotated[Path | None, typer.Option(
         help="Run directory to write (replaces only an earlier run directory).")] = None,
     trace: Annotated[bool, typer.Option(help="Write trace.json into the run directory.")] = True,
@@ -70,6 +71,8 @@ def print_summary(r: RunResult) -> None:
         ["latency p50 / p99", f"{si(r.latency_p50_cycles)} / {si(r.latency_p99_cycles)} cycles "
                               f"({si_seconds(r.seconds(r.latency_p50_cycles))} / "
                               f"{si_seconds(r.seconds(r.latency_p99_cycles))})"],
+        *([["SLO attainment", f"{r.slo_attainment:.2%} within {si(r.slo_cycles)} cycles"]]
+          if r.slo_attainment is not None else []),
         ["utilization", f"{r.utilization:.1%}"],
         ["idle breakdown", ", ".join(f"{k.removesuffix('_fraction')} {v:.1%}"
                                      for k, v in r.idle_breakdown.items())],

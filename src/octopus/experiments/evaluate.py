@@ -1,210 +1,262 @@
-"""The evaluation suite behind ``octopus evaluate``.
+"""The serving evaluation behind ``octopus evaluate`` (the protocol: ``docs/evaluation.md``).
 
-Every built-in workflow runs under every scheduler on one preset with paired seeds (each
-scheduler sees the same instances). Before any speedup is quoted, ``reactive`` is tuned per
-workflow: the best makespan over :data:`REACTIVE_GRID`. The suite also runs an ablation (each
-Octopus mechanism flipped from its default in turn), a dynamicity sweep (work and count CV from
-low to high) and a scaling study (1, 4, 16, 64 clusters at a fixed number of instances per
-cluster), and collects per-TBU time for a utilization heatmap. ``octopus.experiments.report``
-turns the results into CSV files, PNG plots and ``report.md``.
+Every workflow (the seven built-ins and their mix) runs on every preset of the size under every
+registered scheduler, open loop: Poisson arrivals and bursty ones (Gamma inter-arrivals of
+CV > 1), the rate swept from light load past the machine's capacity, under several seeds.
+
+1. **Bounds.** The capacity of each workflow on each preset (the lower of the compute and
+   memory bounds of :func:`~octopus.experiments.serving.capacity_bounds`), and each instance's
+   latency floor: its latency alone on the machine, measured under every scheduler; the SLO of
+   an instance is ``slo_scale`` x its lowest floor (one SLO per instance, the same for every
+   scheduler).
+2. **Tuning.** ``reactive`` is tuned per workflow and preset before anything is compared: the
+   grid point with the best SLO attainment (then p99 latency) at ``reference_load`` x capacity,
+   Poisson, first seed.
+3. **Goodput.** For each (workflow, preset, scheduler, arrival CV, seed) a goodput search
+   (:mod:`~octopus.experiments.goodput`): the grid of loads draws the latency and attainment
+   curves, the bisection finds the highest rate at which ``target`` of the instances meet
+   their SLO. The ablation searches Octopus with each mechanism flipped (Poisson, on
+   ``ablation_preset``); a closed batch per (workflow, preset, scheduler) checks throughput.
+
+Schedulers come from the registry: ``octopus`` is the target, a scheduler named in
+:data:`REFERENCES` or whose class has a true ``reference`` attribute (e.g. a clairvoyant one)
+is shown as a reference and every other one is a baseline. Octopus's mechanisms are its
+config's boolean switches.
 """
 
 from __future__ import annotations
 
-import math
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+import functools
+import os
+import time
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from octopus.experiments.backends import Backend, LocalBackend
-from octopus.run import RunResult, RunSpec, execute, resolve
-from octopus.sched.octopus import OctopusConfig
-from octopus.workflow import builtin_names
+from octopus.experiments.evaluation import (
+    POISSON,
+    REACTIVE,
+    REACTIVE_GRID,
+    TARGET,
+    Evaluation,
+    Size,
+    geomean,
+)
+from octopus.experiments.serving import (
+    SearchJob,
+    capacity_bounds,
+    closed_batch,
+    goodput_job,
+    measure_floor,
+    run_point,
+)
+from octopus.run import RunSpec, resolve
+from octopus.sched import scheduler_class, scheduler_config, scheduler_names
+from octopus.workflow import expected_critical_path, expected_firings
 
-__all__ = ["BASELINES", "CV_LEVELS", "SCHEDULERS", "TARGET", "Evaluation", "Size", "evaluate",
-           "geomean"]
+__all__ = ["POISSON", "PRELOAD", "REACTIVE_GRID", "REFERENCES", "TARGET", "Evaluation", "Size",
+           "evaluate", "geomean", "mechanisms", "roles"]
 
-TARGET = "octopus"
-BASELINES = ("static", "reactive", "greedy")
-SCHEDULERS = (*BASELINES, TARGET)
-UNTUNED = ("static", "greedy", TARGET)  # the schedulers run without a tuning step
-REACTIVE_GRID = [{"threshold_tasks_per_tbu": t, "window_cycles": w}
-                 for t in (0.5, 2.0, 8.0) for w in (0, 1_000_000, 10_000_000)]
-MECHANISMS = ("dual", "adaptive", "proactive", "diffusion")
-CV_LEVELS = (0.0, 0.25, 0.5, 1.0, 2.0)
-CLUSTER_MESHES = (1, 2, 4, 8)  # clusters per side: 1, 4, 16, 64 clusters
-HEATMAP = ("static", TARGET)  # schedulers whose per-TBU utilization is drawn
-
-
-@dataclass(frozen=True)
-class Size:
-    """How big the suite is: instances per run, seeds, and the study sizes."""
-
-    instances: int
-    seeds: tuple[int, ...]
-    per_cluster: int  # instances per cluster in the scaling study
-    sweep_workflow: str = "face-recognition"
-    reactive_grid: tuple[dict, ...] = tuple(REACTIVE_GRID)
-
-    @classmethod
-    def quick(cls) -> Size:
-        return cls(instances=600, seeds=(0,), per_cluster=12,
-                   reactive_grid=tuple(REACTIVE_GRID[i] for i in (1, 4, 7)))
-
-    @classmethod
-    def full(cls) -> Size:
-        return cls(instances=3000, seeds=(0, 1), per_cluster=48)
+PRELOAD = ("octopus.experiments.evaluate",)
+"""What a :class:`LocalBackend` running the evaluation should import before forking."""
 
 
-@dataclass
-class Evaluation:
-    """Results of :func:`evaluate`."""
-
-    arch: str
-    size: Size
-    main: dict[str, dict[str, list[RunResult]]] = field(default_factory=dict)  # wf -> sched
-    reactive_params: dict[str, dict] = field(default_factory=dict)
-    ablation: dict[str, dict[str, list[RunResult]]] = field(default_factory=dict)  # wf -> variant
-    dynamicity: list[dict] = field(default_factory=list)
-    scaling: list[dict] = field(default_factory=list)
-    tbu_positions: list[tuple[int, int]] = field(default_factory=list)  # (x, y) on the mesh
-
-    def makespan(self, wf: str, sched: str) -> float:
-        """Mean makespan over seeds, in cycles."""
-        runs = self.main[wf][sched]
-        return sum(r.makespan_cycles for r in runs) / len(runs)
-
-    def speedup(self, wf: str, baseline: str) -> float:
-        return self.makespan(wf, baseline) / self.makespan(wf, TARGET)
-
-    @property
-    def heatmap(self) -> dict[str, list]:
-        """Per-TBU time of the dynamicity workflow's first seed under :data:`HEATMAP`'s
-        schedulers (``TbuTime`` rows, in TBU order)."""
-        wf = self.size.sweep_workflow
-        return {s: list(self.main[wf][s][0].per_tbu) for s in HEATMAP if wf in self.main}
-
-    def headline(self) -> dict[str, Any]:
-        """The numbers ``octopus evaluate --json`` prints."""
-        wfs = sorted(self.main)
-        speed = {b: [self.speedup(w, b) for w in wfs] for b in BASELINES}
-        ratios = [sum(r.bound_ratio for r in self.main[w][TARGET]) / len(self.main[w][TARGET])
-                  for w in wfs]
-        return {
-            "arch": self.arch,
-            "instances": self.size.instances,
-            "seeds": list(self.size.seeds),
-            "geomean_speedup": {b: geomean(v) for b, v in speed.items()},
-            "max_speedup": {b: max(v) for b, v in speed.items()},
-            "per_workflow": {w: {s: self.makespan(w, s) for s in self.main[w]} for w in wfs},
-            "mean_bound_ratio": sum(ratios) / len(ratios),
-            "scaling_efficiency": {str(r["clusters"]): r["efficiency"] for r in self.scaling},
-            "reactive_tuned": self.reactive_params,
-        }
-
-    def __repr__(self) -> str:
-        runs = sum(len(v) for w in self.main.values() for v in w.values())
-        return (f"Evaluation(arch={self.arch!r}, {len(self.main)} workflows, {runs} main runs, "
-                f"{self.size.instances} instances per run, seeds {list(self.size.seeds)})")
+REFERENCES = ("clairvoyant",)
+"""Schedulers that are references whatever their class says: the clairvoyant list scheduler
+knows every outcome and duration at arrival (issue 12: "not a baseline, it shows the
+headroom")."""
 
 
-def evaluate(arch: str = "wafer", size: Size | None = None, backend: Backend | None = None,
+def roles() -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """``(baselines, references)`` among the registered schedulers (module doc)."""
+    others = [n for n in scheduler_names() if n != TARGET]
+    refs = tuple(n for n in others
+                 if n in REFERENCES or getattr(scheduler_class(n), "reference", False))
+    return tuple(n for n in others if n not in refs), refs
+
+
+def mechanisms() -> dict[str, bool]:
+    """Octopus's mechanisms, each its config's boolean switch, with its default."""
+    fields = type(scheduler_config(TARGET)).model_fields
+    return {name: f.default for name, f in fields.items() if f.annotation is bool}
+
+
+def evaluate(size: Size | None = None, backend: Backend | None = None,
              progress: Callable[..., Iterable] | None = None,
              arch_overrides: dict[str, Any] | None = None) -> Evaluation:
-    """Run the whole suite on ``arch``; ``progress(iterable, total, stage)`` wraps each stage's
-    result stream (e.g. a tqdm bar; ``stage`` says what the stage runs). Runs go to
-    ``backend`` (default: a :class:`LocalBackend` of 2 workers). ``arch_overrides`` (dotted
-    keys, see :func:`octopus.arch.load_arch`) apply to every run; the scaling study's cluster
-    counts are set on top of them.
+    """Run the serving evaluation (module doc); ``progress(iterable, total, stage)`` wraps each
+    stage's result stream. Runs go to ``backend`` (default: a :class:`LocalBackend` of 2
+    workers); ``arch_overrides`` (dotted keys) apply to every run.
 
     Raises:
         InputError: a bad preset or override (before any run starts).
     """
+    start = time.perf_counter()
     size = size or Size.full()
-    backend = backend or LocalBackend(2)
-    overrides = dict(arch_overrides or {})
-    ev = Evaluation(arch, size)
-    wfs = builtin_names()
-
-    def spec(wf: str, sched: str | dict, seed: int, **kw: Any) -> RunSpec:
-        return RunSpec(**{"workflow": wf, "arch": arch, "scheduler": sched, "seed": seed,
-                          "instances": size.instances, "arch_overrides": overrides, **kw})
-
-    topology = resolve(spec(size.sweep_workflow, TARGET, size.seeds[0])).topology
-    ev.tbu_positions = [topology.position(u) for u in range(topology.num_tbus)]
-
-    # Stage 1: tune reactive, and run everything else that does not depend on the tuning.
-    jobs: dict[tuple, RunSpec] = {}
-    for wf in wfs:
-        for i, params in enumerate(size.reactive_grid):
-            jobs[("tune", wf, i)] = spec(wf, {"name": "reactive", **params}, size.seeds[0])
-        for seed in size.seeds:
-            for sched in UNTUNED:
-                jobs[("main", wf, sched, seed)] = spec(wf, sched, seed)
-            for mech in MECHANISMS:
-                flipped = {"name": TARGET, mech: not OctopusConfig.model_fields[mech].default}
-                jobs[("ablation", wf, mech, seed)] = spec(wf, flipped, seed)
-    for cv in CV_LEVELS:
-        for sched in UNTUNED:
-            jobs[("dyn", cv, sched)] = spec(size.sweep_workflow, sched, size.seeds[0],
-                                            dynamicity_cv=cv)
-    for side in CLUSTER_MESHES:
-        for sched in ("greedy", TARGET):
-            jobs[("scale", side, sched)] = spec(
-                size.sweep_workflow, sched, size.seeds[0],
-                instances=size.per_cluster * side * side,
-                arch_overrides=overrides | {"chip.clusters_x": side, "chip.clusters_y": side})
-    results = _run_all(jobs, backend, progress, "stage 1 of 2: reactive tuning, schedulers, "
-                       "ablation, dynamicity, scaling")
-
-    # Stage 2: the tuned reactive runs.
-    for wf in wfs:
-        best = min(range(len(size.reactive_grid)),
-                   key=lambda i, wf=wf: results[("tune", wf, i)].makespan_cycles)
-        ev.reactive_params[wf] = dict(size.reactive_grid[best])
-    tuned = {("main", wf, "reactive", seed): spec(wf, {"name": "reactive",
-                                                       **ev.reactive_params[wf]}, seed)
-             for wf in wfs for seed in size.seeds}
-    results |= _run_all(tuned, backend, progress, "stage 2 of 2: tuned reactive")
-
-    for (kind, *key), result in sorted(results.items(), key=lambda kv: str(kv[0])):
-        if kind == "main":
-            wf, sched, _ = key
-            ev.main.setdefault(wf, {}).setdefault(sched, []).append(result)
-        elif kind == "ablation":
-            wf, mech, _ = key
-            variant = ("with_" if not OctopusConfig.model_fields[mech].default else "no_") + mech
-            ev.ablation.setdefault(wf, {}).setdefault(variant, []).append(result)
-    for cv in CV_LEVELS:
-        ev.dynamicity.append({"cv": cv} | {s: results[("dyn", cv, s)].makespan_cycles
-                                           for s in UNTUNED})
-    ref = None
-    for side in CLUSTER_MESHES:
-        r = results[("scale", side, TARGET)]
-        per_tbu = r.throughput_instances_per_s / r.tbus
-        ref = ref or per_tbu
-        ev.scaling.append({
-            "clusters": side * side, "tbus": r.tbus, "instances": r.instances,
-            "makespan_cycles": r.makespan_cycles,
-            "greedy_makespan_cycles": results[("scale", side, "greedy")].makespan_cycles,
-            "throughput_per_tbu": per_tbu, "efficiency": per_tbu / ref,
-            "bound_efficiency": r.lower_bound_cycles / r.makespan_cycles,
-        })
+    baselines, references = roles()
+    ev = Evaluation(size, baselines, references, mechanisms(), dict(arch_overrides or {}))
+    plan = _Plan(ev, backend or LocalBackend(2, PRELOAD), progress)
+    _measure_floors(plan)
+    _tune_reactive(plan)
+    _search(plan)
+    ev.wall_s = time.perf_counter() - start
+    ev.workers = getattr(plan.backend, "workers", None)
+    ev.load_average = os.getloadavg()[2] if hasattr(os, "getloadavg") else None
     return ev
 
 
-def _run_job(job: tuple[tuple, RunSpec]) -> tuple[tuple, RunResult]:
-    key, spec = job
-    return key, execute(spec)
+class _Plan:
+    """What every stage needs: the evaluation being filled, where runs go, the bounds and run
+    lengths of every workflow and preset (set here), and the runs' specs and costs."""
+
+    def __init__(self, ev: Evaluation, backend: Backend,
+                 progress: Callable[..., Iterable] | None):
+        self.ev, self.backend, self.progress = ev, backend, progress
+        self.firings: dict[tuple[str, str], float] = {}  # expected firings of an instance
+        self.slo_floors: dict[tuple[str, str, int], tuple[float, ...]] = {}
+        size = ev.size
+        for wf in size.workflows:
+            for p in size.presets:
+                scenario = resolve(RunSpec(workflow=wf, arch=p, arch_overrides=ev.arch_overrides))
+                ev.capacity_bounds[(wf, p)] = bounds = capacity_bounds(scenario.spec)
+                ev.capacity[(wf, p)] = min(bounds.values())
+                ev.clock_hz[p] = scenario.arch.clock_hz
+                path_s = (expected_critical_path(scenario.workflow, scenario.capacity).cycles
+                          / scenario.arch.clock_hz)
+                wanted = size.instances(ev.capacity[(wf, p)], path_s)
+                ev.wanted_instances[(wf, p)] = wanted
+                ev.instances[(wf, p)] = min(wanted, size.max_instances[p])
+                self.firings[(wf, p)] = sum(expected_firings(scenario.workflow).values())
+
+    def spec(self, wf: str, preset: str, sched: str | dict, seed: int, **kw: Any) -> RunSpec:
+        """An open-loop run's spec (no rate yet), with the size's instances and warm-up."""
+        n = self.ev.instances[(wf, preset)]
+        return RunSpec(**{"workflow": wf, "arch": preset, "scheduler": sched, "seed": seed,
+                          "instances": n, "arch_overrides": self.ev.arch_overrides,
+                          "warmup_instances": self.ev.size.warmup(n), **kw})
+
+    def cost(self, wf: str, preset: str, runs: float = 1, instances: int | None = None
+             ) -> float:
+        """Expected firings of ``runs`` runs (the heaviest jobs start first)."""
+        return runs * (instances or self.ev.instances[(wf, preset)]) * self.firings[(wf, preset)]
+
+    def scheduler(self, wf: str, preset: str, sched: str) -> str | dict:
+        """``sched`` as it runs: ``reactive`` with its tuned parameters."""
+        params = self.ev.reactive_params.get((wf, preset))
+        return {"name": REACTIVE, **params} if sched == REACTIVE and params else sched
+
+    def run(self, jobs: Mapping[tuple, tuple[float, Callable[[], Any]]], stage: str,
+            group: Callable[[tuple], tuple]) -> dict[tuple, Any]:
+        return _run_all(jobs, self.backend, self.progress, stage, group, self.ev)
 
 
-def _run_all(jobs: dict[tuple, RunSpec], backend: Backend, progress: Callable[..., Iterable] | None,
-             stage: str) -> dict[tuple, RunResult]:
-    stream: Iterable[tuple[tuple, RunResult]] = backend.map(_run_job, list(jobs.items()))
+def _measure_floors(plan: _Plan) -> None:
+    """Stage 1: every instance's latency floor under every scheduler, and its SLO floor."""
+    ev, size = plan.ev, plan.ev.size
+    jobs = {(wf, p, seed, s): (plan.cost(wf, p), functools.partial(
+                measure_floor, plan.spec(wf, p, s, seed)))
+            for wf in size.workflows for p in size.presets for seed in size.seeds
+            for s in ev.schedulers}
+    for (wf, p, seed, s), floor in plan.run(jobs, "stage 1 of 3: latency floors",
+                                            lambda key: key[:2]).items():
+        ev.floors.setdefault((wf, p, seed), {})[s] = floor
+    plan.slo_floors = {k: tuple(float(x) for x in ev.slo_floor(*k)) for k in ev.floors}
+
+
+def _tune_reactive(plan: _Plan) -> None:
+    """Stage 2: ``reactive``'s best grid setting per workflow and preset: the highest SLO
+    attainment, then the lowest p99, at the reference load, Poisson, first seed."""
+    ev, size = plan.ev, plan.ev.size
+    if REACTIVE not in ev.baselines:
+        return
+    seed = size.seeds[0]
+    jobs = {}
+    for wf in size.workflows:
+        for p in size.presets:
+            for i, params in enumerate(size.reactive_grid):
+                spec = plan.spec(wf, p, {"name": REACTIVE, **params}, seed,
+                                 rate_per_s=size.reference_load * ev.capacity[(wf, p)])
+                jobs[(wf, p, i)] = (plan.cost(wf, p), functools.partial(
+                    run_point, spec, plan.slo_floors[(wf, p, seed)], size.slo_scale, ()))
+    tuned = plan.run(jobs, "stage 2 of 3: tuning reactive", lambda key: key[:2])
+    for wf in size.workflows:
+        for p in size.presets:
+            best = max(range(len(size.reactive_grid)),
+                       key=lambda i, wf=wf, p=p: (tuned[(wf, p, i)].attainment,
+                                                  -tuned[(wf, p, i)].latency_p99_cycles))
+            ev.reactive_params[(wf, p)] = dict(size.reactive_grid[best])
+
+
+def _search(plan: _Plan) -> None:
+    """Stage 3: the goodput searches (every scheduler, arrival CV and seed), the ablation's
+    and the closed batch. Results are kept in seed order, so seeds pair across schedulers."""
+    ev, size = plan.ev, plan.ev.size
+    probes = len(size.loads) + 3  # the grid and a typical bisection
+
+    def search(wf: str, p: str, sched: str | dict, cv: float, seed: int
+               ) -> tuple[float, Callable]:
+        return plan.cost(wf, p, probes), functools.partial(goodput_job, SearchJob(
+            plan.spec(wf, p, sched, seed), cv, ev.capacity[(wf, p)],
+            plan.slo_floors[(wf, p, seed)], tuple(size.loads), size.slo_scale,
+            tuple(size.slo_scales), size.target, size.rel_tol, size.min_load))
+
+    jobs: dict[tuple, tuple[float, Callable]] = {}
+    for wf in size.workflows:
+        for p in size.presets:
+            for s in ev.schedulers:
+                for cv in size.arrival_cvs:
+                    for seed in size.seeds:
+                        jobs[("main", wf, p, s, cv, seed)] = search(
+                            wf, p, plan.scheduler(wf, p, s), cv, seed)
+                closed = plan.spec(wf, p, plan.scheduler(wf, p, s), size.seeds[0],
+                                   instances=size.closed_instances[p], warmup_instances=0)
+                jobs[("closed", wf, p, s)] = (
+                    plan.cost(wf, p, instances=size.closed_instances[p]),
+                    functools.partial(closed_batch, closed))
+        for mech, default in ev.mechanisms.items():
+            for seed in size.seeds:
+                jobs[("ablation", mech, wf, seed)] = search(
+                    wf, size.ablation_on, {"name": TARGET, mech: not default}, POISSON, seed)
+    results = plan.run(jobs, "stage 3 of 3: goodput searches, ablation, closed batch",
+                       lambda key: key[:4] if key[0] == "main" else key[:3])
+    for key in jobs:  # in the order made: seeds ascending within each cell
+        kind, *rest = key
+        if kind == "main":
+            wf, p, s, cv, _ = rest
+            ev.searches.setdefault((wf, p, s, cv), []).append(results[key])
+        elif kind == "ablation":
+            mech, wf, _ = rest
+            ev.ablation.setdefault((mech, wf), []).append(results[key])
+        else:
+            ev.closed[tuple(rest)] = results[key]
+
+
+def _call(group: list[tuple[tuple, Callable[[], Any]]]
+          ) -> tuple[list[tuple[tuple, Any]], float]:
+    """Run a group of jobs; their results by key, and the CPU seconds they took."""
+    start = time.process_time()
+    done = [(key, fn()) for key, fn in group]
+    return done, time.process_time() - start
+
+
+def _run_all(jobs: Mapping[tuple, tuple[float, Callable[[], Any]]], backend: Backend,
+             progress: Callable[..., Iterable] | None, stage: str,
+             group: Callable[[tuple], tuple], ev: Evaluation) -> dict[tuple, Any]:
+    """Run ``jobs`` (key -> (expected cost, job)) on ``backend`` and collect their results by
+    key, adding their CPU time to ``ev.cpu_s``. Jobs whose keys ``group`` maps alike run one
+    after the other in one worker (a worker process per job would cost more than the job),
+    the costliest groups first."""
+    groups: dict[tuple, list[tuple[tuple, Callable[[], Any]]]] = {}
+    costs: dict[tuple, float] = {}
+    for key, (cost, fn) in jobs.items():
+        groups.setdefault(group(key), []).append((key, fn))
+        costs[group(key)] = costs.get(group(key), 0.0) + cost
+    order = [groups[g] for g in sorted(groups, key=lambda g: -costs[g])]
+    stream: Iterable[tuple[list[tuple[tuple, Any]], float]] = backend.map(_call, order)
     if progress is not None:
-        stream = progress(stream, len(jobs), stage)
-    return dict(stream)
-
-
-def geomean(values: list[float]) -> float:
-    return math.exp(sum(math.log(v) for v in values) / len(values))
+        stream = progress(stream, len(order), stage)
+    results = {}
+    for done, cpu_s in stream:
+        results.update(done)
+        ev.cpu_s += cpu_s
+    return results

@@ -1,10 +1,13 @@
 """Write an :class:`~octopus.experiments.evaluate.Evaluation` as a report directory.
 
-``report.md`` ties together one CSV and one PNG per study (the figures:
-:mod:`octopus.experiments.figures`): ``main.csv`` (per workflow and scheduler: makespan,
-speedups, bound ratio, p99 latency, utilization, idle breakdown), ``ablation.csv``,
-``dynamicity.csv``, ``scaling.csv`` and ``heatmap_<scheduler>.csv``, plus ``headline.json``.
-The directory is staged and moved into place only when complete (kind ``evaluation``: see
+``report.md`` states the protocol and the sizes, checks the issue's targets against what was
+measured, and ties together the figures (:mod:`octopus.experiments.figures`) and the CSV files:
+``bounds.csv`` (capacity, latency floors, critical paths, run lengths), ``goodput.csv`` (per
+workflow, preset, scheduler and arrival CV: each seed's goodput, the mean and its interval),
+``curves.csv`` (the grid loads: attainment and latency, mean and interval over seeds),
+``points.csv`` (every run of every search, with every number it reported), ``ablation.csv``,
+``closed.csv`` (the closed-batch throughput check) and ``headline.json``. The directory is
+staged and moved into place only when complete (kind ``evaluation``: see
 :mod:`octopus.run.outdir` for what it may replace).
 """
 
@@ -12,42 +15,37 @@ from __future__ import annotations
 
 import csv
 import json
+import math
 from pathlib import Path
 
-from octopus.experiments.evaluate import BASELINES, SCHEDULERS, TARGET, Evaluation, geomean
+import numpy as np
+
+from octopus.experiments.evaluation import POISSON, REACTIVE, TARGET, Evaluation
 from octopus.experiments.figures import draw_figures
+from octopus.experiments.tables import (
+    ablation_rows,
+    bounds_rows,
+    closed_rows,
+    curve_rows,
+    goodput_rows,
+    point_rows,
+)
+from octopus.experiments.targets import check_targets
 from octopus.run import StagedDirectory
-from octopus.sim import BUCKETS
+from octopus.workflow import MIX_NAME
 
-__all__ = ["main_rows", "write_report"]
+__all__ = ["write_report"]
 
-REAL_MODELS = """## Real models in a TBU's SRAM
-
-Fitting real PyTorch models into a TBU's SRAM (spill vs. AutoChunk, on `chip` and `wafer`) is
-measured by `octopus sram-study`; see [the cost report](../cost/report.md)."""
-TARGETS = {"geomean_static": 2.5, "max_static": 4.26, "bound_ratio": 1.15, "efficiency_64": 0.85}
-
-
-def main_rows(ev: Evaluation) -> list[dict]:
-    """One row per workflow and scheduler (means over seeds)."""
-    rows = []
-    for wf in sorted(ev.main):
-        for sched in SCHEDULERS:
-            runs = ev.main[wf][sched]
-            mean = lambda key, runs=runs: sum(getattr(r, key) for r in runs) / len(runs)  # noqa: E731
-            row = {"workflow": wf, "scheduler": sched,
-                   "makespan_cycles": ev.makespan(wf, sched),
-                   "octopus_speedup": ev.makespan(wf, sched) / ev.makespan(wf, TARGET),
-                   "bound_ratio": mean("bound_ratio"), "utilization": mean("utilization"),
-                   "latency_p99_cycles": mean("latency_p99_cycles"),
-                   "latency_p99_ms": 1e3 * sum(r.seconds(r.latency_p99_cycles)
-                                               for r in runs) / len(runs),
-                   "reconfigurations": mean("reconfigurations"),
-                   "migrations": mean("migrations")}
-            for b in BUCKETS:
-                row[f"{b}_fraction"] = sum(r.idle_fraction(b) for r in runs) / len(runs)
-            rows.append(row)
-    return rows
+# Counters the report tabulates per instance when the runs report them; any other number a run
+# reports that is not in TODAYS_FIELDS (a newer machine model's) is tabulated too.
+COUNTERS = ("reconfigurations", "migrations", "noc_bytes", "noc_wait_cycles", "offchip_bytes",
+            "offchip_weight_bytes", "offchip_wait_cycles", "weight_loads")
+TODAYS_FIELDS = frozenset((
+    "instances", "seed", "tbus", "makespan_cycles", "makespan_s", "lower_bound_cycles",
+    "bound_ratio", "throughput_instances_per_s", "latency_p50_cycles", "latency_p99_cycles",
+    "latency_mean_cycles", "slo_cycles", "slo_attainment", "utilization", "task_firings",
+    "control_firings", "reconfigurations", "migrations", "noc_bytes", "noc_byte_hops",
+    "noc_d2d_byte_hops", "noc_wait_cycles"))
 
 
 def write_report(ev: Evaluation, out_dir: str | Path, command: str) -> Path:
@@ -59,149 +57,330 @@ def write_report(ev: Evaluation, out_dir: str | Path, command: str) -> Path:
     """
     with StagedDirectory(out_dir, "evaluation") as staged:
         stage = staged.path
-        rows = main_rows(ev)
-        _csv(stage / "main.csv", rows)
-        abl = [{"workflow": wf, "variant": TARGET,
-                "makespan_cycles": ev.makespan(wf, TARGET)} for wf in sorted(ev.ablation)]
-        for wf in sorted(ev.ablation):
-            for variant, runs in sorted(ev.ablation[wf].items()):
-                abl.append({"workflow": wf, "variant": variant,
-                            "makespan_cycles": sum(r.makespan_cycles for r in runs) / len(runs)})
-        _csv(stage / "ablation.csv", abl)
-        _csv(stage / "dynamicity.csv", ev.dynamicity)
-        _csv(stage / "scaling.csv", ev.scaling)
-        for sched, per_tbu in ev.heatmap.items():
-            _csv(stage / f"heatmap_{sched}.csv",
-                 [{"tbu": u, "x": x, "y": y, **{f"{b}_cycles": getattr(row, b) for b in BUCKETS}}
-                  for u, (row, (x, y)) in enumerate(zip(per_tbu, ev.tbu_positions,
-                                                        strict=True))])
+        _csv(stage / "bounds.csv", bounds_rows(ev))
+        _csv(stage / "goodput.csv", goodput_rows(ev))
+        _csv(stage / "curves.csv", curve_rows(ev))
+        _csv(stage / "points.csv", point_rows(ev))
+        _csv(stage / "ablation.csv", ablation_rows(ev))
+        _csv(stage / "closed.csv", closed_rows(ev))
         headline = ev.headline()
         (stage / "headline.json").write_text(json.dumps(headline, indent=2) + "\n")
-        draw_figures(ev, rows, abl, stage)
-        (stage / "report.md").write_text(_markdown(ev, rows, abl, headline, command))
+        draw_figures(ev, stage)
+        (stage / "report.md").write_text(_markdown(ev, headline, command))
         return staged.publish()
 
 
 def _csv(path: Path, rows: list[dict]) -> None:
+    fields = list(dict.fromkeys(k for r in rows for k in r))
     with path.open("w", newline="") as fh:
-        w = csv.DictWriter(fh, fieldnames=list(rows[0]))
+        w = csv.DictWriter(fh, fieldnames=fields)
         w.writeheader()
         w.writerows(rows)
 
 
-def _markdown(ev: Evaluation, rows: list[dict], abl: list[dict], headline: dict,
-              command: str) -> str:
-    g, m = headline["geomean_speedup"], headline["max_speedup"]
+# --- report.md -----------------------------------------------------------------------------
+def _markdown(ev: Evaluation, headline: dict, command: str) -> str:
+    size = ev.size
     lines = [
-        f"# Octopus evaluation on `{ev.arch}`",
+        "# Octopus as a serving system",
         "",
-        f"Produced by `{command}`: {ev.size.instances} instances per run (a closed batch), "
-        f"seeds {list(ev.size.seeds)} (paired: every scheduler sees the same instances). "
-        "Times are cycles.",
+        f"Produced by `{command}` in {_timing(ev)}. Every run goes through "
+        "`octopus.run` (a `RunSpec`), so these numbers are those of the machine model the runs "
+        "resolved.",
         "",
-        "`reactive` was tuned per workflow before any speedup is quoted: the best makespan over "
-        f"threshold x window in {list(ev.size.reactive_grid)}; chosen: "
-        + ", ".join(f"{w}: {p}" for w, p in sorted(ev.reactive_params.items())) + ".",
+        *_protocol(ev),
         "",
-        "## Headline",
+        "## Targets",
         "",
-        "| Octopus over | geometric mean | maximum |",
-        "|---|---|---|",
-        *[f"| {b} | {g[b]:.3f}x | {m[b]:.3f}x |" for b in BASELINES],
+        *check_targets(ev, headline),
         "",
-        f"Mean Octopus makespan / lower bound: **{headline['mean_bound_ratio']:.3f}**. "
-        "Scaling efficiency (throughput per TBU vs 1 cluster): "
-        + ", ".join(f"{k} clusters {v:.3f}" for k, v in headline["scaling_efficiency"].items())
-        + ".",
+        "## Bounds: capacity and latency floor",
         "",
-        "### Targets",
+        "Capacity: the highest sustainable rate, the lower of two bounds: *compute*, all TBUs "
+        "busy with an instance's expected work at the best any dispatch can do, and *memory*, "
+        "the off-chip memory busy with the bytes every instance must read (its inputs and the "
+        "weights no group can hold). Floor: an instance's latency alone on the machine "
+        "(measured; the SLO uses the lowest over the schedulers, per instance), beside the "
+        "analytic critical path (its firings each at the fastest any dispatch could run them, "
+        "no transfers). Horizon: a run's instances over those "
+        "arriving at capacity within one SLO of the mean floor; *cut* marks runs shortened "
+        f"below {size.horizon_windows:g} windows by the time budget.",
         "",
-        *_targets(ev, headline),
+        "| workflow | preset | capacity (inst/s) | bound by | instances (wanted) | "
+        "horizon (windows) | "
+        "floor (ms) | critical path (ms) | floor / path | "
+        + " | ".join(f"{s} floor / lowest" for s in ev.schedulers) + " |",
+        "|---|---|---|---|---|---|---|---|---|" + "---|" * len(ev.schedulers),
+        *[f"| {r['workflow']} | {r['preset']} | {r['capacity_per_s']:.4g} | "
+          f"{_bound_by(ev, r['workflow'], r['preset'])} | {r['instances']} "
+          f"({r['wanted_instances']}) | {r['horizon_windows']:.2g}"
+          f"{'' if ev.resolved(r['workflow'], r['preset']) else ' cut'} | {r['floor_ms']:.4g} | "
+          f"{r['critical_path_ms']:.4g} | {r['floor_over_critical_path']:.3f} | "
+          + " | ".join(f"{r[f'floor_{s}_ms'] / r['floor_ms']:.3f}" for s in ev.schedulers)
+          + " |" for r in bounds_rows(ev)],
         "",
-        "## Per workflow",
+    ]
+    for cv in size.arrival_cvs:
+        lines += _goodput_section(ev, headline, cv)
+    lines += [
+        "## Latency against load",
         "",
-        "![makespan vs bound](main.png)",
+        "Latency over the instance's floor (p99 solid, p50 dotted) against the offered load, per "
+        "workflow; the dashed line is the SLO. Below, p50 / p99 latency in ms at load "
+        f"{size.reference_load:g} (Poisson).",
         "",
-        "| workflow | scheduler | makespan (cycles) | Octopus speedup | / bound | latency p99 "
-        "(ms) | utilization | compute | reconfig | wait data | starved | no work |",
-        "|---|---|---|---|---|---|---|---|---|---|---|---|",
-        *[f"| {r['workflow']} | {r['scheduler']} | {r['makespan_cycles']:.4g} | "
-          f"{r['octopus_speedup']:.3f}x | {r['bound_ratio']:.3f} | {r['latency_p99_ms']:.4g} | "
-          f"{r['utilization']:.1%} | "
-          + " | ".join(f"{r[f'{b}_fraction']:.1%}" for b in BUCKETS) + " |" for r in rows],
+        *[f"![latency on {p}](latency_{p}.png)" for p in size.presets],
         "",
-        "Idleness by category (bars left to right: " + ", ".join(SCHEDULERS) + "). *Starved* is "
-        "TBU time idle while instances are in flight: the contagious idleness of a static "
-        "mapping, where a partition waits on its upstream Task Flows.",
+        *_latency_table(ev),
         "",
-        "![idle breakdown](idle_breakdown.png)",
+        "## SLO attainment",
         "",
-        "Per-TBU utilization of the wafer (each pixel one TBU, clusters as 4x4 tiles):",
+        "Attainment against the load (dashed: the target), and against the SLO scale at load "
+        f"{size.reference_load:g} (Poisson).",
         "",
-        "![heatmap](heatmap.png)",
+        *[f"![attainment on {p}](attainment_{p}.png)" for p in size.presets],
         "",
-        "## Ablation",
+        "![attainment against the SLO scale](slo_scale.png)",
         "",
-        "![ablation](ablation.png)",
+        *_ablation_section(ev),
         "",
-        "| workflow | variant | makespan (cycles) | vs full Octopus |",
-        "|---|---|---|---|",
-        *[f"| {r['workflow']} | {r['variant']} | {r['makespan_cycles']:.4g} | "
-          f"{r['makespan_cycles'] / ev.makespan(r['workflow'], 'octopus'):.3f} |" for r in abl],
+        *_counters_section(ev),
         "",
-        f"## Dynamicity sweep ({ev.size.sweep_workflow}; every work and count distribution "
-        "replaced by a log-normal of the same mean and the given CV)",
-        "",
-        "![dynamicity](dynamicity.png)",
-        "",
-        "| CV | static | greedy | octopus | Octopus over static | over greedy |",
-        "|---|---|---|---|---|---|",
-        *[f"| {r['cv']:g} | {r['static']:.4g} | {r['greedy']:.4g} | {r['octopus']:.4g} | "
-          f"{r['static'] / r['octopus']:.3f}x | {r['greedy'] / r['octopus']:.3f}x |"
-          for r in ev.dynamicity],
-        "",
-        f"## Scaling ({ev.size.sweep_workflow}, {ev.size.per_cluster} instances per cluster)",
-        "",
-        "![scaling](scaling.png)",
-        "",
-        "| clusters | TBUs | instances | octopus makespan | greedy makespan | throughput/TBU "
-        "(inst/s) | efficiency vs 1 cluster | bound / makespan |",
-        "|---|---|---|---|---|---|---|---|",
-        *[f"| {r['clusters']} | {r['tbus']} | {r['instances']} | {r['makespan_cycles']:.4g} | "
-          f"{r['greedy_makespan_cycles']:.4g} | {r['throughput_per_tbu']:.4g} | "
-          f"{r['efficiency']:.3f} | {r['bound_efficiency']:.3f} |" for r in ev.scaling],
-        "",
-        *REAL_MODELS.splitlines(),
+        *_closed_section(ev),
         "",
     ]
     return "\n".join(lines)
 
 
-def _targets(ev: Evaluation, h: dict) -> list[str]:
-    """The spec's targets, each with what was measured and, when missed, by how much."""
-    rows = main_rows(ev)
-    static_ratio = [r["bound_ratio"] for r in rows if r["scheduler"] == "static"]
-    # Octopus cannot beat the bound, so its speedup over static on a workflow is at most
-    # static's own bound ratio there: these are the ceilings of the two targets.
-    best_geomean, best_max = geomean(static_ratio), max(static_ratio)
-    eff = h["scaling_efficiency"].get("64")
-    behind = [(w, b) for w in ev.main for b in ("greedy", "reactive") if ev.speedup(w, b) < 1.0]
-    out = [
-        f"- Octopus over static, geometric mean >= {TARGETS['geomean_static']}x: measured "
-        f"{h['geomean_speedup']['static']:.3f}x; maximum >= {TARGETS['max_static']}x: measured "
-        f"{h['max_speedup']['static']:.3f}x. "
-        + ("Met." if h["geomean_speedup"]["static"] >= TARGETS["geomean_static"] else
-           f"Missed. No scheduler can beat the lower bound, and `static` itself runs at only "
-           f"{best_geomean:.3f}x the bound (geometric mean; {best_max:.3f}x at most) here, so "
-           "those are the largest speedups any scheduler could show over it on this suite; its "
-           "loss is *starved* time (see the idle breakdown)."),
-        "- Octopus >= greedy and >= tuned reactive on every workflow: "
-        + ("met." if not behind else "missed on " + ", ".join(
-            f"{w} vs {b} ({ev.speedup(w, b):.3f}x)" for w, b in behind) + "."),
-        f"- Mean makespan within 15% of the lower bound: measured {h['mean_bound_ratio']:.3f} "
-        + ("(met)." if h["mean_bound_ratio"] <= TARGETS["bound_ratio"] else "(missed)."),
+def _protocol(ev: Evaluation) -> list[str]:
+    size = ev.size
+    cvs = ", ".join(_process(cv) for cv in size.arrival_cvs)
+    refs = (f"; references (not baselines): {', '.join(ev.references)}" if ev.references
+            else "")
+    tuned = "; ".join(f"{wf} on {p}: {_params(ev.reactive_params.get((wf, p), {}))}"
+                      for wf in size.workflows for p in size.presets)
+    return [
+        "## Protocol",
+        "",
+        f"- **Machines** {', '.join(f'`{p}`' for p in size.presets)}; **workflows**: "
+        f"{', '.join(size.workflows)}"
+        + (" (`mix`: every built-in on one machine, each instance one of them with equal "
+           "probability)" if MIX_NAME in size.workflows else "") + ".",
+        f"- **Schedulers**: target `{TARGET}`; baselines {', '.join(ev.baselines)}{refs}. "
+        f"`{REACTIVE}` is tuned per workflow and preset before anything is compared: the best "
+        f"SLO attainment (then p99) at load {size.reference_load:g}, Poisson, seed "
+        f"{size.seeds[0]}, over its {len(size.reactive_grid)} settings "
+        + "; ".join(f"({_params(g)})" for g in size.reactive_grid) + ".",
+        f"- **Arrivals**: open loop, {cvs}; the rate as a *load*, a fraction of the capacity. "
+        f"Grid loads {', '.join(f'{x:g}' for x in size.loads)} (the curves), then a bisection.",
+        f"- **Runs**: the instances of a run are {size.horizon_windows:g} SLO windows (see the "
+        f"bounds), at least {size.min_instances} and at most "
+        + ", ".join(f"{n} on {p}" for p, n in size.max_instances.items())
+        + f"; the first {size.warmup_fraction:.0%} of each run are a warm-up, left out of "
+        f"its metrics. Seeds {list(size.seeds)}, paired (every scheduler sees the same "
+        "instances and arrival pattern).",
+        f"- **SLO**: each instance's own, {size.slo_scale:g} x its latency floor (dynamic "
+        "workflows' instances differ by orders of magnitude; a mix needs one SLO per "
+        "request). **Goodput**: the highest rate, at most the capacity, at which at least "
+        f"{size.target:.0%} of the measured instances meet their SLO: grid loads, then "
+        f"bisection to {size.rel_tol:.0%} of the rate; a rate measured to pass, never read off "
+        "the grid or interpolated.",
+        f"- **Intervals**: 95% Student t over the {len(size.seeds)} seeds. Octopus is called "
+        "*better* or *worse* than a baseline only where the intervals do not overlap.",
+        f"- **Ablation**: Octopus with each of its switches ({', '.join(ev.mechanisms)}) "
+        f"flipped, on `{size.ablation_on}`, Poisson.",
+        f"- **Tuned `{REACTIVE}`**: {tuned}.",
     ]
-    if eff is not None:
-        out.append(f"- Scaling efficiency >= 85% at 64 clusters: measured {eff:.3f} "
-                   + ("(met)." if eff >= TARGETS["efficiency_64"] else "(missed)."))
-    return out
+
+
+def _goodput_section(ev: Evaluation, headline: dict, cv: float) -> list[str]:
+    block = headline if cv == POISSON else headline["by_arrival_cv"][f"{cv:g}"]
+    speed = block["goodput_speedup"]
+    title = _process(cv)
+    lines = [
+        f"## Goodput, {title}",
+        "",
+        "Goodput / capacity, mean [95% interval over seeds, clipped to [0, 1]]; *cut*: runs "
+        "shorter than the planned horizon (their goodput is overstated, up to the capacity).",
+        "",
+    ]
+    if cv == ev.size.arrival_cvs[0]:
+        lines += ["![goodput](goodput.png)", ""]
+    lines += [
+        "| workflow | preset | " + " | ".join(ev.schedulers) + " |",
+        "|---|---|" + "---|" * len(ev.schedulers),
+    ]
+    for wf in ev.size.workflows:
+        for p in ev.size.presets:
+            cap = ev.capacity[(wf, p)]
+            cells = []
+            for s in ev.schedulers:
+                ci = ev.goodput(wf, p, s, cv)
+                low, high = max(0.0, ci.low / cap), min(1.0, ci.high / cap)
+                text = f"{ci.mean / cap:.3f} [{low:.3f}, {high:.3f}]"
+                cells.append(f"**{text}**" if s == TARGET else text)
+            cut = "" if ev.resolved(wf, p) else " (cut)"
+            lines.append(f"| {wf} | {p}{cut} | " + " | ".join(cells) + " |")
+    lines += [
+        "",
+        "Octopus over each baseline: the goodput ratio of the means over the workflow x preset "
+        "cells where both have goodput; *better* / *tie* / *worse* count the cells by their "
+        "intervals; the last three columns count the cells where only Octopus, only the "
+        "baseline, or neither met the SLO at some load searched (down to "
+        f"{ev.size.min_load:g} x capacity).",
+        "",
+        "| baseline | geometric mean | maximum | better | tie | worse | only Octopus has goodput "
+        "| only the baseline | neither |",
+        "|---|---|---|---|---|---|---|---|---|",
+        *[f"| {b} | {_x(speed['geomean'][b])} | {_x(speed['max'][b])} | {speed['better'][b]} | "
+          f"{speed['tie'][b]} | {speed['worse'][b]} | {speed['baseline_no_goodput'][b]} | "
+          f"{speed['octopus_no_goodput'][b]} | {speed['neither_goodput'][b]} |"
+          for b in ev.baselines],
+        "",
+    ]
+    return lines
+
+
+def _latency_table(ev: Evaluation) -> list[str]:
+    lines = ["| workflow | preset | " + " | ".join(ev.schedulers) + " |",
+             "|---|---|" + "---|" * len(ev.schedulers)]
+    for wf in ev.size.workflows:
+        for p in ev.size.presets:
+            ms = 1e3 / ev.clock_hz[p]
+            cells = []
+            for s in ev.schedulers:
+                pts = ev.reference_point(wf, p, s)
+                p50 = np.mean([x.latency_p50_cycles for x in pts]) * ms
+                p99 = np.mean([x.latency_p99_cycles for x in pts]) * ms
+                cells.append(f"{p50:.3g} / {p99:.3g}")
+            lines.append(f"| {wf} | {p} | " + " | ".join(cells) + " |")
+    return lines
+
+
+def _ablation_section(ev: Evaluation) -> list[str]:
+    mechs = list(ev.mechanisms)
+    lines = [
+        "## Ablation",
+        "",
+        f"Goodput without each mechanism over with it, on `{ev.size.ablation_on}`, Poisson: the "
+        "ratio of the mean goodputs [95% interval of the per-seed ratios]. Below 1: the "
+        "mechanism helps. (A mechanism that is off by default is measured by switching it on.)",
+        "",
+        "![ablation](ablation.png)",
+        "",
+        "| workflow | " + " | ".join(f"{m}{'' if ev.mechanisms[m] else ' (off by default)'}"
+                                      for m in mechs) + " |",
+        "|---|" + "---|" * len(mechs),
+    ]
+    for wf in ev.size.workflows:
+        cells = []
+        for m in mechs:
+            ci = ev.ablation_interval(m, wf)
+            cells.append(f"{_num(ev.ablation_ratio(m, wf))} [{_num(ci.low)}, {_num(ci.high)}]")
+        lines.append(f"| {wf} | " + " | ".join(cells) + " |")
+    stats = sorted({k for wf in ev.size.workflows
+                    for pt in ev.reference_point(wf, ev.size.ablation_on, TARGET)
+                    for k in pt.metrics if k.startswith("scheduler_stats.")})
+    if stats:
+        lines += [
+            "",
+            f"What Octopus decided, per instance, at load {ev.size.reference_load:g} on "
+            f"`{ev.size.ablation_on}` (Poisson; its own counters, mean over seeds):",
+            "",
+            "| workflow | " + " | ".join(k.removeprefix("scheduler_stats.") for k in stats)
+            + " |",
+            "|---|" + "---|" * len(stats),
+        ]
+        for wf in ev.size.workflows:
+            pts = ev.reference_point(wf, ev.size.ablation_on, TARGET)
+            lines.append(f"| {wf} | " + " | ".join(
+                f"{np.mean([pt.metrics.get(k, 0.0) / pt.metrics['instances'] for pt in pts]):.3g}"
+                for k in stats) + " |")
+    return lines
+
+
+def _counters_section(ev: Evaluation) -> list[str]:
+    sample = ev.reference_point(ev.size.workflows[0], ev.size.presets[0], TARGET)[0].metrics
+    counters = [c for c in COUNTERS if c in sample]
+    new = sorted(k for k in sample if "." not in k and k not in TODAYS_FIELDS
+                 and k not in COUNTERS)
+    lines = [
+        "## What the runs report",
+        "",
+        f"At load {ev.size.reference_load:g} (Poisson), mean over seeds: utilization, per "
+        "instance " + ", ".join(counters)
+        + (", and as reported " + ", ".join(new) if new else "")
+        + " (every number of every run: `points.csv`).",
+        "",
+        "| workflow | preset | scheduler | utilization | "
+        + " | ".join([*(f"{c} / instance" for c in counters), *new]) + " |",
+        "|---|---|---|---|" + "---|" * (len(counters) + len(new)),
+    ]
+    for wf in ev.size.workflows:
+        for p in ev.size.presets:
+            for s in ev.schedulers:
+                pts = ev.reference_point(wf, p, s)
+                util = np.mean([pt.metrics["utilization"] for pt in pts])
+                values = [np.mean([pt.metrics.get(c, math.nan) / pt.metrics["instances"]
+                                   for pt in pts]) for c in counters]
+                values += [np.mean([pt.metrics.get(c, math.nan) for pt in pts]) for c in new]
+                lines.append(f"| {wf} | {p} | {s} | {util:.1%} | "
+                             + " | ".join(f"{v:.4g}" for v in values) + " |")
+    return lines
+
+
+def _closed_section(ev: Evaluation) -> list[str]:
+    size = ev.size
+    lines = [
+        "## Closed batch (throughput check)",
+        "",
+        "Every instance at cycle 0 ("
+        + ", ".join(f"{n} on {p}" for p, n in size.closed_instances.items())
+        + f"; seed {size.seeds[0]}): throughput / capacity (makespan / lower bound).",
+        "",
+        "| workflow | preset | " + " | ".join(ev.schedulers) + " |",
+        "|---|---|" + "---|" * len(ev.schedulers),
+    ]
+    for wf in size.workflows:
+        for p in size.presets:
+            cells = []
+            for s in ev.schedulers:
+                r = ev.closed[(wf, p, s)]
+                cells.append(f"{r['throughput_instances_per_s'] / ev.capacity[(wf, p)]:.3f} "
+                             f"({r['bound_ratio']:.3f})")
+            lines.append(f"| {wf} | {p} | " + " | ".join(cells) + " |")
+    return lines
+
+
+def _timing(ev: Evaluation) -> str:
+    """Wall time, the runs' CPU time and what it means on idle cores; the machine's load."""
+    text = (f"{ev.wall_s / 60:.1f} minutes of wall time; the runs took {ev.cpu_s / 60:.1f} "
+            "CPU-minutes, summed over the workers")
+    if ev.workers:
+        text += (f" (so at least {ev.cpu_s / 60 / ev.workers:.1f} minutes on {ev.workers} idle "
+                 "cores)")
+    if ev.load_average is not None:
+        text += f"; the machine's 15-minute load average was {ev.load_average:.1f} at the end"
+    return text
+
+
+def _bound_by(ev: Evaluation, wf: str, preset: str) -> str:
+    bounds = ev.capacity_bounds.get((wf, preset), {})
+    return min(bounds, key=bounds.__getitem__) if bounds else "n/a"
+
+
+def _process(cv: float) -> str:
+    return "Poisson arrivals" if cv == 1 else f"bursty arrivals (Gamma, CV {cv:g})"
+
+
+def _params(params: dict) -> str:
+    return ", ".join(f"{k}={v:g}" for k, v in params.items()) or "defaults"
+
+
+def _x(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.3f}x"
+
+
+def _num(value: float) -> str:
+    return "n/a" if not math.isfinite(value) else f"{value:.3f}"
+

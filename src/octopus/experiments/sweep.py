@@ -13,7 +13,8 @@ A spec (format in ``docs/sweeps.md``)::
 The points are every grid combination times every ``points`` entry (either may be left out),
 each merged over ``base``. Keys, everywhere: the fields of :class:`~octopus.run.RunSpec`
 (:data:`PARAMS`: ``workflow``, ``dynamicity_cv``, ``arch``, ``scheduler``, ``instances``,
-``seed``, ``rate_per_s``, ``sram_policy``), ``scheduler.<param>`` (a field of the scheduler's
+``seed``, ``rate_per_s``, ``arrival_cv``, ``slo_cycles``, ``warmup_instances``,
+``sram_policy``), ``scheduler.<param>`` (a field of the scheduler's
 config) and ``arch.<dotted field>`` (an architecture override). Workflow and architecture files
 are found relative to the spec file.
 
@@ -64,7 +65,8 @@ PREFIXES = ("scheduler.", "arch.")
 DERIVED = ("clusters",)
 METRICS = ("tbus", "makespan_cycles", "makespan_s", "lower_bound_cycles", "bound_ratio",
            "throughput_instances_per_s", "latency_p50_cycles", "latency_p99_cycles",
-           "latency_mean_cycles", "utilization", *(f"idle_{b}_fraction" for b in BUCKETS),
+           "latency_mean_cycles", "slo_attainment", "utilization",
+           *(f"idle_{b}_fraction" for b in BUCKETS),
            "reconfigurations", "migrations", "task_firings", "control_firings", "noc_bytes",
            "noc_byte_hops", "noc_d2d_byte_hops", "noc_wait_cycles", "offchip_bytes",
            "offchip_weight_bytes", "offchip_wait_cycles", "weight_loads", "mean_group_width",

@@ -28,10 +28,12 @@ def execute(run: RunSpec | Scenario, out_dir: str | Path | None = None,
             (both before the run starts).
     """
     scenario = run if isinstance(run, Scenario) else resolve(run)
+    spec = scenario.spec
     if out_dir is None:
-        return summarize(scenario.simulator().run())
+        return summarize(scenario.simulator().run(), spec.slo_cycles, spec.warmup_instances)
     with RunFiles(out_dir, scenario.topology, scenario.arch.clock_hz, trace=trace) as files:
-        result = summarize(scenario.simulator(files).run())
+        result = summarize(scenario.simulator(files).run(), spec.slo_cycles,
+                           spec.warmup_instances)
         files.commit(result, {
             "run": scenario.spec.model_dump(mode="json", exclude={"workflow", "scheduler"})
             | {"workflow": scenario.spec.workflow_name, "scheduler": scenario.spec.scheduler.name},

@@ -31,9 +31,10 @@ from octopus.cost.tables import TableScaling, table_layers
 from octopus.errors import InputError, raise_all
 from octopus.run.spec import MAX_RUN_FIRINGS, RunSpec
 from octopus.sched import scheduler_factory
+from octopus.sim.arrivals import arrival_cycles
 from octopus.sim.capacity import AtEfficiency, FixedCycles, arch_capacity
 from octopus.sim.recorder import NULL_RECORDER, Recorder
-from octopus.sim.simulator import SchedulerFactory, Simulator, poisson_arrivals
+from octopus.sim.simulator import SchedulerFactory, Simulator
 from octopus.workflow import (
     BlockTiming,
     Capacity,
@@ -81,8 +82,8 @@ class Scenario:
 
     def __repr__(self) -> str:
         spec = self.spec
-        arrivals = (f"Poisson arrivals at {spec.rate_per_s:g}/s" if spec.rate_per_s
-                    else "a closed batch")
+        arrivals = (f"{_process(spec.arrival_cv)} arrivals at {spec.rate_per_s:g}/s"
+                    if spec.rate_per_s else "a closed batch")
         return (f"Scenario({self.workflow.name!r} ({len(self.workflow.blocks)} blocks, "
                 f"{len(self.block_fits)} torch-defined) on {self.arch.name!r} "
                 f"({self.topology.num_tbus} TBUs) under {spec.scheduler.name!r}: "
@@ -93,6 +94,10 @@ class Scenario:
         spec = self.spec
         return Simulator(self.workflow, self.arch, self.scheduler, spec.instances, spec.seed,
                          self.arrivals, recorder, self.block_timing, self.topology)
+
+
+def _process(cv: float) -> str:
+    return {0.0: "periodic", 1.0: "Poisson"}.get(cv, f"Gamma (CV {cv:g})")
 
 
 def resolve(spec: RunSpec) -> Scenario:
@@ -106,7 +111,8 @@ def resolve(spec: RunSpec) -> Scenario:
     check_run_size(wf, spec.instances)
     arch = resolve_arch(spec.arch, spec.arch_overrides)
     fits = fit_workflow(wf, arch, spec.sram_policy) if has_torch_blocks(wf) else {}
-    arrivals = (tuple(poisson_arrivals(spec.instances, spec.rate_per_s, arch.clock_hz, spec.seed))
+    arrivals = (tuple(arrival_cycles(spec.instances, spec.rate_per_s, arch.clock_hz, spec.seed,
+                                     spec.arrival_cv))
                 if spec.rate_per_s else None)
     return Scenario(spec, wf, arch, _topology(*_arch_key(spec.arch, spec.arch_overrides)),
                     scheduler_factory(spec.scheduler), fits, block_timing(wf, arch, fits),

@@ -1,14 +1,16 @@
 """What a run measured: :class:`RunResult`, read by attribute, written as ``summary.json``.
 
 Times are cycles (``_cycles``) or seconds (``_s``); fractions are of total TBU time (TBUs x
-makespan). Deterministic: the same run gives an equal result and byte-identical JSON.
+makespan). Latency metrics and the SLO attainment leave out the spec's ``warmup_instances`` (the
+first instances to arrive). Deterministic: the same run gives an equal result and
+byte-identical JSON.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
@@ -16,7 +18,10 @@ import numpy as np
 
 from octopus.sim.simulator import BUCKETS, Simulator
 
-__all__ = ["RunResult", "TbuTime", "summarize"]
+__all__ = ["RunResult", "TbuTime", "slo_attainment", "summarize"]
+
+
+_NOT_SERIALISED = ("per_tbu", "latencies")
 
 
 class TbuTime(NamedTuple):
@@ -32,7 +37,9 @@ class TbuTime(NamedTuple):
 @dataclass(frozen=True)
 class RunResult:
     """The metrics of one finished run (the fields of ``summary.json``, in its order), plus
-    :attr:`per_tbu` (per-TBU time, not in the JSON; empty when read back from a file)."""
+    :attr:`per_tbu` (per-TBU time) and :attr:`latencies` (every instance's latency in cycles,
+    by instance index, warm-up included), neither in the JSON (empty when read back from a
+    file)."""
 
     workflow: str
     arch: str
@@ -48,6 +55,8 @@ class RunResult:
     latency_p50_cycles: float
     latency_p99_cycles: float
     latency_mean_cycles: float
+    slo_cycles: float | None  # the spec's SLO
+    slo_attainment: float | None  # share of measured instances within it; None: no SLO
     utilization: float
     idle_breakdown: Mapping[str, float]  # "<bucket>_fraction" -> share of TBU time
     tbu_cycles: Mapping[str, int]  # bucket -> TBU-cycles summed over TBUs
@@ -70,6 +79,7 @@ class RunResult:
     mean_group_width: float  # TBUs per dispatch, mean over dispatches
     mean_batch_size: float  # firings per dispatch, mean over dispatches
     per_tbu: tuple[TbuTime, ...] = field(default=(), repr=False, compare=False)
+    latencies: tuple[int, ...] = field(default=(), repr=False, compare=False)
 
     def seconds(self, cycles: float) -> float:
         """``cycles`` of this run in seconds (at its clock)."""
@@ -80,9 +90,10 @@ class RunResult:
         return self.idle_breakdown[f"{bucket}_fraction"]
 
     def to_dict(self) -> dict[str, Any]:
-        """The ``summary.json`` mapping (every field but :attr:`per_tbu`)."""
+        """The ``summary.json`` mapping (every field but :attr:`per_tbu` and
+        :attr:`latencies`)."""
         out = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)
-               if f.name != "per_tbu"}
+               if f.name not in _NOT_SERIALISED}
         for name in ("idle_breakdown", "tbu_cycles", "scheduler_stats"):
             out[name] = dict(out[name])
         return out
@@ -108,14 +119,32 @@ class RunResult:
                 f"latency p99 {self.latency_p99_cycles:,.0f} cycles)")
 
 
-def summarize(sim: Simulator) -> RunResult:
-    """The metrics of a finished simulator run."""
+def slo_attainment(latencies: Sequence[float], slo_cycles: float | Sequence[float]) -> float:
+    """Share of ``latencies`` within their SLO: one SLO for all, or one per latency.
+
+    Raises:
+        ValueError: no latencies, or per-latency SLOs of another length.
+    """
+    lat = np.asarray(latencies, dtype=float)
+    slo = np.asarray(slo_cycles, dtype=float)
+    if lat.size == 0:
+        raise ValueError("no latencies to measure the SLO attainment of")
+    if slo.ndim and slo.shape != lat.shape:
+        raise ValueError(f"{slo.size} SLOs for {lat.size} latencies")
+    return float(np.count_nonzero(lat <= slo)) / lat.size
+
+
+def summarize(sim: Simulator, slo_cycles: float | None = None, warmup_instances: int = 0
+              ) -> RunResult:
+    """The metrics of a finished simulator run; latency metrics over the instances after the
+    first ``warmup_instances``, SLO attainment against ``slo_cycles`` (when given)."""
     makespan = sim.makespan
     units = sim.capacity.units
     per_tbu = tuple(TbuTime(**row) for row in sim.tbu_buckets())
     totals = {b: sum(getattr(row, b) for row in per_tbu) for b in BUCKETS}
     tbu_time = units * makespan
-    lat = np.asarray(sim.latencies)
+    latencies = tuple(sim.instance_latencies)
+    lat = np.asarray(latencies[warmup_instances:])
     bound = sim.lower_bound_cycles
     hz = sim.arch.clock_hz
     noc = sim.machine.noc.stats
@@ -135,6 +164,8 @@ def summarize(sim: Simulator) -> RunResult:
         latency_p50_cycles=float(np.percentile(lat, 50)),
         latency_p99_cycles=float(np.percentile(lat, 99)),
         latency_mean_cycles=float(lat.mean()),
+        slo_cycles=slo_cycles,
+        slo_attainment=slo_attainment(lat, slo_cycles) if slo_cycles is not None else None,
         utilization=totals["compute"] / tbu_time if tbu_time else 0.0,
         idle_breakdown={f"{b}_fraction": totals[b] / tbu_time if tbu_time else 0.0
                         for b in BUCKETS},
@@ -158,6 +189,7 @@ def summarize(sim: Simulator) -> RunResult:
         mean_group_width=_mean_size(sim.machine.widths),
         mean_batch_size=_mean_size(sim.machine.batches),
         per_tbu=per_tbu,
+        latencies=latencies,
     )
 
 

@@ -22,11 +22,14 @@ from pydantic import (
     Field,
     SerializeAsAny,
     ValidationError,
+    ValidationInfo,
+    field_validator,
 )
 
 from octopus.cost.fit import SRAM_POLICIES, SramPolicy
 from octopus.errors import InputError, validation_message
 from octopus.sched import SchedulerConfig, parse_scheduler_config
+from octopus.sim.arrivals import MAX_ARRIVAL_CV
 from octopus.workflow import Workflow
 from octopus.workflow.distributions import MAX_CV
 
@@ -74,10 +77,37 @@ class RunSpec(BaseModel):
     seed: int = Field(default=0, ge=0, description="seed of every random stream")
     rate_per_s: float | None = Field(
         default=None, ge=MIN_RATE_PER_S, allow_inf_nan=False,
-        description="open-loop Poisson arrivals, instances per second; None: a closed batch")
+        description="open-loop arrivals, instances per second; None: a closed batch")
+    arrival_cv: float = Field(
+        default=1.0, ge=0, le=MAX_ARRIVAL_CV, allow_inf_nan=False,
+        description="coefficient of variation of the open-loop inter-arrival gaps: 1 Poisson, "
+        "above 1 bursty (Gamma gaps), 0 periodic (see octopus.sim.arrivals)")
+    slo_cycles: float | None = Field(
+        default=None, gt=0, allow_inf_nan=False,
+        description="latency SLO of every instance, cycles: the summary's slo_attainment is the "
+        "share of measured instances within it (None: no SLO)")
+    warmup_instances: int = Field(
+        default=0, ge=0,
+        description="the first instances to arrive, left out of the latency metrics and the "
+        "SLO attainment (the machine warming up)")
     sram_policy: SramPolicy = Field(
         default="auto", description="torch-defined blocks whose activations exceed the SRAM: "
         "spill, chunk with AutoChunk, or the cheaper (see docs/cost-model.md)")
+
+    @field_validator("arrival_cv")
+    @classmethod
+    def _open_loop(cls, cv: float, info: ValidationInfo) -> float:
+        if cv != 1 and "rate_per_s" in info.data and info.data["rate_per_s"] is None:
+            raise ValueError("shapes open-loop arrivals: give rate_per_s too")
+        return cv
+
+    @field_validator("warmup_instances")
+    @classmethod
+    def _some_measured(cls, warmup: int, info: ValidationInfo) -> int:
+        instances = info.data.get("instances")
+        if instances is not None and warmup >= instances:
+            raise ValueError(f"{warmup} leaves none of the {instances} instances to measure")
+        return warmup
 
     @property
     def workflow_name(self) -> str:

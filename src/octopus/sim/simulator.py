@@ -109,7 +109,8 @@ class Simulator:
         self.in_flight = 0
         self._no_work_since = 0
         self.no_work_cycles = 0
-        self.latencies: list[int] = []
+        self.latencies: list[int] = []  # in the order instances finish
+        self.instance_latencies: list[int] = [-1] * instances  # by instance index
         self.bound = MakespanBound(*self.machine.parallel.bound_capacities())
         self.task_firings = 0
         self.control_firings = 0
@@ -178,6 +179,7 @@ class Simulator:
             run.finish_cycle = now
             self.scheduler.on_instance_done(run)
             self.latencies.append(now - run.arrival_cycle)
+            self.instance_latencies[run.index] = now - run.arrival_cycle
             self.makespan = max(self.makespan, now)
             self.in_flight -= 1
             if self.in_flight == 0:

@@ -25,6 +25,7 @@ from octopus.workflow.distributions import (
 from octopus.workflow.dynamicity import with_dynamicity
 from octopus.workflow.io import load_workflow, parse_workflow, save_workflow, workflow_to_dict
 from octopus.workflow.limits import MAX_COUNT, MAX_INSTANCE_FIRINGS, MAX_WORK, check_limits
+from octopus.workflow.mix import MIX_NAME, mix_workflow
 from octopus.workflow.model import TaskBlock, TorchModel, Workflow
 from octopus.workflow.sampling import Firing, Instance, iter_instances, sample_instance
 from octopus.workflow.structure import compile_workflow
@@ -33,6 +34,7 @@ __all__ = [
     "MAX_COUNT",
     "MAX_INSTANCE_FIRINGS",
     "MAX_WORK",
+    "MIX_NAME",
     "BlockTiming",
     "Capacity",
     "Constant",
@@ -62,6 +64,7 @@ __all__ = [
     "iter_instances",
     "load_builtin",
     "load_workflow",
+    "mix_workflow",
     "parse_workflow",
     "sample_instance",
     "save_workflow",
