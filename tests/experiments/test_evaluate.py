@@ -39,7 +39,6 @@ def _made_up() -> Evaluation:
     for wf in ("a", "b"):
         ev.capacity[(wf, "chip")] = 100.0
         ev.instances[(wf, "chip")] = ev.wanted_instances[(wf, "chip")] = 2
-        ev.reactive_params[(wf, "chip")] = {}
         for seed in (0, 1):
             ev.floors[(wf, "chip", seed)] = {
                 s: Floor((10, 20), (10, 10), 80) for s in ("greedy", "static", TARGET)}
@@ -97,12 +96,13 @@ def test_a_tiny_evaluation_fills_the_issue_schema():
 
 def test_the_tiny_evaluation_measured_floors_and_searched_every_cell():
     """Floors are at least the analytic critical path on today's machine; each search ran
-    the grid first; reactive was tuned to one of its grid settings."""
+    the grid first; each tuned baseline was tuned to one of its grid settings."""
     ev = tiny_evaluation()
     size = tiny_size()
     for wf in WORKFLOWS:
         assert ev.floor_cycles(wf, "chip") >= ev.critical_path_cycles(wf, "chip")
-        assert ev.reactive_params[(wf, "chip")] in size.reactive_grid
+        for sched, grid in size.tuning.items():
+            assert ev.tuned[(sched, wf, "chip")] in grid
         for sched in ev.schedulers:
             for cv in size.arrival_cvs:
                 searches = ev.searches[(wf, "chip", sched, cv)]

@@ -45,3 +45,23 @@ def test_baselines_do_not_batch_what_runs_faster_alone(scheduler):
     """A resident block computes linearly in its batch: each copy runs alone."""
     sim, _ = run(_fanout(3_200), STREAMING, scheduler)
     assert sim.machine.batches == {1: 4}
+
+
+def test_greedy_runs_a_widening_block_on_a_fixed_width_and_the_rest_alone():
+    """``width`` 4 on 4 TBUs: each of the 4 copies of x runs on all four (a quarter of its
+    compute each, one after another, the next prefetched behind); the general sink runs on one.
+    Width 1 runs the copies side by side, one per TBU."""
+    wf = (WorkflowBuilder("fan").fanout("F", Constant(value=4), ["x"])
+          .task("x", "ai", 25_600).task("sink", "general", 640).flow("F", "sink").build())
+    arch = mesh(4, **{"tbu.max_batch": 1})
+    wide, rec = run(wf, arch, {"name": "greedy", "width": 4})
+    assert {t.group for t in rec.of("x")} == {(0, 1, 2, 3)}
+    assert [len(t.group) for t in rec.of("sink")] == [1]
+    assert wide.machine.widths == {4: 4, 1: 1}
+    narrow, rec = run(wf, arch, "greedy")
+    assert sorted(t.group for t in rec.of("x")) == [(0,), (1,), (2,), (3,)]
+
+
+def test_greedy_width_is_a_power_of_two():
+    with pytest.raises(ValueError, match="power of two"):
+        run(_fanout(3_200), mesh(4), {"name": "greedy", "width": 3})

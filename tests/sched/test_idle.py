@@ -6,7 +6,7 @@ import pytest
 from schedkit import mesh
 
 from octopus.arch import Topology, load_arch
-from octopus.sched.idle import IdleMesh, IdleSet
+from octopus.sched.idle import IdleMesh, IdleRanges, IdleSet
 
 
 def test_idle_set_knows_its_lowest_member_through_adds_and_discards():
@@ -63,3 +63,33 @@ def test_nearest_needs_bytes_to_weigh():
     idle.add(0)
     with pytest.raises(ValueError):
         idle.nearest([(1, 0)], lambda u: False)
+
+
+def test_idle_ranges_know_the_lowest_all_idle_aligned_range_of_each_width():
+    ranges = IdleRanges(8, 4)
+    assert ranges.lowest(1) is None  # every TBU starts busy
+    for u in (1, 2, 3, 5, 6, 7):
+        ranges.free(u)
+    assert (ranges.lowest(1), ranges.lowest(2), ranges.lowest(4)) == (1, 2, None)
+    ranges.free(4)
+    ranges.free(4)  # freeing twice counts once
+    assert ranges.lowest(4) == 4
+    ranges.take(5)
+    assert (ranges.lowest(2), ranges.lowest(4)) == (2, None)
+    ranges.free(0)
+    assert ranges.lowest(4) == 0
+
+
+def test_idle_ranges_match_a_scan(seed=3):
+    rng, ranges, idle = random.Random(seed), IdleRanges(16, 8), set()
+    for _ in range(500):
+        u = rng.randrange(16)
+        if rng.random() < 0.5:
+            ranges.free(u)
+            idle.add(u)
+        else:
+            ranges.take(u)
+            idle.discard(u)
+        for w in (1, 2, 4, 8):
+            full = [s for s in range(0, 16, w) if set(range(s, s + w)) <= idle]
+            assert ranges.lowest(w) == (full[0] if full else None)

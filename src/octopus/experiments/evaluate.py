@@ -9,9 +9,10 @@ CV > 1), the rate swept from light load past the machine's capacity, under sever
    latency floor: its latency alone on the machine, measured under every scheduler; the SLO of
    an instance is ``slo_scale`` x its lowest floor (one SLO per instance, the same for every
    scheduler).
-2. **Tuning.** ``reactive`` is tuned per workflow and preset before anything is compared: the
-   grid point with the best SLO attainment (then p99 latency) at ``reference_load`` x capacity,
-   Poisson, first seed.
+2. **Tuning.** The baselines of ``Size.tuning`` (``reactive``'s thresholds, ``greedy``'s
+   group width) are tuned per workflow and preset before anything is compared: the grid point
+   with the best SLO attainment (then p99 latency) at ``reference_load`` x capacity, Poisson,
+   first seed.
 3. **Goodput.** For each (workflow, preset, scheduler, arrival CV, seed) a goodput search
    (:mod:`~octopus.experiments.goodput`): the grid of loads draws the latency and attainment
    curves, the bisection finds the highest rate at which ``target`` of the instances meet
@@ -35,7 +36,6 @@ from typing import Any
 from octopus.experiments.backends import Backend, LocalBackend
 from octopus.experiments.evaluation import (
     POISSON,
-    REACTIVE,
     REACTIVE_GRID,
     TARGET,
     Evaluation,
@@ -97,7 +97,7 @@ def evaluate(size: Size | None = None, backend: Backend | None = None,
     ev = Evaluation(size, baselines, references, mechanisms(), dict(arch_overrides or {}))
     plan = _Plan(ev, backend or LocalBackend(2, PRELOAD), progress)
     _measure_floors(plan)
-    _tune_reactive(plan)
+    _tune(plan)
     _search(plan)
     ev.wall_s = time.perf_counter() - start
     ev.workers = getattr(plan.backend, "workers", None)
@@ -141,9 +141,9 @@ class _Plan:
         return runs * (instances or self.ev.instances[(wf, preset)]) * self.firings[(wf, preset)]
 
     def scheduler(self, wf: str, preset: str, sched: str) -> str | dict:
-        """``sched`` as it runs: ``reactive`` with its tuned parameters."""
-        params = self.ev.reactive_params.get((wf, preset))
-        return {"name": REACTIVE, **params} if sched == REACTIVE and params else sched
+        """``sched`` as it runs: with its tuned parameters, if it was tuned."""
+        params = self.ev.tuned.get((sched, wf, preset))
+        return {"name": sched, **params} if params else sched
 
     def run(self, jobs: Mapping[tuple, tuple[float, Callable[[], Any]]], stage: str,
             group: Callable[[tuple], tuple]) -> dict[tuple, Any]:
@@ -163,28 +163,28 @@ def _measure_floors(plan: _Plan) -> None:
     plan.slo_floors = {k: tuple(float(x) for x in ev.slo_floor(*k)) for k in ev.floors}
 
 
-def _tune_reactive(plan: _Plan) -> None:
-    """Stage 2: ``reactive``'s best grid setting per workflow and preset: the highest SLO
-    attainment, then the lowest p99, at the reference load, Poisson, first seed."""
+def _tune(plan: _Plan) -> None:
+    """Stage 2: each tuned baseline's best grid setting per workflow and preset: the highest
+    SLO attainment, then the lowest p99, at the reference load, Poisson, first seed."""
     ev, size = plan.ev, plan.ev.size
-    if REACTIVE not in ev.baselines:
-        return
+    grids = {s: grid for s, grid in size.tuning.items() if s in ev.baselines}
     seed = size.seeds[0]
     jobs = {}
     for wf in size.workflows:
         for p in size.presets:
-            for i, params in enumerate(size.reactive_grid):
-                spec = plan.spec(wf, p, {"name": REACTIVE, **params}, seed,
-                                 rate_per_s=size.reference_load * ev.capacity[(wf, p)])
-                jobs[(wf, p, i)] = (plan.cost(wf, p), functools.partial(
-                    run_point, spec, plan.slo_floors[(wf, p, seed)], size.slo_scale, ()))
-    tuned = plan.run(jobs, "stage 2 of 3: tuning reactive", lambda key: key[:2])
+            for s, grid in grids.items():
+                for i, params in enumerate(grid):
+                    spec = plan.spec(wf, p, {"name": s, **params}, seed,
+                                     rate_per_s=size.reference_load * ev.capacity[(wf, p)])
+                    jobs[(wf, p, s, i)] = (plan.cost(wf, p), functools.partial(
+                        run_point, spec, plan.slo_floors[(wf, p, seed)], size.slo_scale, ()))
+    tuned = plan.run(jobs, "stage 2 of 3: tuning baselines", lambda key: key[:2])
     for wf in size.workflows:
         for p in size.presets:
-            best = max(range(len(size.reactive_grid)),
-                       key=lambda i, wf=wf, p=p: (tuned[(wf, p, i)].attainment,
-                                                  -tuned[(wf, p, i)].latency_p99_cycles))
-            ev.reactive_params[(wf, p)] = dict(size.reactive_grid[best])
+            for s, grid in grids.items():
+                best = max(range(len(grid)), key=lambda i, wf=wf, p=p, s=s: (
+                    tuned[(wf, p, s, i)].attainment, -tuned[(wf, p, s, i)].latency_p99_cycles))
+                ev.tuned[(s, wf, p)] = dict(grid[best])
 
 
 def _search(plan: _Plan) -> None:

@@ -18,13 +18,15 @@ from octopus.experiments.serving import Floor, Point
 from octopus.experiments.stats import Interval, compare, interval
 from octopus.workflow import MIX_NAME, builtin_names
 
-__all__ = ["POISSON", "PRESETS", "REACTIVE", "REACTIVE_GRID", "TARGET", "Evaluation", "Size",
-           "geomean"]
+__all__ = ["GREEDY_GRID", "POISSON", "PRESETS", "REACTIVE_GRID", "TARGET", "TUNING",
+           "Evaluation", "Size", "geomean"]
 
 TARGET = "octopus"
-REACTIVE = "reactive"
 REACTIVE_GRID = tuple({"threshold_tasks_per_tbu": t, "window_cycles": w}
                       for t in (0.5, 2.0, 8.0) for w in (0, 1_000_000, 10_000_000))
+GREEDY_GRID = tuple({"width": w} for w in (1, 4, 16))
+TUNING = {"reactive": REACTIVE_GRID, "greedy": GREEDY_GRID}
+"""The baselines tuned per workflow and preset before anything is compared, and their grids."""
 POISSON = 1.0
 PRESETS = ("chip", "chip-4", "wafer")
 
@@ -48,7 +50,8 @@ class Size:
         arrival_cvs: inter-arrival CVs (1: Poisson; above 1: bursty).
         warmup_fraction: share of each run's first instances left out of its metrics.
         closed_instances: instances of the closed-batch throughput check, by preset.
-        reactive_grid: the parameters ``reactive`` is tuned over.
+        tuning: the baselines tuned per workflow and preset, and the settings each is tuned
+            over (a baseline not registered is skipped).
         ablation_preset: the machine of the ablation (the first preset when it is not one of
             ``presets``).
         workflows: the workflows (built-ins and the mix).
@@ -57,7 +60,7 @@ class Size:
         rel_tol: the goodput search stops when its bracket is this narrow (relative).
         min_load: the lowest load the search tries before it reports no goodput.
         slo_scales: the SLO scales of the attainment curve.
-        reference_load: the load at which ``reactive`` is tuned, the attainment is drawn
+        reference_load: the load at which baselines are tuned, the attainment is drawn
             against the SLO scale and the runs' counters are tabulated (one of ``loads``).
     """
 
@@ -71,7 +74,7 @@ class Size:
     arrival_cvs: tuple[float, ...]
     warmup_fraction: float
     closed_instances: Mapping[str, int]
-    reactive_grid: tuple[dict, ...] = REACTIVE_GRID
+    tuning: Mapping[str, tuple[dict, ...]] = field(default_factory=lambda: dict(TUNING))
     ablation_preset: str = "chip"
     workflows: tuple[str, ...] = (*builtin_names(), MIX_NAME)
     slo_scale: float = 5.0
@@ -87,7 +90,8 @@ class Size:
                    max_instances={"chip": 32}, seeds=(0, 1, 2), loads=(0.25, 0.6, 1.1),
                    arrival_cvs=(POISSON, 3.0), warmup_fraction=0.1,
                    closed_instances={"chip": 32},
-                   reactive_grid=tuple(REACTIVE_GRID[i] for i in (1, 4, 7)), rel_tol=0.15,
+                   tuning={"reactive": tuple(REACTIVE_GRID[i] for i in (1, 4, 7)),
+                           "greedy": GREEDY_GRID}, rel_tol=0.15,
                    reference_load=0.6)
 
     @classmethod
@@ -140,7 +144,7 @@ class Size:
                 "attainment_target": self.target, "search_rel_tol": self.rel_tol,
                 "search_min_load": self.min_load,
                 "slo_scales": list(self.slo_scales), "reference_load": self.reference_load,
-                "reactive_grid": list(self.reactive_grid),
+                "tuning": {s: list(grid) for s, grid in self.tuning.items()},
                 "ablation_preset": self.ablation_on,
                 "closed_instances": dict(self.closed_instances)}
 
@@ -163,7 +167,7 @@ class Evaluation:
     wanted_instances: dict[tuple[str, str], int] = field(default_factory=dict)  # uncapped
     clock_hz: dict[str, float] = field(default_factory=dict)  # preset -> clock
     floors: dict[tuple[str, str, int], dict[str, Floor]] = field(default_factory=dict)
-    reactive_params: dict[tuple[str, str], dict] = field(default_factory=dict)
+    tuned: dict[tuple[str, str, str], dict] = field(default_factory=dict)  # (sched, wf, preset)
     searches: dict[Cell, list[GoodputSearch[Point]]] = field(default_factory=dict)
     ablation: dict[tuple[str, str], list[GoodputSearch[Point]]] = field(default_factory=dict)
     closed: dict[tuple[str, str, str], dict[str, Any]] = field(default_factory=dict)
@@ -295,8 +299,8 @@ class Evaluation:
                                      for w in wfs},
             **self._goodput_block(cv),
             "ablation": {m: {w: self.ablation_ratio(m, w) for w in wfs} for m in self.mechanisms},
-            "reactive_tuned": {w: {p: self.reactive_params.get((w, p), {}) for p in presets}
-                               for w in wfs},
+            "tuned": {s: {w: {p: self.tuned.get((s, w, p), {}) for p in presets} for w in wfs}
+                      for s in size.tuning if s in self.baselines},
             "by_arrival_cv": {f"{c:g}": self._goodput_block(c) for c in size.arrival_cvs
                               if c != cv},
             "wall_s": self.wall_s,

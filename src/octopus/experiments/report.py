@@ -20,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-from octopus.experiments.evaluation import POISSON, REACTIVE, TARGET, Evaluation
+from octopus.experiments.evaluation import POISSON, TARGET, Evaluation
 from octopus.experiments.figures import draw_figures
 from octopus.experiments.tables import (
     ablation_rows,
@@ -157,8 +157,10 @@ def _protocol(ev: Evaluation) -> list[str]:
     cvs = ", ".join(_process(cv) for cv in size.arrival_cvs)
     refs = (f"; references (not baselines): {', '.join(ev.references)}" if ev.references
             else "")
-    tuned = "; ".join(f"{wf} on {p}: {_params(ev.reactive_params.get((wf, p), {}))}"
-                      for wf in size.workflows for p in size.presets)
+    grids = {s: grid for s, grid in size.tuning.items() if s in ev.baselines}
+    tuned = [f"- **Tuned `{s}`**: " + "; ".join(
+        f"{wf} on {p}: {_params(ev.tuned.get((s, wf, p), {}))}"
+        for wf in size.workflows for p in size.presets) + "." for s in grids]
     return [
         "## Protocol",
         "",
@@ -167,10 +169,11 @@ def _protocol(ev: Evaluation) -> list[str]:
         + (" (`mix`: every built-in on one machine, each instance one of them with equal "
            "probability)" if MIX_NAME in size.workflows else "") + ".",
         f"- **Schedulers**: target `{TARGET}`; baselines {', '.join(ev.baselines)}{refs}. "
-        f"`{REACTIVE}` is tuned per workflow and preset before anything is compared: the best "
-        f"SLO attainment (then p99) at load {size.reference_load:g}, Poisson, seed "
-        f"{size.seeds[0]}, over its {len(size.reactive_grid)} settings "
-        + "; ".join(f"({_params(g)})" for g in size.reactive_grid) + ".",
+        + " ".join(f"`{s}` is tuned per workflow and preset before anything is compared: the "
+                   f"best SLO attainment (then p99) at load {size.reference_load:g}, Poisson, "
+                   f"seed {size.seeds[0]}, over its {len(grid)} settings "
+                   + "; ".join(f"({_params(g)})" for g in grid) + "."
+                   for s, grid in grids.items()),
         f"- **Arrivals**: open loop, {cvs}; the rate as a *load*, a fraction of the capacity. "
         f"Grid loads {', '.join(f'{x:g}' for x in size.loads)} (the curves), then a bisection.",
         f"- **Runs**: the instances of a run are {size.horizon_windows:g} SLO windows (see the "
@@ -189,7 +192,7 @@ def _protocol(ev: Evaluation) -> list[str]:
         "*better* or *worse* than a baseline only where the intervals do not overlap.",
         f"- **Ablation**: Octopus with each of its switches ({', '.join(ev.mechanisms)}) "
         f"flipped, on `{size.ablation_on}`, Poisson.",
-        f"- **Tuned `{REACTIVE}`**: {tuned}.",
+        *tuned,
     ]
 
 

@@ -30,6 +30,10 @@ class AffinityConfig(PrefetchingConfig):
 class Affinity(Greedy):
     config_cls = AffinityConfig
 
+    def group_width(self) -> int:
+        """One TBU per firing: :meth:`choose` places on single TBUs."""
+        return 1
+
     def choose(self, task: Task) -> int:
         """The lowest idle TBU holding ``task``'s configuration, else the lowest idle TBU."""
         return self.idle.nearest((), task.block_id)

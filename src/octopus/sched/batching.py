@@ -42,20 +42,24 @@ class PrefetchingConfig(BatchingConfig):
         "the busy TBU that frees first, fetching its configuration and inputs meanwhile")
 
 
-def batch_limit(machine: Machine, task: Task, tbu: int) -> int:
-    """The most firings of ``task``'s block, ``task`` included, idle ``tbu`` should run as one
-    batch now: the largest ``b <= tbu.max_batch`` whose batch computes, at ``task``'s work
-    each, within the cycles ``task`` alone would hold ``tbu``: its compute, or, if its
-    configuration streams, the time its weights take to arrive behind the memory's queue
-    (``MemorySystem.estimate``), if longer."""
+def batch_limit(machine: Machine, task: Task, tbu: int, width: int = 1) -> int:
+    """The most firings of ``task``'s block, ``task`` included, the idle group of ``width``
+    TBUs led by ``tbu`` should run as one batch now: the largest ``b <= tbu.max_batch`` whose
+    batch computes, at ``task``'s work each, within the cycles ``task`` alone would hold the
+    group: its compute, or, if its configuration (shard) streams, the time its weights take
+    to arrive behind the memory's queue (``MemorySystem.estimate``), if longer."""
     block, parallel = task.firing.task, machine.parallel
-    alone = machine.compute_cycles(task)
-    nbytes = machine.capacity.streamed_bytes(block)
+    if width == 1:
+        alone, nbytes = machine.compute_cycles(task), machine.capacity.streamed_bytes(block)
+    else:
+        shard = parallel.shard_bytes(block, width)
+        alone = parallel.compute_cycles(block, [task.work], width)
+        nbytes = 0 if machine.fits(shard) else shard * block.weight_passes
     if nbytes:
         now = machine.now
         alone = max(alone, machine.memory.estimate(tbu, nbytes, now, "weights") - now)
     size = 1
     while (size < parallel.max_batch
-           and parallel.compute_cycles(block, [task.work] * (size + 1), 1) <= alone):
+           and parallel.compute_cycles(block, [task.work] * (size + 1), width) <= alone):
         size += 1
     return size

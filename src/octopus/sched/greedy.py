@@ -8,6 +8,13 @@ With ``prefetch`` (default on), when no TBU is idle the oldest ready firing wait
 busy TBU that frees first (one each), its configuration and inputs fetched while that TBU
 computes (the machine's double buffering). Control Blocks run on the instance's cluster CBU.
 
+With ``width`` above 1 (a fixed group width, tuned per workflow by the evaluation like any
+baseline parameter), a block that may widen runs every firing on a group of the widest of its
+widths up to ``width``: an aligned range of TBU ids (:class:`~octopus.sched.idle.IdleRanges`),
+the lowest all-idle one, or, with prefetch, behind the range of that width that frees first.
+The oldest ready firing that has such a group goes first: a firing waiting for a wide range
+does not hold back narrower ones behind it. Width 1 (default) is one firing per TBU.
+
 :class:`Greedy` is also the first-in, first-out skeleton of ``affinity`` and ``locality``:
 they keep its queue, its batches and its loop and choose the TBU differently
 (:meth:`Greedy.choose`).
@@ -19,19 +26,32 @@ import heapq
 from collections import defaultdict, deque
 from typing import Literal
 
+from pydantic import Field, field_validator
+
 from octopus.sched.base import Scheduler
 from octopus.sched.batching import PrefetchingConfig, batch_limit
-from octopus.sched.idle import IdleTbus
+from octopus.sched.idle import IdleRanges, IdleTbus
 from octopus.sched.registry import register_scheduler
 from octopus.sim.state import Task
 
 __all__ = ["Greedy", "GreedyConfig"]
+
+Group = tuple[int, ...]
 
 
 class GreedyConfig(PrefetchingConfig):
     """Parameters of ``greedy``."""
 
     name: Literal["greedy"] = "greedy"
+    width: int = Field(default=1, ge=1, description="TBUs per firing of a block that may widen "
+                       "(a power of two; capped by the block's widths)")
+
+    @field_validator("width")
+    @classmethod
+    def _power_of_two(cls, width: int) -> int:
+        if width & (width - 1):
+            raise ValueError(f"width must be a power of two, not {width}")
+        return width
 
 
 @register_scheduler("greedy")
@@ -40,67 +60,111 @@ class Greedy(Scheduler):
     config: PrefetchingConfig
 
     def on_start(self) -> None:
-        self.ready: deque[Task] = deque()  # may hold firings that left in an older one's batch
-        self.by_block: dict[str, deque[Task]] = defaultdict(deque)  # the same, by block
+        num_tbus = self.machine.topology.num_tbus
+        self.widest = min(self.group_width(), 1 << (num_tbus.bit_length() - 1))
+        self.queues: dict[int, deque[tuple[int, Task]]] = defaultdict(deque)  # by width
+        self.readied = 0  # firings ready so far: their order across the queues
+        self.by_block: dict[str, deque[Task]] = defaultdict(deque)  # ready, by block, to batch
+        self.width_of: dict[str, int] = {}
         self.idle = IdleTbus(self.machine)
-        self.soonest: list[tuple[int, int]] = []  # (busy until, TBU) running one dispatch
+        self.ranges = IdleRanges(num_tbus, self.widest) if self.widest > 1 else None
+        if self.ranges is not None:
+            for u in range(num_tbus):
+                self.ranges.free(u)
+        self.soonest: dict[int, list[tuple[int, int]]] = defaultdict(list)  # (busy until, lead)
+
+    def group_width(self) -> int:
+        """The widest group a firing runs on (``width``)."""
+        return self.config.width
 
     def on_ready(self, task: Task) -> None:
-        self.ready.append(task)
+        self.queues[self._width(task)].append((self.readied, task))
+        self.readied += 1
         if self.config.batch:
             self.by_block[task.block_id].append(task)
 
     def on_task_done(self, task: Task) -> None:
-        state = self.machine.tbus[task.tbu]
-        if state.in_flight == 0:
-            self.idle.free(task.tbu)
+        tbus = self.machine.tbus
+        if all(tbus[u].in_flight == 0 for u in task.group):
+            for u in task.group:
+                self.idle.free(u)
+                if self.ranges is not None:
+                    self.ranges.free(u)
         elif self.config.prefetch:  # its waiting dispatch now runs: room for the next
-            heapq.heappush(self.soonest, (state.busy_until, task.tbu))
+            heapq.heappush(self.soonest[len(task.group)], (tbus[task.tbu].busy_until, task.tbu))
 
     def decide(self) -> None:
-        """Oldest ready firing first (with its batch), each on the idle TBU :meth:`choose`
-        picks, until either runs out; then, with ``prefetch``, behind the busy TBUs that free
-        first."""
-        while self.ready and self.idle:
-            task = self._next()
-            if task is None:
-                return
-            tbu = self.choose(task)
-            self.idle.take(tbu)
-            self.dispatch_batch(self._batch(task, tbu), [tbu])
+        """Oldest ready firing with an idle group first (with its batch), on the group
+        :meth:`choose` picks, until none has one; then, with ``prefetch``, behind the busy
+        groups that free first."""
+        while (found := self._oldest(self._idle_group)) is not None:
+            task, group = found
+            for u in group:
+                self.idle.take(u)
+                if self.ranges is not None:
+                    self.ranges.take(u)
+            self._dispatch(task, group)
             if self.config.prefetch:
-                heapq.heappush(self.soonest, (self.machine.tbus[tbu].busy_until, tbu))
-        while self.soonest and (task := self._next()) is not None:
-            tbu = self._busy_tbu_freeing_first()
-            if tbu is None:
-                self.ready.appendleft(task)
-                return
-            self.dispatch_batch(self._batch(task, tbu), [tbu])
+                heapq.heappush(self.soonest[len(group)],
+                               (self.machine.tbus[group[0]].busy_until, group[0]))
+        if self.config.prefetch:
+            while (found := self._oldest(self._busy_group)) is not None:
+                self._dispatch(*found)
 
-    def _busy_tbu_freeing_first(self) -> int | None:
-        """The TBU running one dispatch that frees first, removed from :attr:`soonest`."""
-        while self.soonest:
-            free, tbu = heapq.heappop(self.soonest)
-            state = self.machine.tbus[tbu]
-            if state.in_flight == 1 and state.busy_until == free:
-                return tbu
+    def _oldest(self, find) -> tuple[Task, Group] | None:
+        """The oldest ready firing, not yet dispatched, for which ``find(task, width)`` gives
+        a group, removed from its queue, and that group; None if there is none."""
+        heads = []
+        for width, queue in self.queues.items():
+            while queue and queue[0][1].dispatch_cycle >= 0:
+                queue.popleft()  # it left in an older firing's batch
+            if queue:
+                heads.append((queue[0][0], width))
+        for _, width in sorted(heads):
+            task = self.queues[width][0][1]
+            group = find(task, width)
+            if group is not None:
+                self.queues[width].popleft()
+                return task, group
+        return None
+
+    def _idle_group(self, task: Task, width: int) -> Group | None:
+        """The idle group ``task`` would run on: :meth:`choose`'s TBU, or the lowest all-idle
+        range of ``width``; None if there is none."""
+        if width == 1:
+            return (self.choose(task),) if self.idle else None
+        lead = self.ranges.lowest(width)
+        return None if lead is None else tuple(range(lead, lead + width))
+
+    def _busy_group(self, task: Task, width: int) -> Group | None:
+        """The group of ``width`` running one dispatch that frees first, removed from
+        :attr:`soonest`; None if there is none."""
+        heap, tbus = self.soonest[width], self.machine.tbus
+        while heap:
+            free, lead = heapq.heappop(heap)
+            group = tuple(range(lead, lead + width)) if width > 1 else (lead,)
+            if all(tbus[u].in_flight == 1 and tbus[u].busy_until == free for u in group):
+                return group
             # stale: idle since, or already holding a waiting dispatch
         return None
 
-    def _next(self) -> Task | None:
-        """The oldest ready firing not yet dispatched (in an older firing's batch), removed."""
-        while self.ready:
-            task = self.ready.popleft()
-            if task.dispatch_cycle < 0:
-                return task
-        return None
+    def _width(self, task: Task) -> int:
+        """The group width ``task``'s block runs on: its widest up to :attr:`widest`."""
+        found = self.width_of.get(task.block_id)
+        if found is None:
+            widths = self.machine.parallel.widths(task.firing.task)
+            found = self.width_of[task.block_id] = max(w for w in widths if w <= self.widest)
+        return found
+
+    def _dispatch(self, task: Task, group: Group) -> None:
+        self.dispatch_batch(self._batch(task, group), list(group))
 
     def choose(self, task: Task) -> int:
-        """The idle TBU ``task`` runs on (at least one is idle): the lowest id."""
+        """The idle TBU ``task`` runs on alone (at least one is idle): the lowest id."""
         return self.idle.all.lowest()
 
-    def _batch(self, task: Task, tbu: int) -> list[Task]:
-        """``task`` and the next ready firings of its block that ride along on ``tbu``
+    def _batch(self, task: Task, group: Group) -> list[Task]:
+        """``task`` and the next ready firings of its block that ride along on ``group``
         (:func:`~octopus.sched.batching.batch_limit`), oldest first."""
         queue = self.by_block.get(task.block_id)
         if not queue:
@@ -109,7 +173,7 @@ class Greedy(Scheduler):
             queue.popleft()  # task is its block's oldest undispatched firing
         if not queue:
             return [task]
-        batch, limit = [task], batch_limit(self.machine, task, tbu)
+        batch, limit = [task], batch_limit(self.machine, task, group[0], len(group))
         while queue and len(batch) < limit:
             batch.append(queue.popleft())
         return batch

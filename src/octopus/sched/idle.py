@@ -5,6 +5,8 @@
 - :class:`IdleMesh`: an :class:`IdleSet` that also finds the member nearest a set of weighted
   sources on the TBU mesh (smallest sum of weight x hops), in ``O(rows x (log columns +
   sources))`` whatever the number of members.
+- :class:`IdleRanges`: the aligned power-of-two ranges of TBU ids whose members are all idle,
+  by width, and the lowest of each width, in ``O(log n)`` per width on every change.
 - :class:`IdleTbus`: a machine's idle TBUs as an :class:`IdleMesh`, plus, per Task Block, the
   idle TBUs that hold its configuration. A scheduler reports every TBU it frees and takes; a
   TBU's residency changes only while it is busy, so the index stays exact.
@@ -20,7 +22,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from octopus.arch import Topology
 from octopus.sim.machine import Machine
 
-__all__ = ["IdleMesh", "IdleSet", "IdleTbus"]
+__all__ = ["IdleMesh", "IdleRanges", "IdleSet", "IdleTbus"]
 
 Source = tuple[int, int]
 """A TBU holding data a firing needs, and the bytes it holds (the weight of its distance)."""
@@ -134,6 +136,47 @@ class IdleMesh(IdleSet):
                     best = key
         assert best is not None
         return best[2]
+
+
+class IdleRanges:
+    """The ranges ``[s, s + w)`` of TBU ids, ``w`` a power of two up to ``max_width`` and ``s``
+    a multiple of ``w``, whose members are all idle. Every TBU starts busy."""
+
+    __slots__ = ("_full", "_idle", "_idle_members", "_widths")
+
+    def __init__(self, num_tbus: int, max_width: int):
+        self._widths = tuple(1 << p for p in range(max_width.bit_length()) if 1 << p <= max_width)
+        self._idle: set[int] = set()
+        self._idle_members = {w: [0] * (num_tbus // w) for w in self._widths}  # per range
+        self._full = {w: IdleSet() for w in self._widths}
+
+    def free(self, tbu: int) -> None:
+        """``tbu`` is idle (again); no change if it already was."""
+        if tbu in self._idle:
+            return
+        self._idle.add(tbu)
+        for w in self._widths:
+            counts, k = self._idle_members[w], tbu // w
+            if k < len(counts):
+                counts[k] += 1
+                if counts[k] == w:
+                    self._full[w].add(k * w)
+
+    def take(self, tbu: int) -> None:
+        """``tbu`` is about to be busy; no change if it already was."""
+        if tbu not in self._idle:
+            return
+        self._idle.discard(tbu)
+        for w in self._widths:
+            counts, k = self._idle_members[w], tbu // w
+            if k < len(counts):
+                counts[k] -= 1
+                self._full[w].discard(k * w)
+
+    def lowest(self, width: int) -> int | None:
+        """The first TBU of the lowest all-idle range of ``width`` TBUs, or None."""
+        full = self._full[width]
+        return full.lowest() if full else None
 
 
 class IdleTbus:

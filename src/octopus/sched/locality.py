@@ -37,6 +37,10 @@ def producer_sources(task: Task) -> list[tuple[int, int]]:
 class Locality(Greedy):
     config_cls = LocalityConfig
 
+    def group_width(self) -> int:
+        """One TBU per firing: :meth:`choose` places on single TBUs."""
+        return 1
+
     def choose(self, task: Task) -> int:
         """The idle TBU nearest ``task``'s producers' outputs (module doc)."""
         return self.idle.nearest(producer_sources(task), task.block_id)
