@@ -114,6 +114,21 @@ def test_a_lone_firing_spreads_over_idle_tbus_only_when_adaptive():
     assert on.makespan < off.makespan
 
 
+def test_a_firing_waits_for_a_busy_wide_group_when_it_ends_sooner_there():
+    """5 TBUs: the first firing (10,000 cycles on one TBU) takes the widest idle range, 0-3.
+    The second, arriving while it runs, would end at about 10,100 on idle TBU 4 but near 5,000
+    on 0-3 once they free: it reserves them and waits. Without adaptive each runs alone on an
+    idle TBU."""
+    wf = WorkflowBuilder("w").task("x", "ai", Normal(mean=2_560_000, cv=0.01)).build()
+    on, rec = run(wf, arch(5), instances=2, arrivals=[0, 100])
+    first, second = sorted(rec.tasks, key=lambda t: t.run.index)
+    assert first.group == second.group == (0, 1, 2, 3)
+    assert second.start_cycle >= first.end_cycle and on.scheduler.stats["drains"] == 1
+    off, rec_off = run(wf, arch(5), instances=2, arrivals=[0, 100], adaptive=False)
+    assert sorted(t.group for t in rec_off.tasks) == [(0,), (1,)]
+    assert on.makespan < off.makespan
+
+
 # --- Proactive Cluster Scheduling and diffusion -------------------------------------------------
 def _run(index: int, site: int) -> InstanceRun:
     wf = WorkflowBuilder("one").task("x", "ai", 2560).build()

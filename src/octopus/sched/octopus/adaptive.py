@@ -6,18 +6,19 @@ demand the replicas are planned from.
   times one by one. It pays where weights stream (read once per batch) or where a batch fills the
   array better (a decode step: one token uses one row of it); a compute-bound block runs its
   firings one by one, so the first is not held back by the rest.
-- **Width**: an elastic dispatch of a block that can be resident on one TBU is widened while
-  there are idle elastic TBUs for it and each array keeps ``min_group_efficiency`` of its
-  efficiency on one: when TBUs would idle anyway, a firing finishes nearly ``k`` times sooner.
-  A block that streams is widened from one TBU on the same rule, its members' streams counted
-  as one controller's (a wider group may only queue at the same memory); so is a block too
-  large for one TBU when too few TBUs are idle for its narrowest group and streaming costs at
-  most a tenth of its compute.
+- **Width**: an elastic dispatch runs on the group, of any of its block's widths, on which
+  its most urgent firing would *end first*: an idle TBU or aligned range now, or a busy range
+  once its last member frees (the scheduler then reserves it: nothing else starts there until
+  it is idle), each with its configuration load if its shards are not held there, its compute
+  on that width (:meth:`Sizing.dispatch_cycles`: a wider group computes sooner at a lower
+  efficiency, a narrow one may stream). At light load the widest idle range wins (latency); as
+  the machine fills, a wide range frees later than a narrow idle one, so widths shrink
+  (throughput): no load threshold to tune.
 - **Demand**: the TBU-cycles each block used since the last re-plan, blended into the previous
   estimate (``ewma_alpha``); the replicas are re-planned from it every ``replan_cycles``.
 
-Off: one firing per dispatch, elastic groups as narrow as residency allows, demand from the
-workflow's static expectation only.
+Off: one firing per dispatch, elastic groups as narrow as residency allows, on idle TBUs only,
+demand from the workflow's static expectation only.
 """
 
 from __future__ import annotations
@@ -36,10 +37,9 @@ BATCH_GAIN = 0.9  # a batch must cut the time per firing to at most this share o
 class Sizing:
     """Width and batch choices on ``machine`` (module doc); ``enabled`` is the switch."""
 
-    def __init__(self, machine: Machine, enabled: bool, min_group_efficiency: float):
+    def __init__(self, machine: Machine, enabled: bool):
         self.machine = machine
         self.enabled = enabled
-        self.min_group_efficiency = min_group_efficiency
         self.parallel = machine.parallel
 
     def streams(self, block: TaskBlock, width: int) -> bool:
@@ -71,31 +71,11 @@ class Sizing:
                 return b
         return 1
 
-    def elastic_width(self, block: TaskBlock, idle: int, queued: int) -> int:
-        """Width of an elastic dispatch of ``block`` with ``idle`` idle elastic TBUs and
-        ``queued`` firings of any block waiting (this one included): each gets its share of the
-        idle TBUs."""
+    def widths(self, block: TaskBlock, available: int) -> list[int]:
+        """Widths an elastic dispatch of ``block`` may take with ``available`` elastic TBUs:
+        every width of the block up to them; off, only the narrowest whose shards can be
+        resident (one TBU if even that streams or is wider than ``available``)."""
+        if self.enabled:
+            return [k for k in self.parallel.widths(block) if k <= available]
         narrowest = self.parallel.min_width(block)
-        if self.streams(block, narrowest) or (narrowest > idle and self.streams_cheaply(block)):
-            narrowest = 1
-        if narrowest > idle or not self.enabled:
-            return narrowest
-        share = max(narrowest, idle // max(1, queued))
-        base = self.group_cycles(block, narrowest) * narrowest
-        best = narrowest
-        for k in self.parallel.widths(block):
-            # each array's efficiency relative to the narrowest group's: work per array-cycle
-            if narrowest < k <= share and \
-                    base >= self.min_group_efficiency * self.group_cycles(block, k) * k:
-                best = k
-        return best
-
-    def group_cycles(self, block: TaskBlock, width: int) -> int:
-        """Cycles of a mean firing on ``width`` TBUs: compute, then the exchange over one link
-        (hop latencies left out); or, if longer, every member's streamed shard through one
-        memory controller."""
-        exchange = self.parallel.exchange_bytes(block, 1, width)
-        link = self.machine.arch.cluster.link_bytes_per_cycle
-        compute = self.parallel.compute_cycles(block, [block.work.mean], width)
-        return max(compute + -(-exchange // link), self.dispatch_cycles(block, [0.0], width)
-                   * width)
+        return [1 if narrowest > available or self.streams(block, narrowest) else narrowest]

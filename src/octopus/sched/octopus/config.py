@@ -24,16 +24,15 @@ class OctopusConfig(SchedulerConfig):
     diffusion: bool = Field(default=True, description="diffusion load balancing of instance "
                             "homes between neighbouring clusters on")
     stable_cv: float = Field(
-        default=0.25, ge=0, description="a block whose work CV is at most this is stable")
+        default=0.0, ge=0, description="a top-level block whose work CV is at most this is "
+        "stable and gets replicas (measured: replicas for merely steady blocks cost goodput on "
+        "chip, so by default only constant-work ones)")
     reserve_share: float = Field(
         default=0.75, gt=0, le=1, description="most of the machine's TBUs replicas may take")
     replan_cycles: int = Field(
         default=50_000_000, ge=1, description="cycles between re-plans of the replicas")
     ewma_alpha: float = Field(
         default=0.5, gt=0, le=1, description="weight of the latest window's demand in a re-plan")
-    min_group_efficiency: float = Field(
-        default=0.5, gt=0, le=1, description="a group is widened only while each array keeps at "
-        "least this share of its efficiency at the narrowest width")
     diffusion_period_cycles: int = Field(
         default=2_000_000, ge=1, description="cycles between diffusion rounds")
     diffusion_alpha: float = Field(

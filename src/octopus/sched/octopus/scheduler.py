@@ -47,7 +47,7 @@ class Octopus(Scheduler):
         self.mean_cycles = {b: float(machine.capacity.cycles(blk.kind, blk.work.mean, b))
                             for b, blk in self.blocks.items()}
         self.queues = BlockQueues(self._urgency)
-        self.sizing = Sizing(machine, cfg.adaptive, cfg.min_group_efficiency)
+        self.sizing = Sizing(machine, cfg.adaptive)
         self.homes = Homes(self.topology, cfg.proactive)
         self.demand = block_demand(wf, machine.capacity)
         self.used: dict[str, float] = defaultdict(float)  # TBU-cycles since the last re-plan
@@ -190,86 +190,67 @@ class Octopus(Scheduler):
                                                                           len(group))
 
     def _elastic_choice(self, blk: TaskBlock) -> tuple[int, tuple[int, ...]] | None:
-        """Idle elastic TBUs for the block's next dispatch and the cycle its most urgent firing
-        would end there (after loading, or streaming, its configuration), or None. A firing that
-        would end sooner on a wider group once its busy TBUs free than on the idle ones now
-        drains that group instead: nothing else starts there until it is idle."""
+        """Elastic TBUs for the block's next dispatch and the cycle its most urgent firing
+        would end there (after loading, or streaming, its configuration), or None.
+
+        With ``adaptive`` the group is the one, of any width, on which that firing would end
+        first (:mod:`.adaptive`); if it is still busy, it is reserved (``self.draining``:
+        nothing else starts there until it is idle) and None is returned, unless another
+        block's reservation is pending, when the best idle group is taken instead. Off: the
+        narrowest width residency allows, on idle TBUs only."""
         machine = self.machine
         draining = self.draining
         if draining is not None and draining[0] == blk.id:
             ready = all(u in machine.idle for u in draining[1])
             return (self._finish(blk, draining[1], machine.now), draining[1]) if ready else None
+        reserved = set(draining[1]) if draining is not None else set()
+        options = [opt for width in self.sizing.widths(blk, len(self.elastic))
+                   for opt in self._elastic_options(blk, width, reserved)]
+        if not options:
+            return None
+        end, _, group, idle = min(options)
+        if idle:
+            return end, group
+        if draining is None:
+            self.draining = (blk.id, group)
+            self.stats["drains"] = self.stats.get("drains", 0) + 1
+            return None
+        idle_options = [opt for opt in options if opt[3]]
+        return min(idle_options)[::2] if idle_options else None
+
+    def _elastic_options(self, blk: TaskBlock, width: int, reserved: set[int]
+                         ) -> list[tuple[int, tuple, tuple[int, ...], bool]]:
+        """``(end, preference, group, idle)`` of the elastic groups of ``width`` outside
+        ``reserved``: an idle TBU for width 1, an aligned range of ids for a group (busy ones
+        too with ``adaptive``: ``end`` counts from when the last member frees). Preference:
+        holding the block's shards, then near the head firing's home, then the lowest id."""
+        machine, topo, now = self.machine, self.topology, self.machine.now
         head = self.queues.peek(blk.id, 1)[0]
-        idle = [u for u in machine.idle if u in self.elastic
-                and (draining is None or u not in draining[1])]
-        width = self._elastic_width(blk, len(idle))
-        group = (self._elastic_group(blk, idle, width, head.run.site) if len(idle) >= width
-                 else None)
-        if draining is None and self._drain_for(blk, group):
-            return None
-        if group is None:
-            return None
         shard = machine.parallel.shard_bytes(blk, width)
-        held = all(machine.is_resident(u, shard_key(blk.id, width, i))
-                   for i, u in enumerate(group))
-        load = 0 if held or self.sizing.streams(blk, width) else -(
-            -shard // machine.arch.memory.bytes_per_cycle)
-        return self._finish(blk, group, machine.now + load), group
-
-    def _elastic_width(self, blk: TaskBlock, idle: int) -> int:
-        width = self.sizing.elastic_width(blk, idle, self.queues.total)
-        return 1 if width > len(self.elastic) else width  # none that wide: stream on one TBU
-
-    def _drain_for(self, blk: TaskBlock, group: tuple[int, ...] | None) -> bool:
-        """Whether ``blk``'s next firing should wait for a wider elastic group to drain (then
-        it is reserved in ``self.draining``) rather than run on the idle ``group`` now (None:
-        none is idle, so it waits anyway): when the cycles it would end sooner exceed the
-        TBU-cycles the wider group's members would idle while the last of them frees."""
-        if not self.config.adaptive:
-            return False
-        wide = self._elastic_width(blk, len(self.elastic))
-        if group is None or wide <= len(group):
-            return False
-        machine, now = self.machine, self.machine.now
-        best = None
-        for start in range(0, self.topology.num_tbus - wide + 1, wide):
-            members = range(start, start + wide)
-            if all(u in self.elastic for u in members):
-                frees = [max(machine.tbus[u].busy_until, now) for u in members]
-                idled = sum(max(frees) - f for f in frees)
-                if best is None or (max(frees), idled) < best[:2]:
-                    best = (max(frees), idled, tuple(members))
-        if best is None:
-            return False
-        drained = best[0] + self.sizing.group_cycles(blk, wide)
-        if now + self.sizing.group_cycles(blk, len(group)) - drained <= best[1]:
-            return False
-        self.draining = (blk.id, best[2])
-        self.stats["drains"] = self.stats.get("drains", 0) + 1
-        return True
-
-    def _elastic_group(self, blk: TaskBlock, idle: list[int], width: int, home: int
-                       ) -> tuple[int, ...] | None:
-        """Idle elastic TBUs for a ``width`` dispatch: one TBU nearest ``home`` holding the
-        block's configuration if any, else nearest ``home``; a group: an aligned range of idle
-        elastic TBUs, holding its shards first, then nearest ``home``."""
-        topo = self.topology
+        streams = self.sizing.streams(blk, width)
+        cycles = self.sizing.dispatch_cycles(blk, [head.work], width)
+        load = 0 if streams else -(-shard // machine.arch.memory.bytes_per_cycle)
+        home = head.run.site
         if width == 1:
-            holds = self.machine.is_resident
-            return (min(idle, key=lambda u: (not holds(u, blk.id),
-                                             topo.cluster_distance(home, topo.cluster_of(u)), u)),)
-        free = set(idle)
-        best = None
-        for start in range(0, topo.num_tbus - width + 1, width):
+            starts = [u for u in machine.idle if u in self.elastic and u not in reserved]
+        else:
+            starts = list(range(0, topo.num_tbus - width + 1, width))
+        out = []
+        for start in starts:
             group = tuple(range(start, start + width))
-            if not free.issuperset(group):
+            if width > 1 and any(u not in self.elastic or u in reserved for u in group):
                 continue
-            held = sum(self.machine.is_resident(u, shard_key(blk.id, width, i))
+            idle = all(u in machine.idle for u in group)
+            if not idle and (not self.config.adaptive
+                             or not all(machine.can_take(u) for u in group)):
+                continue
+            free = max([now] + [machine.tbus[u].busy_until for u in group])
+            held = all(machine.is_resident(u, shard_key(blk.id, width, i))
                        for i, u in enumerate(group))
-            key = (-held, topo.cluster_distance(home, topo.cluster_of(start)), start)
-            if best is None or key < best[0]:
-                best = (key, group)
-        return best[1] if best is not None else None
+            end = free + (0 if held else load) + cycles
+            pref = (not held, topo.cluster_distance(home, topo.cluster_of(start)), start)
+            out.append((end, pref, group, idle))
+        return out
 
     def _prefetch_target(self, blk: TaskBlock) -> tuple[int, ...] | None:
         """A busy elastic TBU holding ``blk``'s configuration with room for the next dispatch,
