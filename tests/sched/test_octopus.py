@@ -7,6 +7,7 @@ import pytest
 from octopus.arch import Topology, load_arch
 from octopus.sched import scheduler_factory
 from octopus.sched.octopus.dual import plan_replicas
+from octopus.sched.octopus.groups import GroupIndex
 from octopus.sched.octopus.proactive import Homes
 from octopus.sim import NullRecorder, Simulator
 from octopus.sim.state import InstanceRun
@@ -127,6 +128,34 @@ def test_a_firing_waits_for_a_busy_wide_group_when_it_ends_sooner_there():
     off, rec_off = run(wf, arch(5), instances=2, arrivals=[0, 100], adaptive=False)
     assert sorted(t.group for t in rec_off.tasks) == [(0,), (1,)]
     assert on.makespan < off.makespan
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_the_group_index_finds_what_a_scan_of_every_group_finds(seed):
+    """Random busy-until cycles, dispatches in flight, elastic TBUs and a reservation on 2
+    clusters of 8: for each width, the idle group nearest the home cluster (then lowest) and
+    the takeable busy group that frees first (then lowest), as a loop over every group."""
+    import random
+    from types import SimpleNamespace
+
+    rng = random.Random(seed)
+    topo = Topology(arch(8, 2))
+    tbus = [SimpleNamespace(busy_until=rng.choice([0, 50, 100, 400]),
+                            in_flight=rng.choice([0, 0, 1, 2])) for _ in range(16)]
+    index = GroupIndex(SimpleNamespace(tbus=tbus), topo)
+    elastic = {u for u in range(16) if rng.random() < 0.85}
+    index.set_elastic(elastic)
+    reserved = tuple(sorted(rng.sample(range(16), 2)))
+    for width in (1, 2, 4, 8, 16):
+        groups = [tuple(range(s, s + width)) for s in range(0, 16, width)]
+        usable = [g for g in groups if set(g) <= elastic and not set(g) & set(reserved)]
+        idle = [g for g in usable if all(tbus[u].in_flight == 0 for u in g)]
+        busy = [g for g in usable if g not in idle and all(tbus[u].in_flight <= 1 for u in g)]
+        near = min(idle, key=lambda g: (topo.cluster_distance(1, topo.cluster_of(g[0])), g[0]),
+                   default=None)
+        soon = min(((max(10, *(tbus[u].busy_until for u in g)), g[0]) for g in busy),
+                   default=None)
+        assert index.search(width, 10, 1, reserved, True) == (near and near[0], soon)
 
 
 # --- Proactive Cluster Scheduling and diffusion -------------------------------------------------

@@ -20,6 +20,7 @@ from octopus.sched.base import Scheduler
 from octopus.sched.octopus.adaptive import Sizing
 from octopus.sched.octopus.config import OctopusConfig
 from octopus.sched.octopus.dual import Plan, plan_replicas
+from octopus.sched.octopus.groups import GroupIndex
 from octopus.sched.octopus.proactive import Homes
 from octopus.sched.octopus.queues import BlockQueues
 from octopus.sched.partition import block_demand
@@ -54,6 +55,8 @@ class Octopus(Scheduler):
         self.candidates = self._replica_candidates() if cfg.dual else set()
         self.plan = Plan.all_elastic(self.topology.num_tbus)
         self.draining: tuple[str, tuple[int, ...]] | None = None  # a block, the group it awaits
+        self.groups = GroupIndex(machine, self.topology)
+        self.loaded: dict[tuple[str, int], set[int]] = defaultdict(set)  # (block, width): leads
         self._replan()
         for block, groups in self.plan.replicas.items():
             blk = self.blocks[block]
@@ -61,6 +64,7 @@ class Octopus(Scheduler):
                 shard = machine.parallel.shard_bytes(blk, len(group))
                 for i, u in enumerate(group):  # every run starts cold: the plan is loaded
                     machine.preload(u, shard_key(block, len(group), i), shard)
+                self.groups.refresh(group)
         if cfg.adaptive and self.candidates:
             machine.core.schedule(cfg.replan_cycles, DECISION, self._tick_replan)
         if cfg.diffusion and self.topology.num_clusters > 1:
@@ -87,6 +91,7 @@ class Octopus(Scheduler):
         self.plan = plan_replicas(self.demand, widths, self.candidates, self.topology.num_tbus,
                                   self.config.reserve_share)
         self.elastic = set(self.plan.elastic)
+        self.groups.set_elastic(self.elastic)
         self.stats["replicas"] = sum(len(r) for r in self.plan.replicas.values())
 
     def _tick_replan(self) -> None:
@@ -126,7 +131,11 @@ class Octopus(Scheduler):
     def on_ready(self, task: Task) -> None:
         self.queues.push(task)
 
+    def on_tbu_idle(self, tbu: int) -> None:
+        self.groups.refresh((tbu,))
+
     def on_task_done(self, task: Task) -> None:
+        self.groups.refresh(task.group)
         self.homes.add(task.run, -self.mean_cycles[task.block_id])
         self.used[task.block_id] += (task.end_cycle - task.start_cycle) * len(task.group) \
             / task.batch
@@ -203,7 +212,7 @@ class Octopus(Scheduler):
         if draining is not None and draining[0] == blk.id:
             ready = all(u in machine.idle for u in draining[1])
             return (self._finish(blk, draining[1], machine.now), draining[1]) if ready else None
-        reserved = set(draining[1]) if draining is not None else set()
+        reserved = draining[1] if draining is not None else ()
         options = [opt for width in self.sizing.widths(blk, len(self.elastic))
                    for opt in self._elastic_options(blk, width, reserved)]
         if not options:
@@ -218,38 +227,46 @@ class Octopus(Scheduler):
         idle_options = [opt for opt in options if opt[3]]
         return min(idle_options)[::2] if idle_options else None
 
-    def _elastic_options(self, blk: TaskBlock, width: int, reserved: set[int]
+    def _elastic_options(self, blk: TaskBlock, width: int, reserved: tuple[int, ...]
                          ) -> list[tuple[int, tuple, tuple[int, ...], bool]]:
-        """``(end, preference, group, idle)`` of the elastic groups of ``width`` outside
-        ``reserved``: an idle TBU for width 1, an aligned range of ids for a group (busy ones
-        too with ``adaptive``: ``end`` counts from when the last member frees). Preference:
-        holding the block's shards, then near the head firing's home, then the lowest id."""
+        """``(end, preference, group, idle)`` of the best elastic groups of ``width`` outside
+        ``reserved`` (:class:`.groups.GroupIndex`): an idle one where the block's shards are
+        still held, the idle one nearest the head firing's home, and (with ``adaptive``) the
+        busy one that frees first, ``end`` then counted from when its last member frees.
+        Preference on equal ends: holding the shards, then near home, then the lowest id."""
         machine, topo, now = self.machine, self.topology, self.machine.now
         head = self.queues.peek(blk.id, 1)[0]
         shard = machine.parallel.shard_bytes(blk, width)
-        streams = self.sizing.streams(blk, width)
         cycles = self.sizing.dispatch_cycles(blk, [head.work], width)
-        load = 0 if streams else -(-shard // machine.arch.memory.bytes_per_cycle)
+        load = 0 if self.sizing.streams(blk, width) else -(
+            -shard // machine.arch.memory.bytes_per_cycle)
         home = head.run.site
-        if width == 1:
-            starts = [u for u in machine.idle if u in self.elastic and u not in reserved]
-        else:
-            starts = list(range(0, topo.num_tbus - width + 1, width))
+        nearest, busy = self.groups.search(width, now, home, reserved, self.config.adaptive)
+        candidates = [(lead, now, True) for lead in self._idle_holders(blk, width, reserved)]
+        if nearest is not None:
+            candidates.append((nearest, now, True))
+        if busy is not None:
+            candidates.append((busy[1], busy[0], False))
         out = []
-        for start in starts:
-            group = tuple(range(start, start + width))
-            if width > 1 and any(u not in self.elastic or u in reserved for u in group):
-                continue
-            idle = all(u in machine.idle for u in group)
-            if not idle and (not self.config.adaptive
-                             or not all(machine.can_take(u) for u in group)):
-                continue
-            free = max([now] + [machine.tbus[u].busy_until for u in group])
+        for lead, free, idle in candidates:
+            group = tuple(range(lead, lead + width))
             held = all(machine.is_resident(u, shard_key(blk.id, width, i))
                        for i, u in enumerate(group))
             end = free + (0 if held else load) + cycles
-            pref = (not held, topo.cluster_distance(home, topo.cluster_of(start)), start)
-            out.append((end, pref, group, idle))
+            out.append((end, (not held, topo.cluster_distance(home, topo.cluster_of(lead)),
+                              lead), group, idle))
+        return out
+
+    def _idle_holders(self, blk: TaskBlock, width: int, reserved: tuple[int, ...]
+                      ) -> list[int]:
+        """Leads of idle elastic groups of ``width`` outside ``reserved`` where ``blk`` last
+        ran or was loaded (its shards may have been evicted since: the caller checks)."""
+        machine, out = self.machine, []
+        for lead in self.loaded.get((blk.id, width), ()):
+            group = range(lead, lead + width)
+            if all(u in machine.idle and u in self.elastic and u not in reserved
+                   for u in group):
+                out.append(lead)
         return out
 
     def _prefetch_target(self, blk: TaskBlock) -> tuple[int, ...] | None:
@@ -274,6 +291,8 @@ class Octopus(Scheduler):
         tasks = self.queues.pop(blk.id, self.sizing.batch(blk, queued, width))
         self.stats["decisions"] += 1
         self.machine.dispatch_batch(tasks, group)
+        self.groups.refresh(group)
+        self.loaded[(blk.id, width)].add(group[0])
         return True
 
     def _preload(self, run: InstanceRun, control: int, revealed: list[int]) -> None:
@@ -292,7 +311,10 @@ class Octopus(Scheduler):
             if not spare or not machine.fits(blk.config_bytes) or any(
                     machine.is_resident(u, b) for u in machine.idle_in(run.site)):
                 continue
-            if machine.preload(spare.pop(), b, blk.config_bytes):
+            u = spare.pop()
+            if machine.preload(u, b, blk.config_bytes):
+                self.groups.refresh((u,))
+                self.loaded[(b, 1)].add(u)
                 self.stats["preloads"] = self.stats.get("preloads", 0) + 1
 
     # --- queues ------------------------------------------------------------------------------
