@@ -200,8 +200,9 @@ class Octopus(Scheduler):
             ready = all(u in machine.idle for u in draining[1])
             return (self._finish(blk, draining[1], machine.now), draining[1]) if ready else None
         head = self.queues.peek(blk.id, 1)[0]
-        idle = [u for u in machine.idle if u in self.elastic
-                and (draining is None or u not in draining[1])]
+        idle = machine.idle & self.elastic  # Speed: set operations, not a scan in Python
+        if draining is not None:
+            idle.difference_update(draining[1])
         width = self._elastic_width(blk, len(idle))
         group = (self._elastic_group(blk, idle, width, head.run.site) if len(idle) >= width
                  else None)
@@ -248,16 +249,16 @@ class Octopus(Scheduler):
         self.stats["drains"] = self.stats.get("drains", 0) + 1
         return True
 
-    def _elastic_group(self, blk: TaskBlock, idle: list[int], width: int, home: int
+    def _elastic_group(self, blk: TaskBlock, idle: set[int], width: int, home: int
                        ) -> tuple[int, ...] | None:
         """Idle elastic TBUs for a ``width`` dispatch: one TBU nearest ``home`` holding the
         block's configuration if any, else nearest ``home``; a group: an aligned range of idle
         elastic TBUs, holding its shards first, then nearest ``home``."""
         topo = self.topology
         if width == 1:
-            holds = self.machine.is_resident
-            return (min(idle, key=lambda u: (not holds(u, blk.id),
-                                             topo.cluster_distance(home, topo.cluster_of(u)), u)),)
+            holding = idle & self.machine.holders(blk.id)  # Speed: holders first, by sets
+            return (min(holding or idle, key=lambda u: (
+                topo.cluster_distance(home, topo.cluster_of(u)), u)),)
         free = set(idle)
         best = None
         for start in range(0, topo.num_tbus - width + 1, width):
@@ -276,8 +277,8 @@ class Octopus(Scheduler):
         the one that frees first (its next dispatch's inputs are fetched meanwhile)."""
         machine = self.machine
         draining = self.draining[1] if self.draining else ()
-        busy = [u for u in self.elastic if machine.tbus[u].in_flight == 1
-                and machine.is_resident(u, blk.id) and u not in draining]
+        busy = [u for u in self.elastic.intersection(machine.holders(blk.id))
+                if machine.tbus[u].in_flight == 1 and u not in draining]
         return (min(busy, key=lambda u: (machine.tbus[u].busy_until, u)),) if busy else None
 
     def _run(self, blk: TaskBlock, group: tuple[int, ...]) -> bool:
