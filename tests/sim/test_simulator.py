@@ -201,6 +201,24 @@ def test_no_firing_starts_before_its_instance_arrives():
         assert t.ready_cycle >= arrivals[t.run.index] == t.run.arrival_cycle
 
 
+def test_instances_arrive_by_cycle_then_index_whatever_the_order_given():
+    """Arrivals given out of order arrive by cycle, ties by index (each arrival schedules the
+    next, so the order must not depend on the order given)."""
+    wf = WorkflowBuilder("one").task("a", "ai", 2560).build()
+    arrivals = [500, 0, 500, 200]
+    order: list[int] = []
+
+    def factory(machine, workflow):
+        scheduler = scheduler_factory("greedy")(machine, workflow)
+        arrive = scheduler.on_arrival
+        scheduler.on_arrival = lambda run: (order.append(run.index), arrive(run))[1]
+        return scheduler
+
+    sim = Simulator(wf, tiny_arch(), factory, 4, 0, arrivals).run()
+    assert order == [1, 3, 0, 2]
+    assert len(sim.latencies) == 4 and min(sim.instance_latencies) > 0
+
+
 def test_bound_respects_arrivals():
     """An open-loop run's bound uses the real arrival cycles and stays below the makespan."""
     wf, n, seed = load_builtin("speech-assistant"), 30, 2
