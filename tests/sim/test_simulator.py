@@ -3,6 +3,7 @@ and the bound they imply, idle accounting, and errors."""
 
 from __future__ import annotations
 
+import gc
 import heapq
 import math
 from collections import deque
@@ -15,6 +16,7 @@ from octopus.arch import ArchConfig
 from octopus.run import RunSpec, execute
 from octopus.sched import scheduler_factory
 from octopus.sim import Simulator, poisson_arrivals
+from octopus.sim.state import InstanceRun, Task
 from octopus.workflow import (
     Constant,
     Instance,
@@ -217,6 +219,20 @@ def test_instances_arrive_by_cycle_then_index_whatever_the_order_given():
     sim = Simulator(wf, tiny_arch(), factory, 4, 0, arrivals).run()
     assert order == [1, 3, 0, 2]
     assert len(sim.latencies) == 4 and min(sim.instance_latencies) > 0
+
+
+def test_a_finished_instance_is_freed_without_the_cyclic_collector():
+    """Once an instance finishes nothing keeps it: with the cyclic garbage collector off, no
+    InstanceRun (nor Task) of a finished run is left among the live objects."""
+    wf = load_builtin("face-recognition")
+    gc.collect()
+    gc.disable()
+    try:
+        Simulator(wf, tiny_arch(2, 2), scheduler_factory("greedy"), 5, 0).run()
+        left = [o for o in gc.get_objects() if type(o) in (InstanceRun, Task)]
+    finally:
+        gc.enable()
+    assert left == []
 
 
 def test_bound_respects_arrivals():

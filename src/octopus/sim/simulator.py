@@ -189,6 +189,9 @@ class Simulator:
             now = self.core.now
             run.finish_cycle = now
             self.scheduler.on_instance_done(run)
+            # Tasks point back at their run: breaking the cycle lets reference counting free a
+            # finished instance at once (the cyclic collector let a long run keep them all).
+            run.tasks.clear()
             self.latencies.append(now - run.arrival_cycle)
             self.instance_latencies[run.index] = now - run.arrival_cycle
             self.makespan = max(self.makespan, now)
