@@ -20,7 +20,7 @@
 Wall times depend on the machine's load: compare ratios (measured minutes apart in one process),
 not absolute rates, and note the load average printed first. Run::
 
-    .venv/bin/python benchmarks/sim_bench.py                # ~3-5 minutes on 2 cores
+    .venv/bin/python benchmarks/sim_bench.py                # about 2 minutes on 2 cores
     .venv/bin/python benchmarks/sim_bench.py --million      # adds the 1,000,000-instance run
     .venv/bin/python benchmarks/sim_bench.py --profile --arch wafer --workflows mix
 """
@@ -121,7 +121,7 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--schedulers", nargs="*", default=["greedy", "static", "affinity",
                                                          "octopus"],
                     help="greedy first: the others' wall times are compared with its")
-    ap.add_argument("--firings", type=int, default=3000, help="expected firings per run")
+    ap.add_argument("--firings", type=int, default=5000, help="expected firings per run")
     ap.add_argument("--load", type=float, default=0.8, help="open-loop rate / capacity")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--core-events", type=int, default=1_000_000)
