@@ -107,6 +107,8 @@ class Machine:
         self._on_task_done = on_task_done
         self._on_tbu_free = on_tbu_free
         self._recorder = recorder
+        self._records = recorder is not NULL_RECORDER  # Speed: skip the stall calls otherwise
+        self._keys: dict[tuple[str, int], tuple[str, ...]] = {}  # (block, width) -> shard keys
 
     # --- what schedulers read --------------------------------------------------------------
     @property
@@ -195,7 +197,10 @@ class Machine:
         width, lead = len(group), group[0]
         shard = self.parallel.shard_bytes(block, width)
         streams = not self.fits(shard)
-        keys = [shard_key(block.id, width, i) for i in range(width)]
+        keys = self._keys.get((block.id, width))
+        if keys is None:
+            keys = self._keys[(block.id, width)] = tuple(shard_key(block.id, width, i)
+                                                         for i in range(width))
         free = [max(now, self.tbus[u].busy_until) for u in group]
         configured = max(self._configure(u, key, shard, streams, at)
                          for u, key, at in zip(group, keys, free, strict=True))
@@ -332,6 +337,8 @@ class Machine:
         if state.in_flight == 0:
             self._set_busy(tbu)
         state.in_flight += 1
+        if not self._records:
+            return
         record = self._recorder
         for reason, a, b in (("config", free, free + waiting_config),
                              ("data", free + waiting_config, start),
