@@ -91,6 +91,7 @@ def test_a_group_holds_a_configuration_too_large_for_one_tbu_in_shards():
     assert sim.machine.widths == {2: 2}
     assert [u.reconfigurations for u in sim.machine.tbus] == [1, 1]
     assert sim.machine.is_resident(1, "x[2/2]") and not sim.machine.is_resident(0, "x")
+    assert sim.machine.holders("x[2/2]") == {1} and not sim.machine.holders("x")
     assert (0, "wait exchange", load + 100, 102) in rec.tbu_slices
 
 

@@ -26,3 +26,16 @@ def test_pinned_configurations_are_never_evicted_and_a_misfit_evicts_nothing():
 def test_shards_are_named_by_member_and_width():
     assert shard_key("llm", 1, 0) == "llm"
     assert shard_key("llm", 4, 2) == "llm[3/4]"
+
+
+def test_a_shared_holders_index_follows_admissions_and_evictions():
+    """Each residency adds its TBU to ``holders[key]`` on admission and removes it on eviction."""
+    holders: dict[str, set[int]] = {}
+    first, second = Residency(1, 100, tbu=0, holders=holders), Residency(1, 100, 1, holders)
+    first.admit("a", 10)
+    second.admit("a", 10)
+    assert holders["a"] == {0, 1}
+    second.admit("b", 10)  # one slot: a goes
+    assert holders == {"a": {0}, "b": {1}}
+    assert not first.admit("c", 10, pinned=["a"])  # refused: nothing changes
+    assert holders == {"a": {0}, "b": {1}}

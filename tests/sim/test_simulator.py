@@ -3,6 +3,7 @@ and the bound they imply, idle accounting, and errors."""
 
 from __future__ import annotations
 
+import gc
 import heapq
 import math
 from collections import deque
@@ -15,6 +16,7 @@ from octopus.arch import ArchConfig
 from octopus.run import RunSpec, execute
 from octopus.sched import scheduler_factory
 from octopus.sim import Simulator, poisson_arrivals
+from octopus.sim.state import InstanceRun, Task
 from octopus.workflow import (
     Constant,
     Instance,
@@ -199,6 +201,38 @@ def test_no_firing_starts_before_its_instance_arrives():
     assert len(rec.tasks) > 30
     for t in rec.tasks:
         assert t.ready_cycle >= arrivals[t.run.index] == t.run.arrival_cycle
+
+
+def test_instances_arrive_by_cycle_then_index_whatever_the_order_given():
+    """Arrivals given out of order arrive by cycle, ties by index (each arrival schedules the
+    next, so the order must not depend on the order given)."""
+    wf = WorkflowBuilder("one").task("a", "ai", 2560).build()
+    arrivals = [500, 0, 500, 200]
+    order: list[int] = []
+
+    def factory(machine, workflow):
+        scheduler = scheduler_factory("greedy")(machine, workflow)
+        arrive = scheduler.on_arrival
+        scheduler.on_arrival = lambda run: (order.append(run.index), arrive(run))[1]
+        return scheduler
+
+    sim = Simulator(wf, tiny_arch(), factory, 4, 0, arrivals).run()
+    assert order == [1, 3, 0, 2]
+    assert len(sim.latencies) == 4 and min(sim.instance_latencies) > 0
+
+
+def test_a_finished_instance_is_freed_without_the_cyclic_collector():
+    """Once an instance finishes nothing keeps it: with the cyclic garbage collector off, no
+    InstanceRun (nor Task) of a finished run is left among the live objects."""
+    wf = load_builtin("face-recognition")
+    gc.collect()
+    gc.disable()
+    try:
+        Simulator(wf, tiny_arch(2, 2), scheduler_factory("greedy"), 5, 0).run()
+        left = [o for o in gc.get_objects() if type(o) in (InstanceRun, Task)]
+    finally:
+        gc.enable()
+    assert left == []
 
 
 def test_bound_respects_arrivals():

@@ -20,9 +20,11 @@ from octopus.arch.costs import (
     bottleneck_bytes_per_cycle,
     compute_cycles,
     config_load_cycles,
+    cycles_at_rate,
     memory_cycles,
     offchip_read_cycles,
     transfer_cycles,
+    work_rate,
 )
 from octopus.arch.loader import PRESET_DIR, apply_overrides, list_presets, load_arch
 from octopus.arch.topology import TbuCoords, Topology
@@ -44,9 +46,11 @@ __all__ = [
     "bottleneck_bytes_per_cycle",
     "compute_cycles",
     "config_load_cycles",
+    "cycles_at_rate",
     "list_presets",
     "load_arch",
     "memory_cycles",
     "offchip_read_cycles",
     "transfer_cycles",
+    "work_rate",
 ]

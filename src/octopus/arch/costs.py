@@ -19,9 +19,11 @@ __all__ = [
     "bottleneck_bytes_per_cycle",
     "compute_cycles",
     "config_load_cycles",
+    "cycles_at_rate",
     "memory_cycles",
     "offchip_read_cycles",
     "transfer_cycles",
+    "work_rate",
 ]
 
 WorkKind = Literal["ai", "general"]
@@ -41,6 +43,18 @@ def compute_cycles(arch: ArchConfig, kind: WorkKind, work: float,
     Raises:
         ValueError: unknown ``kind``, negative ``work`` or an efficiency outside (0, 1].
     """
+    return cycles_at_rate(work, work_rate(arch, kind, efficiency))
+
+
+def work_rate(arch: ArchConfig, kind: WorkKind,
+              efficiency: float | Fraction | None = None) -> tuple[int, int]:
+    """Work one TBU does per cycle, ``rows * cols * efficiency``, as an exact fraction
+    ``(num, den)``: what :func:`compute_cycles` divides by, to be computed once per block and
+    reused with :func:`cycles_at_rate` (the simulator times every firing).
+
+    Raises:
+        ValueError: unknown ``kind`` or an efficiency outside (0, 1].
+    """
     if kind == "ai":
         eff = arch.pea.ai_efficiency
     elif kind == "general":
@@ -51,9 +65,21 @@ def compute_cycles(arch: ArchConfig, kind: WorkKind, work: float,
         if not 0 < efficiency <= 1:
             raise ValueError(f"efficiency must be in (0, 1], got {efficiency}")
         eff = efficiency
+    return _rate(arch.pea.rows * arch.pea.cols, eff)
+
+
+def cycles_at_rate(work: float, rate: tuple[int, int]) -> int:
+    """``ceil(work / (num / den))`` cycles for ``work`` at a :func:`work_rate` ``(num, den)``;
+    exact for integer work.
+
+    Raises:
+        ValueError: negative ``work``.
+    """
+    num, den = rate
+    if type(work) is float and work >= 0:  # Speed: the common case, ahead of the ABC check
+        return math.ceil(work * den / num)
     if work < 0:
         raise ValueError(f"work must be >= 0, got {work}")
-    num, den = _rate(arch.pea.rows * arch.pea.cols, eff)  # work per cycle = num / den
     if isinstance(work, Integral):
         return -(-int(work) * den // num)  # exact integer ceil
     return math.ceil(work * den / num)

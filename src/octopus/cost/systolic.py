@@ -109,7 +109,16 @@ def layer_cycles(layer: Layer, rows: int, cols: int, dataflow: ArrayDataflow, ar
 def layers_cycles(layers: Iterable[Layer], rows: int, cols: int, dataflow: ArrayDataflow,
                   arrays: int = 1) -> int:
     """Compute cycles of a model: its layers one after another on ``arrays`` arrays."""
-    return sum(layer_cycles(layer, rows, cols, dataflow, arrays) for layer in layers)
+    # Speed: a model repeats a few shapes (a transformer's blocks); time each shape once.
+    by_shape: dict[tuple[int, int, int, int], int] = {}
+    total = 0
+    for layer in layers:
+        shape = (layer.m, layer.n, layer.k, layer.count)
+        cycles = by_shape.get(shape)
+        if cycles is None:
+            cycles = by_shape[shape] = layer_cycles(layer, rows, cols, dataflow, arrays)
+        total += cycles
+    return total
 
 
 def utilization(layers: Iterable[Layer], rows: int, cols: int, dataflow: ArrayDataflow,

@@ -29,11 +29,24 @@ def table_efficiency(name: str, rows: int, cols: int, dataflow: ArrayDataflow, a
     """Efficiency of model ``name`` on ``arrays`` arrays of ``rows x cols`` for ``batch``
     inputs at once (MACs per PE-cycle of each array, exact; :meth:`Layer.batched`), or ``None``
     when no table ships for it."""
-    layers = table_layers(name)
-    if not layers:
+    distinct = _distinct_layers(name)
+    if not distinct:
         return None
-    return model_efficiency([layer.batched(batch) for layer in layers], rows, cols, dataflow,
-                            arrays)
+    batched = [layer.batched(batch) for layer, _ in distinct]
+    return model_efficiency([layer for layer, (_, repeats) in zip(batched, distinct, strict=True)
+                             for _ in range(repeats)], rows, cols, dataflow, arrays)
+
+
+@lru_cache(maxsize=64)
+def _distinct_layers(name: str) -> tuple[tuple[Layer, int], ...]:
+    """The layers of table ``name`` that differ in what times them (op and shape), each with
+    how often it occurs, in order of first occurrence; empty when no table ships. Speed: a
+    transformer's table repeats a few layers hundreds of times, and each is batched once."""
+    repeats: dict[tuple[str, int, int, int, int], list] = {}
+    for layer in table_layers(name) or ():
+        key = (layer.op, layer.m, layer.n, layer.k, layer.count)
+        repeats.setdefault(key, [layer, 0])[1] += 1
+    return tuple((layer, n) for layer, n in repeats.values())
 
 
 @dataclass(frozen=True)
@@ -55,4 +68,11 @@ class TableScaling:
         return found
 
     def activation_bytes(self, batch: int) -> int:
-        return batch * sum(layer.output_elements for layer in table_layers(self.name) or ())
+        return batch * _output_elements(self.name)
+
+
+@lru_cache(maxsize=64)
+def _output_elements(name: str) -> int:
+    """Elements of all the outputs of table ``name``'s layers for one input (0 when no table
+    ships). Speed: read per dispatch on a group."""
+    return sum(layer.output_elements for layer in table_layers(name) or ())

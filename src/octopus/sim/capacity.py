@@ -6,10 +6,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from fractions import Fraction
-from functools import partial
+from functools import cached_property, partial
 from typing import Protocol
 
-from octopus.arch import ArchConfig, compute_cycles
+from octopus.arch import ArchConfig, compute_cycles, cycles_at_rate, work_rate
 from octopus.workflow.analysis import BlockTiming, Capacity
 
 __all__ = ["AtEfficiency", "FixedCycles", "LayerScaling", "arch_capacity"]
@@ -78,5 +78,10 @@ class AtEfficiency:
     def efficiency(self) -> Fraction:
         return self.scaling.efficiency(1, 1)
 
+    @cached_property
+    def rate(self) -> tuple[int, int]:
+        """MACs per cycle at :attr:`efficiency`, exact (:func:`~octopus.arch.work_rate`)."""
+        return work_rate(self.arch, "ai", self.efficiency)
+
     def __call__(self, work: float) -> int:
-        return compute_cycles(self.arch, "ai", work, self.efficiency)
+        return cycles_at_rate(work, self.rate)

@@ -26,7 +26,7 @@ its own completion on the event core.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence, Set
 from dataclasses import dataclass, field
 
 from octopus.arch import ArchConfig, Topology
@@ -41,6 +41,8 @@ from octopus.sim.state import HOST, Task
 from octopus.workflow.analysis import BlockTiming
 
 __all__ = ["Machine", "TbuState"]
+
+_NONE: frozenset[int] = frozenset()
 
 
 @dataclass(slots=True)
@@ -92,8 +94,10 @@ class Machine:
         self.noc = Noc(self.topology, arch, recorder)
         self.memory = MemorySystem(arch, self.topology, self.noc)
         self.capacity_bytes = arch.config_capacity_bytes
-        self.tbus = [TbuState(Residency(arch.tbu.config_slots, self.capacity_bytes))
-                     for _ in range(self.topology.num_tbus)]
+        self._holders: dict[str, set[int]] = {}
+        self.tbus = [TbuState(Residency(arch.tbu.config_slots, self.capacity_bytes, u,
+                                        self._holders))
+                     for u in range(self.topology.num_tbus)]
         self.weight_loads = 0  # configuration loads and streamed dispatches, per TBU
         self.widths: Counter[int] = Counter()
         self.batches: Counter[int] = Counter()
@@ -103,6 +107,8 @@ class Machine:
         self._on_task_done = on_task_done
         self._on_tbu_free = on_tbu_free
         self._recorder = recorder
+        self._records = recorder is not NULL_RECORDER  # Speed: skip the stall calls otherwise
+        self._keys: dict[tuple[str, int], tuple[str, ...]] = {}  # (block, width) -> shard keys
 
     # --- what schedulers read --------------------------------------------------------------
     @property
@@ -112,6 +118,11 @@ class Machine:
     def is_resident(self, tbu: int, key: str) -> bool:
         """Whether ``tbu`` holds ``key`` (a block id, or a shard: :func:`shard_key`)."""
         return key in self.tbus[tbu].residency
+
+    def holders(self, key: str) -> Set[int]:
+        """The TBUs holding ``key`` (a block id, or a shard: :func:`shard_key`), busy or idle,
+        in no particular order; a live view, not to be modified."""
+        return self._holders.get(key, _NONE)
 
     def fits(self, config_bytes: int) -> bool:
         """Whether a configuration of ``config_bytes`` can be resident on one TBU (else its
@@ -186,7 +197,10 @@ class Machine:
         width, lead = len(group), group[0]
         shard = self.parallel.shard_bytes(block, width)
         streams = not self.fits(shard)
-        keys = [shard_key(block.id, width, i) for i in range(width)]
+        keys = self._keys.get((block.id, width))
+        if keys is None:
+            keys = self._keys[(block.id, width)] = tuple(shard_key(block.id, width, i)
+                                                         for i in range(width))
         free = [max(now, self.tbus[u].busy_until) for u in group]
         configured = max(self._configure(u, key, shard, streams, at)
                          for u, key, at in zip(group, keys, free, strict=True))
@@ -323,6 +337,8 @@ class Machine:
         if state.in_flight == 0:
             self._set_busy(tbu)
         state.in_flight += 1
+        if not self._records:
+            return
         record = self._recorder
         for reason, a, b in (("config", free, free + waiting_config),
                              ("data", free + waiting_config, start),

@@ -56,6 +56,7 @@ class MemorySystem:
         self._sites = _controller_sites(arch, topology) if self._shared else []
         self._free_at = [0] * len(self._sites)
         self._nearest: dict[int, int] = {}
+        self._site_pos = [topology.position(u) for u in self._sites]
         self.stats = MemoryStats()
 
     @property
@@ -107,8 +108,10 @@ class MemorySystem:
         hops, ties to the lowest index. Only for shared memory (``controllers`` not empty)."""
         found = self._nearest.get(tbu)
         if found is None:
-            found = min(range(len(self._sites)),
-                        key=lambda c: (sum(self._topo.hops(self._sites[c], tbu)), c))
+            # Hops of the XY route = Manhattan distance on the global mesh (Topology.hops).
+            x, y = self._topo.position(tbu)
+            found = min(range(len(self._sites)), key=lambda c: (
+                abs(self._site_pos[c][0] - x) + abs(self._site_pos[c][1] - y), c))
             self._nearest[tbu] = found
         return found
 

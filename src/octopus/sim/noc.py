@@ -50,6 +50,10 @@ class NocStats:
     value above the makespan shows demand the contention-free model ignores."""
 
 
+PATH_CACHE_PAIRS = 1 << 16
+"""Routes (with their latency and bottleneck) a :class:`Noc` keeps; past that it starts over."""
+
+
 class Noc:
     """Transfer timing on one architecture, with the fidelity chosen by ``arch.noc.model``.
 
@@ -58,6 +62,9 @@ class Noc:
         arch: the architecture (link latencies and bandwidths).
         recorder: told of every link window of every counted transfer (``Recorder.link``).
     """
+
+    __slots__ = ("_arch", "_busy_until", "_contention", "_d2d", "_hop", "_paths", "_recorder",
+                 "_records", "_topo", "stats")
 
     def __init__(self, topology: Topology, arch: ArchConfig,
                  recorder: Recorder = NULL_RECORDER):
@@ -68,6 +75,9 @@ class Noc:
         self._d2d = arch.chip.d2d_latency_cycles
         self._busy_until = [0] * topology.num_links
         self._recorder = recorder
+        self._records = recorder is not NULL_RECORDER  # Speed: skip a call per link otherwise
+        # (src, dst) -> (route, latency cycles, bottleneck bytes/cycle, hops, d2d hops)
+        self._paths: dict[tuple[int, int], tuple[tuple[int, ...], int, int, int, int]] = {}
         self.stats = NocStats(link_busy_cycles=[0] * topology.num_links)
 
     @property
@@ -87,18 +97,29 @@ class Noc:
             ValueError: ``nbytes`` is negative.
         """
         nbytes = _whole_bytes(nbytes)
-        start, end, route, hold = self._plan(src, dst, nbytes, now)
-        if not route:
-            return start, end
+        route, latency, bottleneck, hops, d2d = self._path(src, dst)
+        if nbytes == 0 or not route:
+            return now, now
+        hold = -(-nbytes // bottleneck)
+        busy = self._busy_until
+        start = max(now, max(map(busy.__getitem__, route))) if self._contention else now
         release = start + hold
-        busy, busy_cycles = self._busy_until, self.stats.link_busy_cycles
-        for link in route:
-            if self._contention:
+        if self._contention:
+            for link in route:
                 busy[link] = release
+        stats = self.stats
+        busy_cycles = stats.link_busy_cycles
+        for link in route:
             busy_cycles[link] += hold
-            self._recorder.link(link, start, release, nbytes)
-        self._count(nbytes, src, dst, start - now)
-        return start, end
+        if self._records:
+            for link in route:
+                self._recorder.link(link, start, release, nbytes)
+        stats.transfers += 1
+        stats.total_bytes += nbytes
+        stats.byte_hops += nbytes * hops
+        stats.d2d_byte_hops += nbytes * d2d
+        stats.wait_cycles += start - now
+        return start, start + latency + hold
 
     def estimate(self, src: int, dst: int, nbytes: int, now: int) -> int:
         """The ``end_cycle`` that :meth:`transfer` would return now, without reserving anything.
@@ -107,37 +128,40 @@ class Noc:
             IndexError: a TBU id is out of range.
             ValueError: ``nbytes`` is negative.
         """
-        return self._plan(src, dst, _whole_bytes(nbytes), now)[1]
+        nbytes = _whole_bytes(nbytes)
+        route, latency, bottleneck, _, _ = self._path(src, dst)
+        if nbytes == 0 or not route:
+            return now
+        start = (max(now, max(map(self._busy_until.__getitem__, route))) if self._contention
+                 else now)
+        return start + latency - (-nbytes // bottleneck)
 
     def link_free_at(self, link: int) -> int:
         """The cycle from which ``link`` has no reservation (always 0 under ``analytic``)."""
         return self._busy_until[link]
 
     # --- internals ---------------------------------------------------------------------------
-    def _plan(self, src: int, dst: int, nbytes: int, now: int) -> tuple[int, int, tuple, int]:
-        """``(start, end, route, hold_cycles)`` of a transfer of whole bytes; no side effects."""
-        intra, d2d = self._topo.hops(src, dst)
-        if nbytes == 0 or intra + d2d == 0:
-            return now, now, (), 0
-        route = self._topo.route(src, dst)
-        hold = -(-nbytes // bottleneck_bytes_per_cycle(self._arch, intra, d2d))
-        start = now
-        if self._contention:
-            start = max(now, max(self._busy_until[link] for link in route))
-        return start, start + intra * self._hop + d2d * self._d2d + hold, route, hold
-
-    def _count(self, nbytes: int, src: int, dst: int, wait: int) -> None:
-        intra, d2d = self._topo.hops(src, dst)
-        s = self.stats
-        s.transfers += 1
-        s.total_bytes += nbytes
-        s.byte_hops += nbytes * (intra + d2d)
-        s.d2d_byte_hops += nbytes * d2d
-        s.wait_cycles += wait
+    def _path(self, src: int, dst: int) -> tuple[tuple[int, ...], int, int, int, int]:
+        """``(route, latency cycles, bottleneck bytes/cycle, hops, d2d hops)`` from ``src`` to
+        ``dst``, computed once per pair (an empty route, with zeros, from a TBU to itself)."""
+        found = self._paths.get((src, dst))
+        if found is None:
+            intra, d2d = self._topo.hops(src, dst)  # raises IndexError on a bad id
+            if intra + d2d == 0:
+                found = ((), 0, 0, 0, 0)
+            else:
+                found = (self._topo.route(src, dst), intra * self._hop + d2d * self._d2d,
+                         bottleneck_bytes_per_cycle(self._arch, intra, d2d), intra + d2d, d2d)
+            if len(self._paths) >= PATH_CACHE_PAIRS:
+                self._paths.clear()
+            self._paths[(src, dst)] = found
+        return found
 
 
 def _whole_bytes(nbytes: float) -> int:
     """Round a byte count up to whole bytes (a fractional byte still occupies one)."""
+    if type(nbytes) is int and nbytes >= 0:  # Speed: the common case
+        return nbytes
     if nbytes < 0:
         raise ValueError(f"bytes must be >= 0, got {nbytes}")
     return math.ceil(nbytes)

@@ -32,7 +32,7 @@ from dataclasses import dataclass, replace
 from fractions import Fraction
 from functools import cached_property
 
-from octopus.arch import ArchConfig, compute_cycles
+from octopus.arch import ArchConfig, compute_cycles, cycles_at_rate, work_rate
 from octopus.sim.capacity import AtEfficiency, LayerScaling
 from octopus.workflow import TaskBlock
 from octopus.workflow.analysis import BlockTiming, Capacity
@@ -55,6 +55,9 @@ class ParallelModel:
         self.max_batch = arch.tbu.max_batch
         self._all_widths = tuple(1 << p for p in range(arch.num_tbus.bit_length()))
         self._widths: dict[str, tuple[int, ...]] = {}
+        # Speed: MACs per cycle of a layer-timed block by (id, width, batch), exact, computed
+        # once (a Fraction per dispatch costs more than the rest of the dispatch).
+        self._rates: dict[tuple[str, int, int], tuple[int, int]] = {}
 
     def scalable(self, block: TaskBlock) -> bool:
         """Whether ``block`` may run on a group of TBUs (an AI block not timed as one fitted
@@ -90,8 +93,12 @@ class ParallelModel:
             return sum(self.capacity.cycles(block.kind, w, block.id) for w in works)
         total = sum(works) / width  # each array's share of the MACs
         if isinstance(timing, AtEfficiency):
-            return compute_cycles(self.arch, "ai", total,
-                                  timing.scaling.efficiency(width, len(works)))
+            key = (block.id, width, len(works))
+            rate = self._rates.get(key)
+            if rate is None:
+                rate = self._rates[key] = work_rate(
+                    self.arch, "ai", timing.scaling.efficiency(width, len(works)))
+            return cycles_at_rate(total, rate)
         return compute_cycles(self.arch, "ai", total)
 
     def exchange_bytes(self, block: TaskBlock, batch: int, width: int) -> int:
@@ -148,8 +155,12 @@ class _Best:
         tried += [self.scaling.efficiency(1, b) for b in range(1, self.max_batch)]
         return min(Fraction(1), max(tried) * ROUNDING_MARGIN)
 
+    @cached_property
+    def rate(self) -> tuple[int, int]:
+        return work_rate(self.arch, "ai", self.efficiency)
+
     def __call__(self, work: float) -> int:
-        return compute_cycles(self.arch, "ai", work, self.efficiency)
+        return cycles_at_rate(work, self.rate)
 
 
 @dataclass(frozen=True)
@@ -160,10 +171,14 @@ class _Fastest:
     scaling: LayerScaling
     widths: tuple[int, ...]
 
+    @cached_property
+    def rates(self) -> tuple[tuple[int, tuple[int, int]], ...]:
+        """``(width, MACs per cycle of each array)`` for every width tried."""
+        return tuple((k, work_rate(self.arch, "ai", min(
+            Fraction(1), self.scaling.efficiency(k, 1) * ROUNDING_MARGIN))) for k in self.widths)
+
     def __call__(self, work: float) -> int:
-        return min(compute_cycles(self.arch, "ai", work / k,
-                                  min(Fraction(1), self.scaling.efficiency(k, 1) * ROUNDING_MARGIN))
-                   for k in self.widths)
+        return min(cycles_at_rate(work / k, rate) for k, rate in self.rates)
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,8 @@ A configuration is held under a *key*: the block id when the block runs on one T
 :func:`shard_key` (the member's shard of a group-wide configuration). A TBU holds at most
 ``slots`` keys whose bytes sum to at most ``capacity`` (its configuration share of SRAM);
 admitting one more evicts the least recently used keys that are not pinned (in use by a firing
-that is running or waiting to run on the TBU).
+that is running or waiting to run on the TBU). The TBUs of a machine may share a *holders*
+index, key -> the TBUs holding it, which their residencies keep exact.
 """
 
 from __future__ import annotations
@@ -23,11 +24,16 @@ def shard_key(block_id: str, width: int, index: int) -> str:
 class Residency:
     """The configurations resident on one TBU, least recently used first (module doc)."""
 
-    __slots__ = ("_held", "capacity", "slots", "used_bytes")
+    __slots__ = ("_held", "_holders", "_tbu", "capacity", "slots", "used_bytes")
 
-    def __init__(self, slots: int, capacity: int):
+    def __init__(self, slots: int, capacity: int, tbu: int = 0,
+                 holders: dict[str, set[int]] | None = None):
+        """``slots`` keys of at most ``capacity`` bytes in all, on TBU ``tbu``, which is added
+        to (and removed from) ``holders[key]`` as it admits (and evicts) ``key``."""
         self.slots, self.capacity = slots, capacity
         self._held: dict[str, int] = {}  # key -> bytes, in LRU order (dicts keep insertion order)
+        self._tbu = tbu
+        self._holders = holders if holders is not None else {}
         self.used_bytes = 0
 
     def __contains__(self, key: str) -> bool:
@@ -60,6 +66,8 @@ class Residency:
                 break
             if victim not in pinned:
                 self.used_bytes -= self._held.pop(victim)
+                self._holders[victim].discard(self._tbu)
         self._held[key] = nbytes
         self.used_bytes += nbytes
+        self._holders.setdefault(key, set()).add(self._tbu)
         return True

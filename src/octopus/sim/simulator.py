@@ -115,11 +115,16 @@ class Simulator:
         self.task_firings = 0
         self.control_firings = 0
         self.makespan = 0
+        self._arrival_order: list[int] = []  # instance indices by arrival cycle (then index)
 
     def run(self) -> Simulator:
         """Run to completion; returns ``self`` with its counters filled in."""
-        for i, t in enumerate(self.arrivals):
-            self.core.schedule(t, RELEASE, self._arrive, i)
+        # Arrivals are chained, each scheduling the next, so that the heap holds one at a time
+        # (a million pending arrivals would slow every event and hold memory). Only arrivals
+        # fire at RELEASE priority, so the order is the same as scheduling them all at once:
+        # by time, then by index.
+        self._arrival_order = sorted(range(self.n), key=self.arrivals.__getitem__)
+        self.core.schedule(self.arrivals[self._arrival_order[0]], RELEASE, self._arrive, 0)
         self.scheduler.on_start()
         self.core.run()
         if len(self.latencies) != self.n:
@@ -128,7 +133,13 @@ class Simulator:
         return self
 
     # --- instance life cycle -------------------------------------------------------------------
-    def _arrive(self, i: int) -> None:
+    def _arrive(self, position: int) -> None:
+        """The instance ``position``-th in arrival order arrives (and the next is scheduled)."""
+        order = self._arrival_order
+        if position + 1 < self.n:
+            self.core.schedule_at(self.arrivals[order[position + 1]], RELEASE, self._arrive,
+                                  position + 1)
+        i = order[position]
         now = self.core.now
         inst = sample_instance(self.workflow, self.seed, i, self._top)
         self.bound.add(now, inst)
@@ -178,6 +189,9 @@ class Simulator:
             now = self.core.now
             run.finish_cycle = now
             self.scheduler.on_instance_done(run)
+            # Tasks point back at their run: breaking the cycle lets reference counting free a
+            # finished instance at once (the cyclic collector let a long run keep them all).
+            run.tasks.clear()
             self.latencies.append(now - run.arrival_cycle)
             self.instance_latencies[run.index] = now - run.arrival_cycle
             self.makespan = max(self.makespan, now)

@@ -64,7 +64,7 @@ class InstanceRun:
     remaining: list[int] = field(init=False)
     succs: list[list[int]] = field(init=False)
     revealed: dict[int, list[int]] = field(init=False)  # control firing -> firings it reveals
-    tasks: dict[int, Task] = field(init=False)
+    tasks: dict[int, Task] = field(init=False)  # emptied once the instance finishes
     tbu_of: list[int] = field(init=False)
     site: int = 0  # cluster the instance was placed on at arrival (schedulers may set it)
     done: int = 0

@@ -105,14 +105,14 @@ class _Unroller:
         self.region(top, (), (), ARRIVAL, "")
         return Instance(index, tuple(self.firings))
 
-    def emit(self, **kw) -> int:
-        self.firings.append(Firing(**kw))
+    def emit(self, firing: Firing) -> int:
+        self.firings.append(firing)
         return len(self.firings) - 1
 
     def decision(self, block_id: str, deps, revealed_by: int, outcome: int, label: str) -> int:
         """Emit a Control Block firing (it carries no work and consumes no data)."""
-        return self.emit(block_id=block_id, kind=CONTROL, work=0.0, task=None, preds=deps,
-                         data_from=(), revealed_by=revealed_by, outcome=outcome, label=label)
+        return self.emit(Firing(block_id, CONTROL, 0.0, None, deps, (), revealed_by, outcome,
+                                label))
 
     def region(self, reg: Region, deps, data, revealed_by: int, prefix: str) -> Ends:
         ends: list[Ends] = []
@@ -131,9 +131,10 @@ class _Unroller:
     def item(self, item, deps, data, revealed_by: int, prefix: str) -> Ends:
         if isinstance(item, TaskItem):
             blk = item.block
-            f = self.emit(block_id=blk.id, kind=blk.kind, work=blk.work.sample(self.rng),
-                          task=blk, preds=deps, data_from=data, revealed_by=revealed_by,
-                          outcome=-1, label=prefix + blk.id)
+            # Speed: positional (block_id, kind, work, task, preds, data_from, revealed_by,
+            # outcome, label), one Firing per Task Block firing sampled.
+            f = self.emit(Firing(blk.id, blk.kind, blk.work.sample(self.rng), blk, deps, data,
+                                 revealed_by, -1, prefix + blk.id))
             return (f,), (f,)
         blk = item.block
         if isinstance(item, RepeatItem) and item.per_iteration:

@@ -274,8 +274,8 @@ class Octopus(Scheduler):
         the one that frees first (its next dispatch's inputs are fetched meanwhile)."""
         machine = self.machine
         draining = self.draining[1] if self.draining else ()
-        busy = [u for u in self.elastic if machine.tbus[u].in_flight == 1
-                and machine.is_resident(u, blk.id) and u not in draining]
+        busy = [u for u in self.elastic.intersection(machine.holders(blk.id))
+                if machine.tbus[u].in_flight == 1 and u not in draining]
         return (min(busy, key=lambda u: (machine.tbus[u].busy_until, u)),) if busy else None
 
     def _run(self, blk: TaskBlock, group: tuple[int, ...]) -> bool:
