@@ -41,7 +41,7 @@ PINS = [
     ("mix", "chip", 14, 200.0, "locality", "ffe6d1f3e9a37762901f38f8"),
     ("mix", "chip", 14, 200.0, "reactive", "29286a6780d144ac026a5e26"),
     ("mix", "chip", 14, 200.0, "clairvoyant", "47be460f061b3e28adc7c6ca"),
-    ("mix", "chip", 14, 200.0, "octopus", "6ac14def8010571903842848"),
+    ("mix", "chip", 14, 200.0, "octopus", "d714add16ee1a360579f7f06"),
     ("video-analytics", "wafer", 10, None, "greedy", "1815207de620988a98dca449"),
     ("video-analytics", "wafer", 10, None, "static", "365f4de975d161a6b81bd2a0"),
     ("video-analytics", "wafer", 10, None, "affinity", "5b09ca879f2639f746e6c9d6"),
@@ -55,7 +55,7 @@ PINS = [
     ("mix", "wafer", 14, 2000.0, "locality", "679a17c6b0b8ee1bdd3df90a"),
     ("mix", "wafer", 14, 2000.0, "reactive", "291f382abe431aa46ef806c5"),
     ("mix", "wafer", 14, 2000.0, "clairvoyant", "12f795b277a3efefbca3ab5f"),
-    ("mix", "wafer", 14, 2000.0, "octopus", "211379cf0d208e5f277e0c33"),
+    ("mix", "wafer", 14, 2000.0, "octopus", "f7413990de0973186748ad4e"),
 ]
 
 

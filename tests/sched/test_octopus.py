@@ -67,11 +67,13 @@ def _memory_bound_large_block():
 
 
 def test_a_large_memory_bound_block_runs_on_its_resident_replica_without_loads():
-    """The block gets a 2-TBU replica, loaded at cycle 0 (every run starts cold): 5 firings,
-    1000 cycles apart once it is loaded, run there and read the weights no more. Without
-    Dual-Scheduling each dispatch on elastic TBUs loads (or streams) its weights."""
+    """The block gets a 2-TBU replica (half the machine may be replicas), loaded at cycle 0
+    (every run starts cold): 5 firings, 1000 cycles apart once it is loaded, run there and
+    read the weights no more. Without Dual-Scheduling each dispatch on elastic TBUs loads (or
+    streams) its weights."""
     hw, arrivals = arch(4), [100_000 + 1000 * i for i in range(5)]
-    on, rec = run(_memory_bound_large_block(), hw, instances=5, arrivals=arrivals)
+    on, rec = run(_memory_bound_large_block(), hw, instances=5, arrivals=arrivals,
+                  reserve_share=0.5)
     assert {t.group for t in rec.tasks} == {(0, 1)}
     assert on.machine.weight_loads == 2  # the preload, one per replica TBU, and no more
     assert on.machine.memory.stats.bytes_by_purpose["weights"] == 3 * MIB  # the preload
