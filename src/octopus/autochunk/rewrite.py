@@ -29,6 +29,7 @@ None raises; a pattern that does not match exactly is left alone.
 from __future__ import annotations
 
 import operator
+from collections.abc import Callable
 from typing import Any
 
 import torch
@@ -235,6 +236,15 @@ def _position(node: fx.Node) -> int:
 
 def _cone(node: fx.Node, small_bytes: float, limit: int) -> list[fx.Node] | None:
     """Pure nodes computing ``node`` from small inputs (graph order), or None if too costly."""
+    cone = _pure_cone(node, limit, lambda a: a.op in ("placeholder", "get_attr") or (
+        _nbytes(a) <= small_bytes and a.meta.get("ac.alias") is None))
+    return None if cone is None else sorted(cone, key=_position)
+
+
+def _pure_cone(node: fx.Node, limit: int, is_leaf: Callable[[fx.Node], bool]
+               ) -> set[fx.Node] | None:
+    """The pure nodes computing ``node``, walking back until inputs ``is_leaf`` accepts; None
+    if an impure node is reached or the cone grows past ``limit`` nodes."""
     cone: set[fx.Node] = set()
     stack = [node]
     while stack:
@@ -246,12 +256,8 @@ def _cone(node: fx.Node, small_bytes: float, limit: int) -> list[fx.Node] | None
         cone.add(cur)
         if len(cone) > limit:
             return None
-        for a in cur.all_input_nodes:
-            if a.op in ("placeholder", "get_attr") or (_nbytes(a) <= small_bytes and a.meta.get(
-                    "ac.alias") is None):
-                continue
-            stack.append(a)
-    return sorted(cone, key=_position)
+        stack.extend(a for a in cur.all_input_nodes if not is_leaf(a))
+    return cone
 
 
 def _recompute_before_readers(gm: fx.GraphModule, cone: list[fx.Node],
@@ -332,20 +338,6 @@ def _alive_cone(x: fx.Node, proj: fx.Node, limit: int) -> list[fx.Node] | None:
     """Pure nodes computing ``x`` from tensors still alive at ``proj`` (or parameters)."""
     position = {n: i for i, n in enumerate(x.graph.nodes)}
     at = position[proj]
-    cone: set[fx.Node] = set()
-    stack = [x]
-    while stack:
-        cur = stack.pop()
-        if cur in cone:
-            continue
-        if cur.op not in ("call_function", "call_method") or not _hoistable(cur):
-            return None
-        cone.add(cur)
-        if len(cone) > limit:
-            return None
-        for a in cur.all_input_nodes:
-            alive = a.op in ("placeholder", "get_attr") or max(
-                (position[u] for u in a.users), default=-1) > at
-            if not alive:
-                stack.append(a)
-    return sorted(cone, key=position.__getitem__)
+    cone = _pure_cone(x, limit, lambda a: a.op in ("placeholder", "get_attr") or max(
+        (position[u] for u in a.users), default=-1) > at)
+    return None if cone is None else sorted(cone, key=position.__getitem__)
