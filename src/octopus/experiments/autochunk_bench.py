@@ -114,7 +114,7 @@ def _max_err(a: Any, b: Any) -> float:
     return max(float((x - y).abs().max()) for x, y in zip(_outputs(a), _outputs(b), strict=True))
 
 
-def _time_pairs(base: Callable[[], Any], other: Callable[[], Any],
+def time_pairs(base: Callable[[], Any], other: Callable[[], Any],
                 repeats: int) -> tuple[float, float, float]:
     """Interleaved timings after one warm-up each: medians of base, other and other/base."""
     base()
@@ -145,7 +145,7 @@ def _bench_point(family: str, seq: int, repeats: int, device: str,
             budget: int | None = None) -> None:
         err = _max_err(fn(*inputs), ref)
         peak = peak_bytes(lambda: fn(*inputs), device)
-        tb, tp, ratio = _time_pairs(lambda: model(*inputs), lambda: fn(*inputs), repeats)
+        tb, tp, ratio = time_pairs(lambda: model(*inputs), lambda: fn(*inputs), repeats)
         rows.append(BenchRow(
             family, seq, name, base_peak, peak, tb, tp, ratio - 1.0, 1.0 - peak / base_peak,
             None if est is None else (est - peak) / peak,

@@ -27,10 +27,9 @@ from __future__ import annotations
 import csv
 import logging
 import shutil
-import statistics
 import time
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -40,6 +39,7 @@ from torch import nn
 
 from octopus.autochunk import ChunkedModule, autochunk, profiler_peak_bytes
 from octopus.autochunk.plan import format_bytes
+from octopus.experiments.autochunk_bench import time_pairs
 from octopus.experiments.library_models import LIBRARY_MODELS, ModelSize, build_library_model
 from octopus.run import StagedDirectory
 
@@ -169,7 +169,7 @@ def _measure_plan(name: str, attention: str, seq: int, plan_name: str, model: nn
         equal = False
     del out
     peak = profiler_peak_bytes(lambda: chunked(**inputs))
-    ratio = _time_ratio(lambda: model(**inputs), lambda: chunked(**inputs), repeats)
+    ratio = time_pairs(lambda: model(**inputs), lambda: chunked(**inputs), repeats)[2]
     plan = chunked.plan
     met = None if plan.budget_bytes is None else peak <= 1.05 * plan.budget_bytes
     promised = None if plan.budget_bytes is None else max(
@@ -201,21 +201,6 @@ def structural_floor(chunked: ChunkedModule, size: ModelSize) -> int | None:
         kv = k.numel() * k.element_size() + v.numel() * v.element_size()
         best = max(best or 0, kv + 2 * residual)
     return best
-
-
-def _time_ratio(base: Callable[[], Any], other: Callable[[], Any], repeats: int) -> float:
-    """Median of per-pair time ratios ``other / base`` (interleaved, one warm-up each)."""
-    base()
-    other()
-    ratios = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        base()
-        t1 = time.perf_counter()
-        other()
-        t2 = time.perf_counter()
-        ratios.append((t2 - t1) / (t1 - t0))
-    return statistics.median(ratios)
 
 
 def _write_csv(path: Path, rows: list[RealRow]) -> None:
