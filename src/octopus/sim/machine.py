@@ -124,6 +124,20 @@ class Machine:
         in no particular order; a live view, not to be modified."""
         return self._holders.get(key, _NONE)
 
+    def shard_keys(self, block_id: str, width: int) -> tuple[str, ...]:
+        """The keys the members of a ``width``-TBU group hold ``block_id``'s shards under."""
+        keys = self._keys.get((block_id, width))
+        if keys is None:
+            keys = self._keys[(block_id, width)] = tuple(shard_key(block_id, width, i)
+                                                         for i in range(width))
+        return keys
+
+    def holds_group(self, block_id: str, group: Sequence[int]) -> bool:
+        """Whether every member of ``group`` holds its shard of ``block_id``."""
+        tbus = self.tbus
+        return all(key in tbus[u].residency
+                   for u, key in zip(group, self.shard_keys(block_id, len(group)), strict=True))
+
     def fits(self, config_bytes: int) -> bool:
         """Whether a configuration of ``config_bytes`` can be resident on one TBU (else its
         firings stream their weights)."""
@@ -197,10 +211,7 @@ class Machine:
         width, lead = len(group), group[0]
         shard = self.parallel.shard_bytes(block, width)
         streams = not self.fits(shard)
-        keys = self._keys.get((block.id, width))
-        if keys is None:
-            keys = self._keys[(block.id, width)] = tuple(shard_key(block.id, width, i)
-                                                         for i in range(width))
+        keys = self.shard_keys(block.id, width)
         free = [max(now, self.tbus[u].busy_until) for u in group]
         configured = max(self._configure(u, key, shard, streams, at)
                          for u, key, at in zip(group, keys, free, strict=True))

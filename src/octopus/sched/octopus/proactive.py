@@ -35,6 +35,7 @@ class Homes:
         self.homed: list[dict[int, InstanceRun]] = [{} for _ in range(topology.num_clusters)]
         self.left: dict[int, float] = {}  # per instance: expected cycles revealed, unfinished
         self._neighbors = [topology.cluster_neighbors(c) for c in range(topology.num_clusters)]
+        self._changed = False  # since the last diffusion round: if not, the round moves nothing
 
     def place(self, run: InstanceRun) -> None:
         """Home ``run`` on arrival (least predicted load when balanced, else round-robin)."""
@@ -43,22 +44,26 @@ class Homes:
                     else run.index % len(loads))
         self.homed[run.site][run.index] = run
         self.left[run.index] = 0.0
+        self._changed = True
 
     def add(self, run: InstanceRun, cycles: float) -> None:
         """``cycles`` of ``run``'s work were revealed (or, negative, finished)."""
         self.predicted[run.site] += cycles
         self.left[run.index] += cycles
+        self._changed = True
 
     def finish(self, run: InstanceRun) -> None:
         """``run`` is done: it leaves its home."""
         self.predicted[run.site] -= self.left.pop(run.index)
         del self.homed[run.site][run.index]
+        self._changed = True
 
     def diffuse(self, alpha: float, moved: Callable[[InstanceRun], None]) -> int:
         """One diffusion round (module doc); calls ``moved(run)`` for every re-homed instance
         and returns how many there were."""
-        if not self.left:
+        if not self.left or not self._changed:
             return 0
+        self._changed = False
         per = self.topology.tbus_per_cluster
         loads = [p / per for p in self.predicted]
         count = 0
@@ -83,3 +88,4 @@ class Homes:
         run.site = dst
         self.homed[dst][run.index] = run
         self.predicted[dst] += left
+        self._changed = True

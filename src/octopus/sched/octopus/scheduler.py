@@ -213,25 +213,26 @@ class Octopus(Scheduler):
             ready = all(u in machine.idle for u in draining[1])
             return (self._finish(blk, draining[1], machine.now), draining[1]) if ready else None
         reserved = draining[1] if draining is not None else ()
+        busy_too = self.config.adaptive and draining is None
+        if not busy_too and (machine.idle.isdisjoint(self.elastic) or not any(
+                u not in reserved for u in machine.idle.intersection(self.elastic))):
+            return None
         options = [opt for width in self.sizing.widths(blk, len(self.elastic))
-                   for opt in self._elastic_options(blk, width, reserved)]
+                   for opt in self._elastic_options(blk, width, reserved, busy_too)]
         if not options:
             return None
         end, _, group, idle = min(options)
         if idle:
             return end, group
-        if draining is None:
-            self.draining = (blk.id, group)
-            self.stats["drains"] = self.stats.get("drains", 0) + 1
-            return None
-        idle_options = [opt for opt in options if opt[3]]
-        return min(idle_options)[::2] if idle_options else None
+        self.draining = (blk.id, group)  # only searched for busy groups with none pending
+        self.stats["drains"] = self.stats.get("drains", 0) + 1
+        return None
 
-    def _elastic_options(self, blk: TaskBlock, width: int, reserved: tuple[int, ...]
-                         ) -> list[tuple[int, tuple, tuple[int, ...], bool]]:
+    def _elastic_options(self, blk: TaskBlock, width: int, reserved: tuple[int, ...],
+                         busy_too: bool) -> list[tuple[int, tuple, tuple[int, ...], bool]]:
         """``(end, preference, group, idle)`` of the best elastic groups of ``width`` outside
         ``reserved`` (:class:`.groups.GroupIndex`): an idle one where the block's shards are
-        still held, the idle one nearest the head firing's home, and (with ``adaptive``) the
+        still held, the idle one nearest the head firing's home, and (``busy_too``) the
         busy one that frees first, ``end`` then counted from when its last member frees.
         Preference on equal ends: holding the shards, then near home, then the lowest id."""
         machine, topo, now = self.machine, self.topology, self.machine.now
@@ -241,7 +242,7 @@ class Octopus(Scheduler):
         load = 0 if self.sizing.streams(blk, width) else -(
             -shard // machine.arch.memory.bytes_per_cycle)
         home = head.run.site
-        nearest, busy = self.groups.search(width, now, home, reserved, self.config.adaptive)
+        nearest, busy = self.groups.search(width, now, home, reserved, busy_too)
         candidates = [(lead, now, True) for lead in self._idle_holders(blk, width, reserved)]
         if nearest is not None:
             candidates.append((nearest, now, True))
@@ -250,24 +251,18 @@ class Octopus(Scheduler):
         out = []
         for lead, free, idle in candidates:
             group = tuple(range(lead, lead + width))
-            held = all(machine.is_resident(u, shard_key(blk.id, width, i))
-                       for i, u in enumerate(group))
+            held = machine.holds_group(blk.id, group)
             end = free + (0 if held else load) + cycles
             out.append((end, (not held, topo.cluster_distance(home, topo.cluster_of(lead)),
                               lead), group, idle))
         return out
 
     def _idle_holders(self, blk: TaskBlock, width: int, reserved: tuple[int, ...]
-                      ) -> list[int]:
+                      ) -> set[int]:
         """Leads of idle elastic groups of ``width`` outside ``reserved`` where ``blk`` last
         ran or was loaded (its shards may have been evicted since: the caller checks)."""
-        machine, out = self.machine, []
-        for lead in self.loaded.get((blk.id, width), ()):
-            group = range(lead, lead + width)
-            if all(u in machine.idle and u in self.elastic and u not in reserved
-                   for u in group):
-                out.append(lead)
-        return out
+        loaded = self.loaded.get((blk.id, width))
+        return loaded.intersection(self.groups.idle_leads(width, reserved)) if loaded else set()
 
     def _prefetch_target(self, blk: TaskBlock) -> tuple[int, ...] | None:
         """A busy elastic TBU holding ``blk``'s configuration with room for the next dispatch,
