@@ -214,8 +214,8 @@ class Octopus(Scheduler):
             return (self._finish(blk, draining[1], machine.now), draining[1]) if ready else None
         reserved = draining[1] if draining is not None else ()
         busy_too = self.config.adaptive and draining is None
-        if not busy_too and (machine.idle.isdisjoint(self.elastic) or not any(
-                u not in reserved for u in machine.idle.intersection(self.elastic))):
+        if not busy_too and (machine.idle.isdisjoint(self.elastic) or (
+                reserved and machine.idle.intersection(self.elastic).issubset(reserved))):
             return None
         options = [opt for width in self.sizing.widths(blk, len(self.elastic))
                    for opt in self._elastic_options(blk, width, reserved, busy_too)]
