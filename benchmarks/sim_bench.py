@@ -8,14 +8,17 @@
    ``--load`` (80%) of the workflow's capacity on that preset
    (:func:`~octopus.experiments.serving.capacity_per_s`, the evaluation's: the lower of the
    compute and memory bounds) and as a closed batch. Each run has about ``--firings`` expected
-   firings. Every workflow and preset is run once untimed first, so that per-process caches
-   (layer-table efficiencies) are warm.
+   firings. The ``width`` column is the mean group width (TBUs per dispatch): a firing on a
+   group of ``k`` books, configures and exchanges on each of its ``k`` members. Every
+   workflow and preset is run once untimed first, so that per-process caches (layer-table
+   efficiencies) are warm.
 3. **Ratios**: each run's firings/s over the core's events/s (target >= 1/10 for ``greedy``,
    ``static`` and ``affinity``), and each scheduler's wall time over ``greedy``'s on the same
    run (target <= 1.5 for ``octopus``); then the worst of each, and the peak resident memory.
 4. ``--million``: a ``--big-instances`` (1,000,000) instance open-loop run of ``--big-workflow``
-   on ``wafer`` under ``octopus``, written to a run directory without a trace (its outputs
-   streamed), with its wall time and the peak resident memory after it.
+   on ``wafer`` under ``octopus`` at ``--big-load`` of its capacity, written to a run
+   directory without a trace (its outputs streamed), with its wall time and the peak resident
+   memory after it.
 
 Wall times depend on the machine's load: compare ratios (measured minutes apart in one process),
 not absolute rates, and note the load average printed first. Run::
@@ -62,6 +65,7 @@ class Run:
     instances: int
     firings: int
     wall_s: float
+    width: float  # mean TBUs per dispatch
 
     @property
     def firings_per_s(self) -> float:
@@ -84,8 +88,9 @@ def spec_of(workflow: str, arch: str, scheduler: str, instances: int, rate: floa
                    seed=seed, rate_per_s=rate)
 
 
-def timed(spec: RunSpec, profile: cProfile.Profile | None) -> tuple[int, float]:
-    """``(firings, wall seconds)`` of ``Simulator.run()`` for ``spec``."""
+def timed(spec: RunSpec, profile: cProfile.Profile | None) -> tuple[int, float, float]:
+    """``(firings, wall seconds, mean TBUs per dispatch)`` of ``Simulator.run()`` for
+    ``spec``."""
     sim = resolve(spec).simulator()
     start = time.perf_counter()
     if profile is not None:
@@ -93,25 +98,33 @@ def timed(spec: RunSpec, profile: cProfile.Profile | None) -> tuple[int, float]:
     sim.run()
     if profile is not None:
         profile.disable()
-    return sim.task_firings + sim.control_firings, time.perf_counter() - start
+    wall = time.perf_counter() - start
+    widths = sim.machine.widths
+    mean_width = sum(w * c for w, c in widths.items()) / max(1, sum(widths.values()))
+    return sim.task_firings + sim.control_firings, wall, mean_width
 
 
 def million(args: argparse.Namespace) -> None:
     """The 1,000,000-instance open-loop run on ``wafer`` under ``octopus`` (module doc)."""
     probe = spec_of(args.big_workflow, "wafer", "octopus", 1, None, args.seed)
-    rate = args.load * capacity_per_s(probe)
+    rate = args.big_load * capacity_per_s(probe)
     spec = spec_of(args.big_workflow, "wafer", "octopus", args.big_instances, rate, args.seed)
     print(f"\n{args.big_instances:,} instances of {args.big_workflow} on wafer under octopus, "
-          f"open-loop at {rate:,.1f}/s ({args.load:.0%} of capacity), outputs streamed to a run "
+          f"open-loop at {rate:,.1f}/s ({args.big_load:.0%} of capacity), outputs streamed to "
+          "a run "
           "directory without trace.json")
     with tempfile.TemporaryDirectory() as tmp:
         start = time.perf_counter()
         result = execute(spec, out_dir=Path(tmp) / "run", trace=False)
         wall = time.perf_counter() - start
         size = (Path(tmp) / "run" / "firings.csv").stat().st_size
-    print(f"finished in {wall:,.1f} s ({result.instances:,} instances, makespan "
-          f"{result.makespan_cycles:,} cycles, firings.csv {size / 2**30:.2f} GiB); "
-          f"peak resident memory {peak_rss_mib():,.0f} MiB")
+    clock = result.makespan_cycles / result.makespan_s
+    print(f"finished in {wall:,.1f} s ({result.instances:,} instances, firings.csv "
+          f"{size / 2**30:.2f} GiB); peak resident memory {peak_rss_mib():,.0f} MiB")
+    print(f"simulated: arrivals over {args.big_instances / rate:,.2f} s, makespan "
+          f"{result.makespan_s:,.2f} s, latency p50 {result.latency_p50_cycles / clock * 1e3:,.2f}"
+          f" ms, p99 {result.latency_p99_cycles / clock * 1e3:,.2f} ms (a makespan far past the "
+          "last arrival means the rate was not sustained)")
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -130,6 +143,8 @@ def main(argv: list[str] | None = None) -> None:
                     help="cProfile every timed run together; print the top 30 by own time")
     ap.add_argument("--million", action="store_true", help="add the 1,000,000-instance run")
     ap.add_argument("--big-workflow", default=MIX_NAME)
+    ap.add_argument("--big-load", type=float, default=0.8,
+                    help="its rate / capacity: a rate the scheduler sustains keeps memory flat")
     ap.add_argument("--big-instances", type=int, default=1_000_000)
     args = ap.parse_args(argv)
 
@@ -144,7 +159,7 @@ def main(argv: list[str] | None = None) -> None:
     profile = cProfile.Profile() if args.profile else None
     runs: list[Run] = []
     print(f"{'arch':6} {'workflow':19} {'mode':6} {'scheduler':9} {'inst':>6} {'firings':>8} "
-          f"{'wall_s':>7} {'firings/s':>10} {'/core':>6} {'/greedy':>8}")
+          f"{'wall_s':>7} {'firings/s':>10} {'/core':>6} {'/greedy':>8} {'width':>6}")
     for arch in args.arch:
         for wf in args.workflows:
             probe = spec_of(wf, arch, "greedy", 1, None, args.seed)
@@ -155,13 +170,15 @@ def main(argv: list[str] | None = None) -> None:
             for mode, r in (("open", rate), ("closed", None)):
                 greedy_wall = None
                 for s in args.schedulers:
-                    firings, wall = timed(spec_of(wf, arch, s, n, r, args.seed), profile)
-                    run = Run(arch, wf, mode, s, n, firings, wall)
+                    firings, wall, width = timed(spec_of(wf, arch, s, n, r, args.seed),
+                                                 profile)
+                    run = Run(arch, wf, mode, s, n, firings, wall, width)
                     runs.append(run)
                     greedy_wall = wall if s == "greedy" else greedy_wall
                     vs = f"{wall / greedy_wall:8.2f}" if greedy_wall else f"{'':8}"
                     print(f"{arch:6} {wf:19} {mode:6} {s:9} {n:>6} {firings:>8} {wall:7.3f} "
-                          f"{run.firings_per_s:10,.0f} {run.firings_per_s / core:6.3f} {vs}",
+                          f"{run.firings_per_s:10,.0f} {run.firings_per_s / core:6.3f} {vs} "
+                          f"{width:6.1f}",
                           flush=True)
 
     print("\nsummary (worst run of each scheduler):")
