@@ -9,6 +9,7 @@ from octopus.sched import scheduler_factory
 from octopus.sched.octopus.dual import plan_replicas
 from octopus.sched.octopus.groups import GroupIndex
 from octopus.sched.octopus.proactive import Homes
+from octopus.sched.octopus.queues import BlockQueues
 from octopus.sim import NullRecorder, Simulator
 from octopus.sim.state import InstanceRun
 from octopus.workflow import Constant, Normal, WorkflowBuilder, sample_instance
@@ -160,6 +161,45 @@ def test_the_group_index_finds_what_a_scan_of_every_group_finds(seed):
         assert index.search(width, 10, 1, reserved, True) == (near and near[0], soon)
 
 
+
+def test_the_group_index_sees_a_change_after_a_refresh_and_lists_idle_leads():
+    """Searches between two changes share one scan; a refresh (here: TBU 0 becomes busy)
+    must be seen by the next search, and ``idle_leads`` lists the idle usable groups."""
+    from types import SimpleNamespace
+
+    topo = Topology(arch(4))
+    tbus = [SimpleNamespace(busy_until=0, in_flight=0) for _ in range(4)]
+    index = GroupIndex(SimpleNamespace(tbus=tbus), topo)
+    index.set_elastic(range(4))
+    assert index.search(2, 0, 0, (), True) == (0, None)
+    assert index.idle_leads(2, ()) == {0, 2}
+    tbus[0].busy_until, tbus[0].in_flight = 70, 1
+    assert index.search(2, 0, 0, (), True) == (0, None)  # not refreshed yet: the old answer
+    index.refresh((0,))
+    assert index.search(2, 0, 0, (), True) == (2, (70, 0))
+    assert index.idle_leads(2, ()) == {2}
+    assert index.idle_leads(1, (3,)) == {1, 2}
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_peek_returns_the_most_urgent_in_order_and_leaves_them_queued(seed):
+    """``peek(n)`` walks only the top of the heap; it must give what sorting the whole queue
+    gives, for every ``n``, ties kept in arrival order."""
+    import random
+    from types import SimpleNamespace
+
+    rng = random.Random(seed)
+    queues = BlockQueues(lambda task: (task.urgency,))
+    tasks = [SimpleNamespace(block_id="b", urgency=rng.randint(0, 9), n=i) for i in range(40)]
+    for t in tasks:
+        queues.push(t)
+    order = [t.n for t in sorted(tasks, key=lambda t: (t.urgency, t.n))]
+    for n in (0, 1, 2, 7, 40, 50):
+        assert [t.n for t in queues.peek("b", n)] == order[:n]
+    assert queues.count("b") == 40
+    assert [t.n for t in queues.pop("b", 3)] == order[:3]
+    assert [t.n for t in queues.peek("b", 5)] == order[3:8]
+
 # --- Proactive Cluster Scheduling and diffusion -------------------------------------------------
 def _run(index: int, site: int) -> InstanceRun:
     wf = WorkflowBuilder("one").task("x", "ai", 2560).build()
@@ -200,6 +240,24 @@ def test_diffusion_rehomes_instances_down_the_load_gradient():
     assert homes.predicted[1] == 100.0 * len(moved) <= 200.0
     assert sum(homes.predicted) == 400.0
     assert all(r.site == 1 for r in moved)
+
+
+def test_a_diffusion_round_after_a_round_that_moved_nothing_and_no_change_is_skipped():
+    """Balanced homes: a round moves nothing, and so would the next; once work is revealed
+    on one cluster the next round runs and moves instances again."""
+    topo = Topology(arch(1, clusters=2))
+    homes = Homes(topo, balanced=False)
+    runs = [_run(i, 0) for i in range(4)]
+    for r in runs:
+        homes.place(r)  # round-robin: two homes on each cluster
+        homes.add(r, 100.0)
+    moved = []
+    assert homes.diffuse(0.5, moved.append) == 0
+    assert homes.diffuse(0.5, moved.append) == 0 and not moved
+    for r in runs:
+        if r.site == 0:
+            homes.add(r, 400.0)
+    assert homes.diffuse(0.5, moved.append) == len(moved) >= 1
 
 
 def test_work_revealed_ahead_is_preloaded_by_proactive_scheduling():
