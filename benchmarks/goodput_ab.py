@@ -33,11 +33,12 @@ import numpy as np
 from pydantic import ValidationError
 
 from octopus.errors import InputError, validation_message
+from octopus.experiments.evaluation import Size
 from octopus.experiments.serving import SearchJob, capacity_per_s, goodput_job, measure_floor
 from octopus.experiments.stats import interval
 from octopus.run import RunSpec
 
-GRID = (0.25, 0.6, 1.1)  # the evaluation's loads
+FULL = Size.full()  # the evaluation's load grid, search tolerance and lowest load
 
 
 def parse_config(text: str) -> tuple[str, dict]:
@@ -65,9 +66,9 @@ def goodputs(args: argparse.Namespace, configs: dict[str, dict], seed: int) -> d
     out = {}
     for name, base in bases.items():
         job = SearchJob(base=base, arrival_cv=1.0, capacity_per_s=capacity,
-                        floors=tuple(floors.tolist()), grid=GRID, slo_scale=args.slo_scale,
-                        slo_scales=(args.slo_scale,), target=args.target, rel_tol=0.1,
-                        min_load=1 / 32)
+                        floors=tuple(floors.tolist()), grid=tuple(FULL.loads),
+                        slo_scale=args.slo_scale, slo_scales=(args.slo_scale,),
+                        target=args.target, rel_tol=FULL.rel_tol, min_load=FULL.min_load)
         out[name] = goodput_job(job).goodput_load
     return out
 
