@@ -14,11 +14,15 @@ from octopus.sim.noc import Noc
 from octopus.workflow import WorkflowBuilder
 
 
+def _no_clock() -> int:
+    return 0
+
+
 def _memory(placement: str, **overrides):
     arch = tiny_arch(2, 2, **{"memory.placement": placement, "memory.bytes_per_cycle": 16,
                               "memory.latency_cycles": 100, **overrides})
     topo = Topology(arch)
-    return MemorySystem(arch, topo, Noc(topo, arch)), arch
+    return MemorySystem(arch, topo, Noc(topo, arch, _no_clock), _no_clock), arch
 
 
 def test_private_links_are_never_shared():
@@ -40,13 +44,24 @@ def test_a_shared_controller_serves_first_come_first_served():
     assert memory.stats.wait_cycles == 100 and memory.stats.total_bytes == 3200
 
 
+def test_a_read_asked_for_later_leaves_the_gap_before_it():
+    """A load asked for cycle 1,000 (behind a busy TBU) books the controller from there; a read
+    asked afterwards for cycle 0 that fits before it is served at once, one that does not fit
+    waits for its end."""
+    memory, _ = _memory("per_cluster")
+    assert memory.read(0, 1600, 1000, "weights") == 1200
+    assert memory.read(0, 1600, 0, "inputs") == 200
+    assert memory.read(0, 16000, 0, "inputs") == 1100 + 1000 + 100
+    assert memory.stats.wait_cycles == 1100
+
+
 def test_chip_edge_controllers_sit_on_every_edge_cluster():
     """A 3 x 3 mesh of 2 x 2-TBU clusters: 8 edge clusters get a controller, the centre none,
     each on the TBU of its cluster that faces the chip's edge."""
     arch = tiny_arch(2, 2, **{"chip.clusters_x": 3, "chip.clusters_y": 3,
                               "memory.placement": "chip_edge"})
     topo = Topology(arch)
-    sites = MemorySystem(arch, topo, Noc(topo, arch)).controllers
+    sites = MemorySystem(arch, topo, Noc(topo, arch, _no_clock), _no_clock).controllers
     assert sorted({topo.cluster_of(u) for u in sites}) == [0, 1, 2, 3, 5, 6, 7, 8]
     assert len(sites) == arch.memory_controllers
     for u in sites:

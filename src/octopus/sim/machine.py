@@ -91,8 +91,11 @@ class Machine:
         self.parallel = ParallelModel(arch, self.capacity)
         self.topology = topology if topology is not None else Topology(arch)
         self.core = core
-        self.noc = Noc(self.topology, arch, recorder)
-        self.memory = MemorySystem(arch, self.topology, self.noc)
+        def clock() -> int:
+            return core.now
+
+        self.noc = Noc(self.topology, arch, clock, recorder)
+        self.memory = MemorySystem(arch, self.topology, self.noc, clock)
         self.capacity_bytes = arch.config_capacity_bytes
         self._holders: dict[str, set[int]] = {}
         self.tbus = [TbuState(Residency(arch.tbu.config_slots, self.capacity_bytes, u,

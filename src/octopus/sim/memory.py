@@ -11,7 +11,10 @@ configuration too large to be resident), and a firing's ``input_bytes``. By
 - ``per_cluster`` / ``chip_edge``: controllers at TBU positions (the first TBU of every
   cluster; or, for every cluster on the edge of the chip mesh, the TBU in the middle of that
   edge). A request goes to the nearest controller (by hops; ties to the lowest id) and is
-  served first come, first served at ``memory.bytes_per_cycle``; its data then crosses the NoC
+  served at ``memory.bytes_per_cycle`` in the first window from the cycle it is asked for in
+  which the controller is free (:class:`~octopus.sim.windows.BookedWindows`: a read asked for a
+  later cycle, such as a load behind a busy TBU, leaves the gap before it to reads that fit
+  there; otherwise first come, first served); its data then crosses the NoC
   from the controller's TBU to the requester (reserving links under the ``contention`` model)
   and arrives ``memory.latency_cycles`` after the later of the two. The requesting TBU's own
   port (its ``tbu.*_bytes_per_cycle``) bounds the rate too.
@@ -22,10 +25,12 @@ Traffic is counted in :class:`MemoryStats` by purpose.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from octopus.arch import ArchConfig, Topology, offchip_read_cycles
 from octopus.sim.noc import Noc
+from octopus.sim.windows import BookedWindows
 
 __all__ = ["PURPOSES", "MemoryStats", "MemorySystem"]
 
@@ -47,14 +52,16 @@ class MemoryStats:
 
 
 class MemorySystem:
-    """The off-chip memory of ``arch`` (module doc); its data crosses ``noc``."""
+    """The off-chip memory of ``arch`` (module doc); its data crosses ``noc``; ``clock()`` is
+    the current cycle."""
 
-    def __init__(self, arch: ArchConfig, topology: Topology, noc: Noc):
+    def __init__(self, arch: ArchConfig, topology: Topology, noc: Noc,
+                 clock: Callable[[], int]):
         self._arch, self._topo, self._noc = arch, topology, noc
         mem = arch.memory
         self._shared = mem.placement != "private"
         self._sites = _controller_sites(arch, topology) if self._shared else []
-        self._free_at = [0] * len(self._sites)
+        self._booked = BookedWindows(len(self._sites), clock)
         self._nearest: dict[int, int] = {}
         self._site_pos = [topology.position(u) for u in self._sites]
         self.stats = MemoryStats()
@@ -74,13 +81,13 @@ class MemorySystem:
         port = self._port(purpose)
         if not self._shared:
             return now + offchip_read_cycles(self._arch, nbytes, port)
-        ctrl = self.controller_of(tbu)
-        start = max(now, self._free_at[ctrl])
+        ctrl, mem = (self.controller_of(tbu),), self._arch.memory
+        hold = math.ceil(nbytes / mem.bytes_per_cycle)
+        start = self._booked.earliest(ctrl, now, hold)
+        self._booked.book(ctrl, start, hold)
         self.stats.wait_cycles += start - now
-        mem = self._arch.memory
-        self._free_at[ctrl] = start + math.ceil(nbytes / mem.bytes_per_cycle)
         streamed = start + math.ceil(nbytes / min(port, mem.bytes_per_cycle))
-        _, arrived = self._noc.transfer(self._sites[ctrl], tbu, nbytes, start)
+        _, arrived = self._noc.transfer(self._sites[ctrl[0]], tbu, nbytes, start)
         return max(streamed, arrived) + mem.latency_cycles
 
     def estimate(self, tbu: int, nbytes: int, now: int, purpose: str) -> int:
@@ -91,9 +98,8 @@ class MemorySystem:
         port = self._port(purpose)
         if not self._shared:
             return now + offchip_read_cycles(self._arch, nbytes, port)
-        ctrl = self.controller_of(tbu)
-        start = max(now, self._free_at[ctrl])
-        mem = self._arch.memory
+        ctrl, mem = self.controller_of(tbu), self._arch.memory
+        start = self._booked.earliest((ctrl,), now, math.ceil(nbytes / mem.bytes_per_cycle))
         arrived = self._noc.estimate(self._sites[ctrl], tbu, nbytes, start)
         return max(start + math.ceil(nbytes / min(port, mem.bytes_per_cycle)), arrived) \
             + mem.latency_cycles

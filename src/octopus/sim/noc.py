@@ -8,11 +8,13 @@ and each hop adds only its latency, so
 
 * ``analytic``: no contention, ``start = now``; identical to
   :func:`octopus.arch.transfer_cycles`.
-* ``contention``: every link keeps a busy-until time. A transfer holds *all* links of its route
-  for one window ``[start, start + ceil(bytes / bottleneck))`` (a wormhole that spans the route;
+* ``contention``: every link keeps the windows it is booked for
+  (:class:`~octopus.sim.windows.BookedWindows`). A transfer holds *all* links of its route for
+  one window ``[start, start + ceil(bytes / bottleneck))`` (a wormhole that spans the route;
   per-hop latency delays arrival but is not reserved), where ``start`` is the first cycle
-  ``>= now`` at which every link on the route is free. Links are granted in call order (FIFO);
-  a later call never slips into a gap before an earlier reservation.
+  ``>= now`` at which every link on the route is free for that long. A transfer may be asked
+  for a future cycle (a group's exchange after its compute), so one asked later may fit in the
+  gap before it; otherwise links are granted in call order.
 
 A transfer of zero bytes, or from a TBU to itself, takes no time, uses no link and is not
 counted in the stats.
@@ -21,12 +23,14 @@ counted in the stats.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from octopus.arch.config import ArchConfig
 from octopus.arch.costs import bottleneck_bytes_per_cycle
 from octopus.arch.topology import Topology
 from octopus.sim.recorder import NULL_RECORDER, Recorder
+from octopus.sim.windows import BookedWindows
 
 __all__ = ["Noc", "NocStats"]
 
@@ -60,20 +64,21 @@ class Noc:
     Args:
         topology: numbering and routes of ``arch``.
         arch: the architecture (link latencies and bandwidths).
+        clock: the current cycle (bookings that ended before it are forgotten).
         recorder: told of every link window of every counted transfer (``Recorder.link``).
     """
 
-    __slots__ = ("_arch", "_busy_until", "_contention", "_d2d", "_hop", "_paths", "_recorder",
+    __slots__ = ("_arch", "_booked", "_contention", "_d2d", "_hop", "_paths", "_recorder",
                  "_records", "_topo", "stats")
 
-    def __init__(self, topology: Topology, arch: ArchConfig,
+    def __init__(self, topology: Topology, arch: ArchConfig, clock: Callable[[], int],
                  recorder: Recorder = NULL_RECORDER):
         self._topo = topology
         self._arch = arch
         self._contention = arch.noc.model == "contention"
         self._hop = arch.cluster.hop_latency_cycles
         self._d2d = arch.chip.d2d_latency_cycles
-        self._busy_until = [0] * topology.num_links
+        self._booked = BookedWindows(topology.num_links, clock)
         self._recorder = recorder
         self._records = recorder is not NULL_RECORDER  # Speed: skip a call per link otherwise
         # (src, dst) -> (route, latency cycles, bottleneck bytes/cycle, hops, d2d hops)
@@ -101,12 +106,11 @@ class Noc:
         if nbytes == 0 or not route:
             return now, now
         hold = -(-nbytes // bottleneck)
-        busy = self._busy_until
-        start = max(now, max(map(busy.__getitem__, route))) if self._contention else now
-        release = start + hold
+        start = now
         if self._contention:
-            for link in route:
-                busy[link] = release
+            start = self._booked.earliest(route, now, hold)
+            self._booked.book(route, start, hold)
+        release = start + hold
         stats = self.stats
         busy_cycles = stats.link_busy_cycles
         for link in route:
@@ -132,13 +136,13 @@ class Noc:
         route, latency, bottleneck, _, _ = self._path(src, dst)
         if nbytes == 0 or not route:
             return now
-        start = (max(now, max(map(self._busy_until.__getitem__, route))) if self._contention
-                 else now)
-        return start + latency - (-nbytes // bottleneck)
+        hold = -(-nbytes // bottleneck)
+        start = self._booked.earliest(route, now, hold) if self._contention else now
+        return start + latency + hold
 
     def link_free_at(self, link: int) -> int:
         """The cycle from which ``link`` has no reservation (always 0 under ``analytic``)."""
-        return self._busy_until[link]
+        return self._booked.last_end[link]
 
     # --- internals ---------------------------------------------------------------------------
     def _path(self, src: int, dst: int) -> tuple[tuple[int, ...], int, int, int, int]:

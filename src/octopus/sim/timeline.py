@@ -12,7 +12,9 @@ at a time. A TBU's configuration reads (a prefetch runs while it computes, and m
 earlier read), host round trips and link windows under the ``analytic`` NoC (contention-free:
 transfers share a link at full bandwidth each) can overlap, so they are spread over lanes: a
 window goes to the first lane of its resource that is free at its start, a new lane only when
-all are busy. Lanes after the first are named ``<name> #2``, ``#3``, ...
+all are busy. Lanes after the first are named ``<name> #2``, ``#3``, ... (A ``contention``
+link's window that fills a gap before one recorded earlier also takes a second lane: lanes
+only look at where each one's last window ends.)
 """
 
 from __future__ import annotations
