@@ -82,6 +82,26 @@ def test_a_large_memory_bound_block_runs_on_its_resident_replica_without_loads()
     assert off.machine.weight_loads > 2 and off.makespan > on.makespan
 
 
+def _replica_and_long_elastic_work() -> object:
+    """x (replicated: 3 MiB, constant, 200,000 cycles a firing on its 2-TBU replica) then a
+    short varying general block g; beside them a varying block keeps the elastic TBUs busy
+    (about 500,000 cycles on both)."""
+    return (WorkflowBuilder("lend").task("x", "ai", 102_400_000, config_bytes=3 * MIB)
+            .task("g", "general", Normal(mean=1000, cv=0.1))
+            .task("long", "ai", Normal(mean=256_000_000, cv=0.01)).flow("x", "g").build())
+
+
+def test_an_idle_replica_tbu_runs_a_short_firing_when_no_elastic_tbu_is_idle():
+    """g becomes ready once x is done (about 300,000 cycles, its preload included), while the
+    long firing holds both elastic TBUs: g runs on an idle TBU of x's replica at once instead
+    of waiting for them."""
+    sim, rec = run(_replica_and_long_elastic_work(), arch(4), reserve_share=0.5)
+    (g,), (long,) = rec.of("g"), rec.of("long")
+    assert sim.scheduler.plan.replicas == {"x": ((0, 1),)}
+    assert g.group == (0,) and g.end_cycle < long.end_cycle
+    assert sim.scheduler.stats["lent"] == 1
+
+
 def test_control_blocks_use_the_cbu_only_with_dual_scheduling():
     """Decoupled control plane: CBs on the CBU (20 cycles) with dual on, the host (2000) off."""
     wf = (WorkflowBuilder("cb").fanout("F", Constant(value=1), ["w"])

@@ -4,12 +4,16 @@ Ready firings wait in per-block queues, most urgent first (oldest instance, then
 downstream critical-path rank). Each ``decide()`` walks the blocks by the urgency of their heads
 and places as many dispatches of each as it can:
 
-1. a block with replicas (:mod:`.dual`) runs on an idle replica, else is prefetched behind the
-   replica that frees first; a block that fits one TBU may also take an elastic TBU meanwhile;
-2. any other block takes idle elastic TBUs near its instance's home (:mod:`.proactive`), one
-   holding its configuration first, on a group as wide as :mod:`.adaptive` says; with none
-   idle, it is prefetched behind a busy elastic TBU that holds its configuration;
-3. each dispatch takes the batch :mod:`.adaptive` says pays.
+1. a dispatch goes where its most urgent firing would end first: its block's replica
+   (:mod:`.dual`; idle, or prefetched behind the one that frees first) or an idle elastic
+   group near its instance's home (:mod:`.proactive`), one holding its configuration first,
+   as wide as :mod:`.adaptive` says, counting its load and when its inputs arrive; or a busy
+   elastic group that would end it sooner than both is reserved;
+2. with no elastic TBU idle, a short one-TBU firing (at most a tenth of a replica's) may run
+   on an idle replica TBU: replicas idle between their firings, and a general block waiting
+   millions of cycles for an elastic TBU next to them costs its instance its SLO;
+3. otherwise it is prefetched behind the busy elastic TBU where it would start first;
+4. each dispatch takes the batch :mod:`.adaptive` says pays.
 """
 
 from __future__ import annotations
@@ -33,6 +37,8 @@ from octopus.workflow.analysis import downstream_ranks
 from octopus.workflow.structure import TaskItem
 
 __all__ = ["Octopus"]
+
+LEND_SHARE = 10  # an idle replica TBU runs a firing at most 1/LEND_SHARE of a replica's
 
 
 @register_scheduler("octopus")
@@ -157,23 +163,50 @@ class Octopus(Scheduler):
                 pass
 
     def _place(self, blk: TaskBlock) -> bool:
-        """Dispatch the most urgent firings of ``blk`` where they would finish first: an idle
-        replica; else the sooner of the replica that frees first (prefetched behind it) and
-        idle elastic TBUs (paying a load, or streaming); else prefetched behind a busy elastic
-        TBU holding the block. Returns whether it dispatched."""
-        machine = self.machine
+        """Dispatch the most urgent firings of ``blk`` where they would finish first: on a
+        replica (idle, or prefetched behind the one that frees first) or an idle elastic group
+        (paying a load, or streaming); or reserve a busy elastic group that would finish
+        sooner than both; with none of these, prefetch behind the busy elastic TBU where they
+        would start first. Returns whether it dispatched."""
         replica = self._replica_for(self.plan.replicas.get(blk.id, ()))
-        if replica is not None and all(u in machine.idle for u in replica):
-            return self._run(blk, replica)
-        elastic = self._elastic_choice(blk)
-        if replica is not None and (elastic is None or self._finish(blk, replica) <= elastic[0]):
-            return self._run(blk, replica)
-        if elastic is not None:
+        beat = None if replica is None else self._finish(blk, replica)
+        elastic = self._elastic_choice(blk, beat)
+        if elastic is not None and (beat is None or elastic[0] < beat):
             if self.draining is not None and elastic[1] == self.draining[1]:
                 self.draining = None
             return self._run(blk, elastic[1])
+        draining = self.draining
+        reserved = draining[1] if draining is not None and draining[0] == blk.id else None
+        if replica is not None and (reserved is None or beat <= self._finish(blk, reserved)):
+            return self._run(blk, replica)
+        lent = self._lent_replica_tbu(blk)
+        if lent is not None:
+            if reserved is not None:
+                self.draining = None
+            self.stats["lent"] = self.stats.get("lent", 0) + 1
+            return self._run(blk, lent)
         target = self._prefetch_target(blk)
-        return target is not None and self._run(blk, target)
+        if target is None or (reserved is not None and target[0] > self._replica_free(reserved)):
+            return False  # nowhere, or the group reserved for it frees sooner
+        return self._run(blk, target[1])
+
+    def _lent_replica_tbu(self, blk: TaskBlock) -> tuple[int] | None:
+        """An idle replica TBU for one firing of ``blk``, a one-TBU block without replicas
+        whose firings take at most a tenth of a replica's (so a replicated firing waits for
+        at most that), one holding its configuration first; None if there is none."""
+        if blk.id in self.plan.replicas or not self.plan.replicas or \
+                self.sizing.widths(blk, 1) != [1] or self.sizing.streams(blk, 1):
+            return None
+        shortest = min(self.mean_cycles[b] / len(groups[0])
+                       for b, groups in self.plan.replicas.items())
+        if LEND_SHARE * self.mean_cycles[blk.id] > shortest:
+            return None
+        machine = self.machine
+        idle = [u for groups in self.plan.replicas.values() for group in groups for u in group
+                if u in machine.idle]
+        if not idle:
+            return None
+        return (min(idle, key=lambda u: (not machine.is_resident(u, blk.id), u)),)
 
     def _replica_for(self, replicas: tuple[tuple[int, ...], ...]) -> tuple[int, ...] | None:
         """An idle replica, else the one that frees first with room for one more dispatch."""
@@ -198,14 +231,16 @@ class Octopus(Scheduler):
         return max(start, self.machine.now) + self.sizing.dispatch_cycles(blk, [head.work],
                                                                           len(group))
 
-    def _elastic_choice(self, blk: TaskBlock) -> tuple[int, tuple[int, ...]] | None:
+    def _elastic_choice(self, blk: TaskBlock, beat: int | None
+                        ) -> tuple[int, tuple[int, ...]] | None:
         """Elastic TBUs for the block's next dispatch and the cycle its most urgent firing
         would end there (after loading, or streaming, its configuration), or None.
 
         With ``adaptive`` the group is the one, of any width, on which that firing would end
         first (:mod:`.adaptive`); if it is still busy, it is reserved (``self.draining``:
         nothing else starts there until it is idle) and None is returned, unless another
-        block's reservation is pending, when the best idle group is taken instead. Off: the
+        block's reservation is pending, when the best idle group is taken instead, or the
+        firing would end there no sooner than at ``beat`` (a replica's end). Off: the
         narrowest width residency allows, on idle TBUs only."""
         machine = self.machine
         draining = self.draining
@@ -222,8 +257,8 @@ class Octopus(Scheduler):
         if not options:
             return None
         end, _, group, idle = min(options)
-        if idle:
-            return end, group
+        if idle or (beat is not None and end >= beat):
+            return (end, group) if idle else None
         self.draining = (blk.id, group)  # only searched for busy groups with none pending
         self.stats["drains"] = self.stats.get("drains", 0) + 1
         return None
@@ -252,7 +287,7 @@ class Octopus(Scheduler):
         for lead, free, idle in candidates:
             group = tuple(range(lead, lead + width))
             held = machine.holds_group(blk.id, group)
-            end = free + (0 if held else load) + cycles
+            end = max(free + (0 if held else load), machine.data_ready_cycle(head, lead)) + cycles
             out.append((end, (not held, topo.cluster_distance(home, topo.cluster_of(lead)),
                               lead), group, idle))
         return out
@@ -264,14 +299,24 @@ class Octopus(Scheduler):
         loaded = self.loaded.get((blk.id, width))
         return loaded.intersection(self.groups.idle_leads(width, reserved)) if loaded else set()
 
-    def _prefetch_target(self, blk: TaskBlock) -> tuple[int, ...] | None:
-        """A busy elastic TBU holding ``blk``'s configuration with room for the next dispatch,
-        the one that frees first (its next dispatch's inputs are fetched meanwhile)."""
+    def _prefetch_target(self, blk: TaskBlock) -> tuple[int, tuple[int]] | None:
+        """``(start, (tbu,))``: the busy elastic TBU with room for the next dispatch on which
+        it would start first (one holding ``blk``'s configuration once it frees, any other
+        once it frees and has loaded it), its inputs and configuration fetched meanwhile."""
         machine = self.machine
         draining = self.draining[1] if self.draining else ()
-        busy = [u for u in self.elastic.intersection(machine.holders(blk.id))
-                if machine.tbus[u].in_flight == 1 and u not in draining]
-        return (min(busy, key=lambda u: (machine.tbus[u].busy_until, u)),) if busy else None
+        options = [(machine.tbus[u].busy_until, u)
+                   for u in self.elastic.intersection(machine.holders(blk.id))
+                   if machine.tbus[u].in_flight == 1 and u not in draining]
+        if blk.kind != "ai" or self.machine.parallel.min_width(blk) == 1:
+            _, busy = self.groups.search(1, machine.now, 0, draining, True)
+            if busy is not None:
+                load = -(-blk.config_bytes // machine.arch.memory.bytes_per_cycle)
+                options.append((busy[0] + load, busy[1]))
+        if not options:
+            return None
+        start, u = min(options)
+        return start, (u,)
 
     def _run(self, blk: TaskBlock, group: tuple[int, ...]) -> bool:
         """Dispatch a batch of ``blk``'s most urgent firings on ``group``. Unless its weights
