@@ -336,3 +336,18 @@ def test_every_switch_runs_a_builtin_to_completion(switch):
     wf = resolve_workflow("llm-agent")
     sim, _ = run(wf, load_arch("chip-4"), instances=6, **{switch: False})
     assert len(sim.latencies) == 6
+
+
+def test_a_lone_firing_takes_no_width_whose_exchange_wastes_the_group():
+    """8 TBUs in two 4-TBU clusters; a ~40,000-cycle firing (on one TBU) all-gathers a 300 kB
+    output. Within a cluster the exchange is cheap: 4 wide keeps 74% of the one-TBU efficiency;
+    across the die-to-die link, 8 wide keeps 24%. With ``min_efficiency`` 0.5 the firing runs
+    4 wide; with 0 (every width) 8 wide."""
+    wf = (WorkflowBuilder("w").task("x", "ai", Normal(mean=10_240_000, cv=0.5),
+                                    output_bytes=300_000).build())
+    hw = arch(4, clusters=2)
+    capped, rec = run(wf, hw, min_efficiency=0.5)
+    assert capped.scheduler.sizing.efficient_widths(capped.scheduler.blocks["x"]) == (1, 2, 4)
+    assert rec.tasks[0].group == (0, 1, 2, 3)
+    _, rec_all = run(wf, hw, min_efficiency=0.0)
+    assert rec_all.tasks[0].group == tuple(range(8))

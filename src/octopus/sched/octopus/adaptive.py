@@ -6,12 +6,15 @@ demand the replicas are planned from.
   times one by one. It pays where weights stream (read once per batch) or where a batch fills the
   array better (a decode step: one token uses one row of it); a compute-bound block runs its
   firings one by one, so the first is not held back by the rest.
-- **Width**: an elastic dispatch runs on the group, of any of its block's widths, on which
-  its most urgent firing would *end first*: an idle TBU or aligned range now, or a busy range
-  once its last member frees (the scheduler then reserves it: nothing else starts there until
-  it is idle), each with its configuration load if its shards are not held there, its compute
-  on that width (:meth:`Sizing.dispatch_cycles`: a wider group computes sooner at a lower
-  efficiency, a narrow one may stream). At light load the widest idle range wins (latency); as
+- **Width**: an elastic dispatch runs on the group, of any of its block's *efficient* widths
+  (:meth:`Sizing.efficient_widths`: those on which a mean firing keeps at least
+  ``min_efficiency`` of its one-TBU efficiency once its ring exchange is counted; a group
+  across a die-to-die link mostly does not), on which its most urgent firing would *end
+  first*: an idle TBU or aligned range now, or a busy range once its last member frees (the
+  scheduler then reserves it: nothing else starts there until it is idle), each with its
+  configuration load if its shards are not held there, its compute on that width
+  (:meth:`Sizing.dispatch_cycles`: a wider group computes sooner at a lower efficiency, a
+  narrow one may stream). At light load the widest idle range wins (latency); as
   the machine fills, a wide range frees later than a narrow idle one, so widths shrink
   (throughput): no load threshold to tune.
 - **Demand**: the TBU-cycles each block used since the last re-plan, blended into the previous
@@ -26,6 +29,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from octopus.sim.machine import Machine
+from octopus.sim.noc import Noc
 from octopus.sim.state import Task
 from octopus.workflow import TaskBlock
 
@@ -35,12 +39,15 @@ BATCH_GAIN = 0.9  # a batch must cut the time per firing to at most this share o
 
 
 class Sizing:
-    """Width and batch choices on ``machine`` (module doc); ``enabled`` is the switch."""
+    """Width and batch choices on ``machine`` (module doc); ``enabled`` is the switch,
+    ``min_efficiency`` the share of one-TBU efficiency a width must keep."""
 
-    def __init__(self, machine: Machine, enabled: bool):
+    def __init__(self, machine: Machine, enabled: bool, min_efficiency: float):
         self.machine = machine
         self.enabled = enabled
         self.parallel = machine.parallel
+        self.min_efficiency = min_efficiency
+        self._efficient: dict[str, tuple[int, ...]] = {}
 
     def streams(self, block: TaskBlock, width: int) -> bool:
         return not self.machine.fits(self.parallel.shard_bytes(block, width))
@@ -76,6 +83,29 @@ class Sizing:
         every width of the block up to them; off, only the narrowest whose shards can be
         resident (one TBU if even that streams or is wider than ``available``)."""
         if self.enabled:
-            return [k for k in self.parallel.widths(block) if k <= available]
+            return [k for k in self.efficient_widths(block) if k <= available]
         narrowest = self.parallel.min_width(block)
         return [1 if narrowest > available or self.streams(block, narrowest) else narrowest]
+
+    def efficient_widths(self, block: TaskBlock) -> tuple[int, ...]:
+        """The widths of ``block`` on which a mean firing keeps at least ``min_efficiency`` of
+        its one-TBU efficiency, its group's ring exchange counted (:meth:`exchange_cycles`),
+        and the narrowest width its shards can be resident on."""
+        found = self._efficient.get(block.id)
+        if found is None:
+            mean, narrowest = [block.work.mean], self.parallel.min_width(block)
+            alone = self.dispatch_cycles(block, mean, 1)
+            found = self._efficient[block.id] = tuple(
+                k for k in self.parallel.widths(block) if k == narrowest or alone
+                >= self.min_efficiency * k * (self.dispatch_cycles(block, mean, k)
+                                              + self.exchange_cycles(block, k)))
+        return found
+
+    def exchange_cycles(self, block: TaskBlock, width: int) -> int:
+        """Cycles of one firing's ring all-gather on the group ``[0, width)`` of an idle NoC
+        (the ring's own transfers contending as the machine books them)."""
+        nbytes = self.parallel.exchange_bytes(block, 1, width)
+        if not nbytes:
+            return 0
+        noc = Noc(self.machine.topology, self.machine.arch, lambda: 0)
+        return max(noc.transfer(u, (u + 1) % width, nbytes, 0)[1] for u in range(width))

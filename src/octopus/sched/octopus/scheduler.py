@@ -54,7 +54,7 @@ class Octopus(Scheduler):
         self.mean_cycles = {b: float(machine.capacity.cycles(blk.kind, blk.work.mean, b))
                             for b, blk in self.blocks.items()}
         self.queues = BlockQueues(self._urgency)
-        self.sizing = Sizing(machine, cfg.adaptive)
+        self.sizing = Sizing(machine, cfg.adaptive, cfg.min_efficiency)
         self.homes = Homes(self.topology, cfg.proactive)
         self.demand = block_demand(wf, machine.capacity)
         self.used: dict[str, float] = defaultdict(float)  # TBU-cycles since the last re-plan
