@@ -191,9 +191,10 @@ class Octopus(Scheduler):
         return self._run(blk, target[1])
 
     def _lent_replica_tbu(self, blk: TaskBlock) -> tuple[int] | None:
-        """An idle replica TBU for one firing of ``blk``, a one-TBU block without replicas
-        whose firings take at most a tenth of a replica's (so a replicated firing waits for
-        at most that), one holding its configuration first; None if there is none."""
+        """An idle replica TBU for one firing of ``blk``, a block without replicas that can
+        run on one TBU and whose firings take at most a tenth of a replica's (so a replicated
+        firing waits for at most that), one holding its configuration first; None if there is
+        none."""
         if blk.id in self.plan.replicas or not self.plan.replicas or \
                 self.sizing.widths(blk, 1) != [1] or self.sizing.streams(blk, 1):
             return None
@@ -202,8 +203,7 @@ class Octopus(Scheduler):
         if LEND_SHARE * self.mean_cycles[blk.id] > shortest:
             return None
         machine = self.machine
-        idle = [u for groups in self.plan.replicas.values() for group in groups for u in group
-                if u in machine.idle]
+        idle = machine.idle.difference(self.elastic)
         if not idle:
             return None
         return (min(idle, key=lambda u: (not machine.is_resident(u, blk.id), u)),)
