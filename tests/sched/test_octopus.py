@@ -351,3 +351,17 @@ def test_a_lone_firing_takes_no_width_whose_exchange_wastes_the_group():
     assert rec.tasks[0].group == (0, 1, 2, 3)
     _, rec_all = run(wf, hw, min_efficiency=0.0)
     assert rec_all.tasks[0].group == tuple(range(8))
+
+
+def test_a_reservation_holds_back_only_less_urgent_work():
+    """4 TBUs; instance 0's firing of x runs 4 wide, instance 1's x reserves the same group
+    behind it. When it frees, instance 0's short follow-up g (older, so more urgent) runs
+    first on one of its TBUs, and instance 1's x waits the few cycles g takes, instead of g
+    waiting for the whole of x."""
+    wf = (WorkflowBuilder("r").task("x", "ai", Normal(mean=25_600_000, cv=0.01))
+          .task("g", "general", Normal(mean=1000, cv=0.1)).flow("x", "g").build())
+    sim, rec = run(wf, arch(4), instances=2, arrivals=[0, 100])
+    x0, x1 = sorted(rec.of("x"), key=lambda t: t.run.index)
+    g0 = next(t for t in rec.of("g") if t.run.index == 0)
+    assert x0.group == x1.group == (0, 1, 2, 3) and sim.scheduler.stats["drains"] >= 1
+    assert x0.end_cycle <= g0.start_cycle and g0.end_cycle <= x1.start_cycle

@@ -8,10 +8,10 @@ demand the replicas are planned from.
   firings one by one, so the first is not held back by the rest.
 - **Width**: an elastic dispatch runs on the group, of any of its block's *efficient* widths
   (:meth:`Sizing.efficient_widths`: those on which a mean firing keeps at least
-  ``min_efficiency`` of its one-TBU efficiency once its ring exchange is counted; a group
+  ``min_efficiency`` of the best efficiency of any width once its ring exchange is counted; a group
   across a die-to-die link mostly does not), on which its most urgent firing would *end
   first*: an idle TBU or aligned range now, or a busy range once its last member frees (the
-  scheduler then reserves it: nothing else starts there until it is idle), each with its
+  scheduler then reserves it: nothing less urgent starts there until it is idle), each with its
   configuration load if its shards are not held there, its compute on that width
   (:meth:`Sizing.dispatch_cycles`: a wider group computes sooner at a lower efficiency, a
   narrow one may stream). At light load the widest idle range wins (latency); as
@@ -48,17 +48,21 @@ class Sizing:
         self.parallel = machine.parallel
         self.min_efficiency = min_efficiency
         self._efficient: dict[str, tuple[int, ...]] = {}
+        controllers = len(machine.memory.controllers)
+        self._tbus_per_controller = machine.topology.num_tbus // controllers if controllers else 1
 
     def streams(self, block: TaskBlock, width: int) -> bool:
         return not self.machine.fits(self.parallel.shard_bytes(block, width))
 
     def dispatch_cycles(self, block: TaskBlock, works: Sequence[float], width: int) -> int:
-        """Estimated cycles of one dispatch: compute, or the streamed weights if longer (an
-        uncontended read; the exchange of a group is left out)."""
+        """Estimated cycles of one dispatch: compute, or the streamed weights if longer (read
+        by the group's members sharing a memory controller, each controller otherwise idle;
+        the exchange of a group is left out)."""
         compute = self.parallel.compute_cycles(block, works, width)
         if not self.streams(block, width):
             return compute
-        shard = self.parallel.shard_bytes(block, width) * block.weight_passes
+        sharing = min(width, self._tbus_per_controller)
+        shard = self.parallel.shard_bytes(block, width) * block.weight_passes * sharing
         return max(compute, -(-shard // self.machine.arch.memory.bytes_per_cycle))
 
     def streams_cheaply(self, block: TaskBlock) -> bool:
@@ -89,16 +93,17 @@ class Sizing:
 
     def efficient_widths(self, block: TaskBlock) -> tuple[int, ...]:
         """The widths of ``block`` on which a mean firing keeps at least ``min_efficiency`` of
-        its one-TBU efficiency, its group's ring exchange counted (:meth:`exchange_cycles`),
-        and the narrowest width its shards can be resident on."""
+        the best efficiency (fewest TBU-cycles) of any width, its streamed weights
+        (:meth:`dispatch_cycles`) and its group's ring exchange (:meth:`exchange_cycles`)
+        counted, and the narrowest width its shards can be resident on."""
         found = self._efficient.get(block.id)
         if found is None:
             mean, narrowest = [block.work.mean], self.parallel.min_width(block)
-            alone = self.dispatch_cycles(block, mean, 1)
+            cost = {k: k * (self.dispatch_cycles(block, mean, k) + self.exchange_cycles(block, k))
+                    for k in self.parallel.widths(block)}
+            best = min(cost.values())
             found = self._efficient[block.id] = tuple(
-                k for k in self.parallel.widths(block) if k == narrowest or alone
-                >= self.min_efficiency * k * (self.dispatch_cycles(block, mean, k)
-                                              + self.exchange_cycles(block, k)))
+                k for k, c in cost.items() if k == narrowest or best >= self.min_efficiency * c)
         return found
 
     def exchange_cycles(self, block: TaskBlock, width: int) -> int:

@@ -33,10 +33,10 @@ class OctopusConfig(SchedulerConfig):
         "at 10-50% load on video-analytics from 0.93-0.82 to 0.75-0.27)")
     min_efficiency: float = Field(
         default=0.5, ge=0, le=1, description="the widths a block may take: those on which its "
-        "mean firing keeps at least this share of its one-TBU efficiency, the group's ring "
-        "exchange counted (measured, goodput / capacity, 3 seeds, 0 -> 0.5: chip-4 "
-        "face-recognition 0.07 -> 0.31, driving-perception 0.06 -> 0.29; wafer "
-        "driving-perception 0 -> 0.62, speech-assistant 0.05 -> 0.20; 0.3 gained less)")
+        "mean firing keeps at least this share of the best efficiency (TBU-cycles) of any "
+        "width, the group's ring exchange counted (measured, goodput / capacity, 3 seeds, "
+        "0 -> 0.5: chip-4 face-recognition 0.07 -> 0.31, driving-perception 0.06 -> 0.29; "
+        "wafer driving-perception 0 -> 0.62, speech-assistant 0.05 -> 0.20; 0.3 gained less)")
     replan_cycles: int = Field(
         default=50_000_000, ge=1, description="cycles between re-plans of the replicas")
     ewma_alpha: float = Field(

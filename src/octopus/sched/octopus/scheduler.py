@@ -238,7 +238,7 @@ class Octopus(Scheduler):
 
         With ``adaptive`` the group is the one, of any width, on which that firing would end
         first (:mod:`.adaptive`); if it is still busy, it is reserved (``self.draining``:
-        nothing else starts there until it is idle) and None is returned, unless another
+        nothing less urgent starts there until it is idle) and None is returned, unless another
         block's reservation is pending, when the best idle group is taken instead, or the
         firing would end there no sooner than at ``beat`` (a replica's end). Off: the
         narrowest width residency allows, on idle TBUs only."""
@@ -247,7 +247,8 @@ class Octopus(Scheduler):
         if draining is not None and draining[0] == blk.id:
             ready = all(u in machine.idle for u in draining[1])
             return (self._finish(blk, draining[1], machine.now), draining[1]) if ready else None
-        reserved = draining[1] if draining is not None else ()
+        reserved = draining[1] if draining is not None and not self._outranks(
+            blk.id, draining[0]) else ()
         busy_too = self.config.adaptive and draining is None
         if not busy_too and (machine.idle.isdisjoint(self.elastic) or (
                 reserved and machine.idle.intersection(self.elastic).issubset(reserved))):
@@ -262,6 +263,14 @@ class Octopus(Scheduler):
         self.draining = (blk.id, group)  # only searched for busy groups with none pending
         self.stats["drains"] = self.stats.get("drains", 0) + 1
         return None
+
+    def _outranks(self, block: str, other: str) -> bool:
+        """Whether ``block``'s most urgent firing is more urgent than ``other``'s (a reservation
+        holds back only less urgent work)."""
+        if not self.queues.count(other):
+            return True
+        return self._urgency(self.queues.peek(block, 1)[0]) \
+            < self._urgency(self.queues.peek(other, 1)[0])
 
     def _elastic_options(self, blk: TaskBlock, width: int, reserved: tuple[int, ...],
                          busy_too: bool) -> list[tuple[int, tuple, tuple[int, ...], bool]]:
