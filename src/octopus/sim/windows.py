@@ -38,7 +38,7 @@ class BookedWindows:
         """The first cycle ``>= at`` from which every one of ``resources`` is free for
         ``hold`` cycles."""
         last_end = self.last_end
-        if all(last_end[r] <= at for r in resources):  # Speed: nothing booked ahead
+        if max(map(last_end.__getitem__, resources)) <= at:  # Speed: nothing booked ahead
             return at
         start, moved = at, True
         while moved:

@@ -253,8 +253,9 @@ class Octopus(Scheduler):
         if not busy_too and (machine.idle.isdisjoint(self.elastic) or (
                 reserved and machine.idle.intersection(self.elastic).issubset(reserved))):
             return None
+        inputs: dict[int, int] = {}  # lead -> when the head's inputs would be there
         options = [opt for width in self.sizing.widths(blk, len(self.elastic))
-                   for opt in self._elastic_options(blk, width, reserved, busy_too)]
+                   for opt in self._elastic_options(blk, width, reserved, busy_too, inputs)]
         if not options:
             return None
         end, _, group, idle = min(options)
@@ -273,11 +274,13 @@ class Octopus(Scheduler):
             < self._urgency(self.queues.peek(other, 1)[0])
 
     def _elastic_options(self, blk: TaskBlock, width: int, reserved: tuple[int, ...],
-                         busy_too: bool) -> list[tuple[int, tuple, tuple[int, ...], bool]]:
+                         busy_too: bool, inputs: dict[int, int]
+                         ) -> list[tuple[int, tuple, tuple[int, ...], bool]]:
         """``(end, preference, group, idle)`` of the best elastic groups of ``width`` outside
         ``reserved`` (:class:`.groups.GroupIndex`): an idle one where the block's shards are
         still held, the idle one nearest the head firing's home, and (``busy_too``) the
-        busy one that frees first, ``end`` then counted from when its last member frees.
+        busy one that frees first, ``end`` then counted from when its last member frees and
+        the head's inputs arrive at its lead (memoised in ``inputs`` by lead across widths).
         Preference on equal ends: holding the shards, then near home, then the lowest id."""
         machine, topo, now = self.machine, self.topology, self.machine.now
         head = self.queues.peek(blk.id, 1)[0]
@@ -296,7 +299,10 @@ class Octopus(Scheduler):
         for lead, free, idle in candidates:
             group = tuple(range(lead, lead + width))
             held = machine.holds_group(blk.id, group)
-            end = max(free + (0 if held else load), machine.data_ready_cycle(head, lead)) + cycles
+            ready = inputs.get(lead)
+            if ready is None:
+                ready = inputs[lead] = machine.data_ready_cycle(head, lead)
+            end = max(free + (0 if held else load), ready) + cycles
             out.append((end, (not held, topo.cluster_distance(home, topo.cluster_of(lead)),
                               lead), group, idle))
         return out
