@@ -40,7 +40,7 @@ BATCH_GAIN = 0.9  # a batch must cut the time per firing to at most this share o
 
 class Sizing:
     """Width and batch choices on ``machine`` (module doc); ``enabled`` is the switch,
-    ``min_efficiency`` the share of one-TBU efficiency a width must keep."""
+    ``min_efficiency`` the share of the best width's efficiency a width must keep."""
 
     def __init__(self, machine: Machine, enabled: bool, min_efficiency: float):
         self.machine = machine
