@@ -365,3 +365,66 @@ def test_a_reservation_holds_back_only_less_urgent_work():
     g0 = next(t for t in rec.of("g") if t.run.index == 0)
     assert x0.group == x1.group == (0, 1, 2, 3) and sim.scheduler.stats["drains"] >= 1
     assert x0.end_cycle <= g0.start_cycle and g0.end_cycle <= x1.start_cycle
+
+
+# --- Adaptive TBU Scheduling: deadlines ---------------------------------------------------------
+def _short_or_long():
+    """a (10 cycles), then either s (10 cycles) or l1 -> l2 (1,000,000 cycles each)."""
+    return (WorkflowBuilder("sl").task("a", "ai", 2560)
+            .branch("B", "M", {"s": 0.5, "l1": 0.5})
+            .task("s", "ai", 2560)
+            .task("l1", "ai", 256_000_000).task("l2", "ai", 256_000_000)
+            .merge("M")
+            .flow("a", "B").flow("s", "M").flow("l1", "l2", "M").build())
+
+
+def test_expected_floors_tell_the_short_path_from_the_long_one():
+    """A block on the long path expects the long floor, one on the short path the short one,
+    a block every instance runs their mean (half the profile takes each path)."""
+    from octopus.sched.octopus.deadlines import expected_floors
+
+    wf = _short_or_long()
+    machine = Simulator(wf, arch(1), scheduler_factory({"name": "octopus"}), 1, 0).machine
+    _, path = machine.parallel.bound_capacities()
+    floors = expected_floors(wf, path)
+    assert floors["l1"] == floors["l2"] > 2_000_000 > 100 > floors["s"] > 0
+    assert floors["s"] < floors["a"] < floors["l1"]
+    assert floors["a"] == pytest.approx((floors["s"] + floors["l1"]) / 2, rel=0.2)
+
+
+def test_a_short_instance_behind_a_long_one_runs_first_by_deadline():
+    """One TBU: instance 0 takes the long path, instance 1 (arriving 1,000 cycles later) the
+    short one. By deadline, instance 1's a (deadline 1,000 + 5 x the mean floor) runs before
+    instance 0's l1 (0 + 5 x the long floor), and its s before l2: instance 1 is done before l2
+    starts. Oldest first (scale 0), instance 1 waits behind l1 and l2, two million cycles."""
+    wf = _short_or_long()
+    seed = next(s for s in range(200)
+                if {f.block_id for f in sample_instance(wf, s, 0).firings} >= {"l1"}
+                and {f.block_id for f in sample_instance(wf, s, 1).firings} >= {"s"})
+    for scale, short_first in ((5.0, True), (0.0, False)):
+        rec = Firings()
+        factory = scheduler_factory({"name": "octopus", "deadline_scale": scale})
+        Simulator(wf, arch(1), factory, 2, seed, [0, 1000], rec).run()
+        (s,), (l2,) = rec.of("s"), rec.of("l2")
+        assert (s.end_cycle <= l2.start_cycle) == short_first
+        assert (s.end_cycle - 1000 < 1_100_000) == short_first
+
+
+# --- Adaptive TBU Scheduling: one stream per block and controller -------------------------------
+def test_a_streamed_block_waits_for_its_stream_in_flight_and_batches(monkeypatch):
+    """Two TBUs behind one shared controller; a 4 MiB block streams its weights (131,072
+    cycles at 32 B/cycle) and computes for 100 cycles. Instance 0 streams alone; instances 1
+    and 2 arrive meanwhile and, although TBU 1 is idle, wait for that stream to end and then
+    share the next: two streams in all. With the gate open they each start at once on a TBU
+    free for them, and stream three times."""
+    from octopus.sched.octopus.streams import StreamGate
+
+    wf = WorkflowBuilder("s").task("x", "ai", 25_600, config_bytes=4 * MIB).build()
+    hw = arch(2, **{"memory.placement": "per_cluster"})
+    arrivals = [0, 1000, 2000]
+    gated, _ = run(wf, hw, instances=3, arrivals=arrivals)
+    assert gated.machine.batches == {1: 1, 2: 1}
+    assert gated.machine.memory.stats.bytes_by_purpose["weights"] == 2 * 4 * MIB
+    monkeypatch.setattr(StreamGate, "until", lambda self, block_id, lead, width: 0)
+    open_, _ = run(wf, hw, instances=3, arrivals=arrivals)
+    assert open_.machine.memory.stats.bytes_by_purpose["weights"] == 3 * 4 * MIB

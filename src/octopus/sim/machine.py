@@ -198,10 +198,12 @@ class Machine:
         """Run ``task`` alone on ``tbu``: :meth:`dispatch_batch` of one firing on one TBU."""
         self.dispatch_batch((task,), (tbu,))
 
-    def dispatch_batch(self, tasks: Sequence[Task], group: Sequence[int]) -> None:
+    def dispatch_batch(self, tasks: Sequence[Task], group: Sequence[int]) -> int:
         """Run ``tasks`` (ready firings of one block) as one batch on ``group`` (its first
         member leads: inputs go there, outputs live there): fetch the configuration shards and
         inputs now, compute once every member is free (module doc), then report each task done.
+        Returns the cycle its streamed weights have all arrived (its compute start if its
+        shards are resident).
 
         Raises:
             RuntimeError: a member cannot take it, a task is not ready or already placed, the
@@ -236,6 +238,7 @@ class Machine:
         for u in group:
             self._recorder.compute(u, tasks, compute)
         self.core.schedule(end - now, COMPLETION, self._finish, tasks, keys)
+        return streamed
 
     def preload(self, tbu: int, block_id: str, config_bytes: int) -> bool:
         """Load ``block_id``'s configuration onto idle ``tbu`` ahead of need.

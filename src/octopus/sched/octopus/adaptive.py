@@ -48,6 +48,7 @@ class Sizing:
         self.parallel = machine.parallel
         self.min_efficiency = min_efficiency
         self._efficient: dict[str, tuple[int, ...]] = {}
+        self._memory_bound: dict[str, bool] = {}
         controllers = len(machine.memory.controllers)
         self._tbus_per_controller = machine.topology.num_tbus // controllers if controllers else 1
 
@@ -58,12 +59,28 @@ class Sizing:
         """Estimated cycles of one dispatch: compute, or the streamed weights if longer (read
         by the group's members sharing a memory controller, each controller otherwise idle;
         the exchange of a group is left out)."""
-        compute = self.parallel.compute_cycles(block, works, width)
+        return max(self.parallel.compute_cycles(block, works, width),
+                   self.stream_cycles(block, width))
+
+    def stream_cycles(self, block: TaskBlock, width: int) -> int:
+        """Cycles the group's streamed weights take through its memory controllers, each
+        otherwise idle (0 if its shards can be resident)."""
         if not self.streams(block, width):
-            return compute
+            return 0
         sharing = min(width, self._tbus_per_controller)
         shard = self.parallel.shard_bytes(block, width) * block.weight_passes * sharing
-        return max(compute, -(-shard // self.machine.arch.memory.bytes_per_cycle))
+        return -(-shard // self.machine.arch.memory.bytes_per_cycle)
+
+    def memory_bound(self, block: TaskBlock) -> bool:
+        """Whether on some efficient width (:meth:`efficient_widths`) a mean firing of
+        ``block`` waits longer for its streamed weights than it computes."""
+        found = self._memory_bound.get(block.id)
+        if found is None:
+            mean = [block.work.mean]
+            found = self._memory_bound[block.id] = any(
+                self.stream_cycles(block, k) > self.parallel.compute_cycles(block, mean, k)
+                for k in self.efficient_widths(block))
+        return found
 
     def streams_cheaply(self, block: TaskBlock) -> bool:
         """Whether streaming ``block``'s weights on one TBU takes at most a tenth of its mean

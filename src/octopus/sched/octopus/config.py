@@ -37,6 +37,12 @@ class OctopusConfig(SchedulerConfig):
         "width, the group's ring exchange counted (measured, goodput / capacity, 3 seeds, "
         "0 -> 0.5: chip-4 face-recognition 0.07 -> 0.31, driving-perception 0.06 -> 0.29; "
         "wafer driving-perception 0 -> 0.62, speech-assistant 0.05 -> 0.20; 0.3 gained less)")
+    deadline_scale: float = Field(
+        default=5.0, ge=0, description="with adaptive, ready firings run earliest deadline "
+        "first, an instance's deadline its arrival plus this many times its expected latency "
+        "floor (the SLO a serving system is held to; the evaluation's is 5x the floor); 0: "
+        "oldest instance first (measured, chip, 3 seeds: speech-assistant 0 -> 0.15 of "
+        "capacity, the other built-ins within their intervals)")
     replan_cycles: int = Field(
         default=50_000_000, ge=1, description="cycles between re-plans of the replicas")
     ewma_alpha: float = Field(

@@ -1,8 +1,9 @@
 """The ``octopus`` scheduler: the mechanisms of this package, wired to the simulator's hooks.
 
-Ready firings wait in per-block queues, most urgent first (oldest instance, then the block's
-downstream critical-path rank). Each ``decide()`` walks the blocks by the urgency of their heads
-and places as many dispatches of each as it can:
+Ready firings wait in per-block queues, most urgent first (the earliest deadline,
+:mod:`.deadlines`; oldest instance without ``adaptive``; then the block's downstream
+critical-path rank). Each ``decide()`` walks the blocks by the urgency of their heads and
+places as many dispatches of each as it can:
 
 1. a dispatch goes where its most urgent firing would end first: its block's replica
    (:mod:`.dual`; idle, or prefetched behind the one that frees first) or an idle elastic
@@ -13,7 +14,8 @@ and places as many dispatches of each as it can:
    on an idle replica TBU: replicas idle between their firings, and a general block waiting
    millions of cycles for an elastic TBU next to them costs its instance its SLO;
 3. otherwise it is prefetched behind the busy elastic TBU where it would start first;
-4. each dispatch takes the batch :mod:`.adaptive` says pays.
+4. each dispatch takes the batch :mod:`.adaptive` says pays; a memory-bound block waits for
+   its stream in flight through the same controllers to end (:mod:`.streams`).
 """
 
 from __future__ import annotations
@@ -23,10 +25,12 @@ from collections import defaultdict
 from octopus.sched.base import Scheduler
 from octopus.sched.octopus.adaptive import Sizing
 from octopus.sched.octopus.config import OctopusConfig
+from octopus.sched.octopus.deadlines import expected_floors
 from octopus.sched.octopus.dual import Plan, plan_replicas
 from octopus.sched.octopus.groups import GroupIndex
 from octopus.sched.octopus.proactive import Homes
 from octopus.sched.octopus.queues import BlockQueues
+from octopus.sched.octopus.streams import StreamGate
 from octopus.sched.partition import block_demand
 from octopus.sched.registry import register_scheduler
 from octopus.sim.core import DECISION
@@ -53,7 +57,9 @@ class Octopus(Scheduler):
         self.rank = downstream_ranks(wf, machine.capacity)
         self.mean_cycles = {b: float(machine.capacity.cycles(blk.kind, blk.work.mean, b))
                             for b, blk in self.blocks.items()}
+        self.slack = self._deadline_slack()  # block -> cycles from arrival to deadline
         self.queues = BlockQueues(self._urgency)
+        self.gate = StreamGate(machine.memory) if cfg.adaptive else None
         self.sizing = Sizing(machine, cfg.adaptive, cfg.min_efficiency)
         self.homes = Homes(self.topology, cfg.proactive)
         self.demand = block_demand(wf, machine.capacity)
@@ -295,6 +301,8 @@ class Octopus(Scheduler):
             candidates.append((nearest, now, True))
         if busy is not None:
             candidates.append((busy[1], busy[0], False))
+        if self.gate is not None and self.sizing.streams(blk, width):
+            candidates = [c for c in candidates if not self._waits_for_stream(blk, c[0], width)]
         out = []
         for lead, free, idle in candidates:
             group = tuple(range(lead, lead + width))
@@ -328,6 +336,8 @@ class Octopus(Scheduler):
             if busy is not None:
                 load = -(-blk.config_bytes // machine.arch.memory.bytes_per_cycle)
                 options.append((busy[0] + load, busy[1]))
+        if self.gate is not None and self.sizing.streams(blk, 1):
+            options = [o for o in options if not self._waits_for_stream(blk, o[1], 1)]
         if not options:
             return None
         start, u = min(options)
@@ -345,10 +355,21 @@ class Octopus(Scheduler):
             queued = queued[:-(-len(queued) // places)]
         tasks = self.queues.pop(blk.id, self.sizing.batch(blk, queued, width))
         self.stats["decisions"] += 1
-        self.machine.dispatch_batch(tasks, group)
+        streamed = self.machine.dispatch_batch(tasks, group)
+        if self.gate is not None and streamed > self.machine.now and \
+                self.sizing.streams(blk, width):
+            self.gate.started(blk.id, group[0], width, streamed)
+            self.machine.core.schedule_at(streamed, DECISION, self.decide)  # the gate opens
         self.groups.refresh(group)
         self.loaded[(blk.id, width)].add(group[0])
         return True
+
+    def _waits_for_stream(self, blk: TaskBlock, lead: int, width: int) -> bool:
+        """Whether a streamed dispatch of ``blk`` on ``[lead, lead + width)`` waits for the
+        block's stream in flight through the group's controllers (:mod:`.streams`; only a
+        block that some width of it leaves memory-bound waits)."""
+        return self.sizing.memory_bound(blk) and \
+            self.gate.until(blk.id, lead, width) > self.machine.now
 
     def _preload(self, run: InstanceRun, control: int, revealed: list[int]) -> None:
         """Load revealed, not-yet-ready elastic blocks onto spare idle TBUs of the home
@@ -373,6 +394,19 @@ class Octopus(Scheduler):
                 self.stats["preloads"] = self.stats.get("preloads", 0) + 1
 
     # --- queues ------------------------------------------------------------------------------
+    def _deadline_slack(self) -> dict[str, float]:
+        """Per block, ``deadline_scale`` x its instances' expected floor (:mod:`.deadlines`);
+        zeros (oldest instance first) without ``adaptive`` or with a scale of 0."""
+        cfg = self.config
+        if not (cfg.adaptive and cfg.deadline_scale):
+            return dict.fromkeys(self.blocks, 0.0)
+        _, path = self.machine.parallel.bound_capacities()
+        return {b: cfg.deadline_scale * floor
+                for b, floor in expected_floors(self.workflow, path).items()}
+
     def _urgency(self, task: Task) -> tuple:
-        return (task.run.arrival_cycle, -self.rank[task.block_id], task.run.index)
+        """Earliest deadline first, then the longest expected remaining path, then the
+        earlier instance."""
+        block = task.block_id
+        return (task.run.arrival_cycle + self.slack[block], -self.rank[block], task.run.index)
 
