@@ -48,3 +48,22 @@ def test_windows_that_ended_before_the_clock_are_forgotten_without_changing_answ
         w.book([0], w.earliest([0], now[0], 5), 5)
     assert len(w._ends[0]) <= 9
     assert w.earliest([0], now[0], 5) == now[0] + 5
+
+
+def test_booking_free_resources_at_once_is_booking_them_one_by_one():
+    """``book_free`` on resources free from the start leaves the same windows (and prunes the
+    same past ones) as ``book``, as the clock advances past old windows."""
+    rng = random.Random(11)
+    now = [0]
+    bulk, single = BookedWindows(6, lambda: now[0]), BookedWindows(6, lambda: now[0])
+    booked = 0
+    for _ in range(300):
+        now[0] += rng.randrange(0, 30)
+        at, hold = now[0] + rng.randrange(0, 40), rng.randint(1, 20)
+        free = [r for r in rng.sample(range(6), rng.randint(0, 6)) if single.last_end[r] <= at]
+        bulk.book_free(free, at, hold)
+        booked += len(free)
+        single.book(free, at, hold)
+        assert (bulk._starts, bulk._ends, bulk.last_end) == (single._starts, single._ends,
+                                                              single.last_end)
+    assert sum(map(len, bulk._ends)) < booked // 4  # most were pruned

@@ -67,5 +67,23 @@ class BookedWindows:
                 starts.insert(i, start)
                 ends.insert(i, end)
             if len(ends) > _PRUNE_AT:
-                past = bisect_right(ends, self._clock())
-                del starts[:past], ends[:past]
+                self._prune(starts, ends)
+
+    def book_free(self, resources: Sequence[int], start: int, hold: int) -> None:
+        """Book ``[start, start + hold)`` on each of ``resources``, none of which has a booking
+        ending after ``start`` (``last_end[r] <= start``, unchecked). The same windows and the
+        same pruning as :meth:`book`, without its search for the gap a window goes in."""
+        end = start + hold
+        all_starts, all_ends, last_end = self._starts, self._ends, self.last_end
+        for r in resources:
+            starts, ends = all_starts[r], all_ends[r]
+            starts.append(start)
+            ends.append(end)
+            last_end[r] = end
+            if len(ends) > _PRUNE_AT:
+                self._prune(starts, ends)
+
+    def _prune(self, starts: list[int], ends: list[int]) -> None:
+        """Drop one resource's windows that end before the clock."""
+        past = bisect_right(ends, self._clock())
+        del starts[:past], ends[:past]
