@@ -222,8 +222,8 @@ class Machine:
                          for u, key, at in zip(group, keys, free, strict=True))
         start = max([configured] + [self._inputs_ready(t, lead, reserve=True) for t in tasks])
         compute = self.parallel.compute_cycles(block, [t.work for t in tasks], width)
-        exchanged = self._exchange(group, self.parallel.exchange_bytes(block, len(tasks), width),
-                                   start + compute)
+        exchanged = self.noc.ring(group, self.parallel.exchange_bytes(block, len(tasks), width),
+                                  start + compute)  # the group's all-gather
         streamed = max((self.memory.read(u, shard * block.weight_passes, start, "weights")
                         for u in group), default=start) if streams else start
         end = max(exchanged, streamed)
@@ -334,13 +334,6 @@ class Machine:
         arrived = self.memory.read(tbu, nbytes, at, "weights")
         self._recorder.reconfigure(tbu, key, at, arrived - at, ahead)
         return arrived
-
-    def _exchange(self, group: Sequence[int], nbytes: int, at: int) -> int:
-        """The group's ring all-gather of ``nbytes`` per member from ``at``; returns its end."""
-        if not nbytes:
-            return at
-        ring = zip(group, list(group[1:]) + [group[0]], strict=True)
-        return max(self.noc.transfer(src, dst, nbytes, at)[1] for src, dst in ring)
 
     def _occupy(self, tbu: int, key: str, free: int, configured: int, start: int,
                 computed: int, exchanged: int, end: int) -> None:

@@ -18,12 +18,18 @@ and each hop adds only its latency, so
 
 A transfer of zero bytes, or from a TBU to itself, takes no time, uses no link and is not
 counted in the stats.
+
+A group's ring all-gather (:meth:`Noc.ring`: member ``i`` sends to member ``i + 1``, the last to
+the first) is the sum of its transfers made one by one in ring order, but it is timed in one
+step when no transfer can wait: under ``analytic``, and under ``contention`` when the routes
+share no link (links are directed, so a ring of neighbours rarely does) and none of their links
+is booked past the request.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from octopus.arch.config import ArchConfig
@@ -56,6 +62,46 @@ class NocStats:
 
 PATH_CACHE_PAIRS = 1 << 16
 """Routes (with their latency and bottleneck) a :class:`Noc` keeps; past that it starts over."""
+RING_CACHE_GROUPS = 1 << 12
+"""Rings (:class:`_Ring`) a :class:`Noc` keeps, one per group; past that it starts over."""
+
+_Path = tuple[tuple[int, ...], int, int, int, int]
+"""``(route, latency cycles, bottleneck bytes/cycle, hops, d2d hops)`` of a TBU pair."""
+
+
+class _Ring:
+    """The transfers of one group's ring all-gather, summed for :meth:`Noc.ring`.
+
+    Args:
+        paths: each transfer's :data:`_Path`, in ring order.
+
+    Attributes:
+        paths: as given.
+        classes: ``(bottleneck bytes/cycle, latency cycles, links)`` per bottleneck: the
+            longest latency of the transfers with that bottleneck, and the links of their
+            routes (a link once per route through it).
+        links: the links of every route (a link once per route through it).
+        disjoint: whether no link is on two routes.
+        transfers: the transfers that use a link.
+        hops, d2d: their (intra + d2d) hops and their d2d hops, summed.
+    """
+
+    __slots__ = ("classes", "d2d", "disjoint", "hops", "links", "paths", "transfers")
+
+    def __init__(self, paths: Sequence[_Path]):
+        self.paths = tuple(paths)
+        latencies: dict[int, int] = {}
+        links: dict[int, list[int]] = {}
+        for route, latency, bottleneck, _, _ in self.paths:
+            if route:
+                latencies[bottleneck] = max(latency, latencies.get(bottleneck, 0))
+                links.setdefault(bottleneck, []).extend(route)
+        self.classes = tuple((b, latencies[b], tuple(links[b])) for b in latencies)
+        self.links = tuple(link for _, _, of_class in self.classes for link in of_class)
+        self.disjoint = len(set(self.links)) == len(self.links)
+        self.transfers = sum(1 for route, *_ in self.paths if route)
+        self.hops = sum(path[3] for path in self.paths)
+        self.d2d = sum(path[4] for path in self.paths)
 
 
 class Noc:
@@ -69,7 +115,7 @@ class Noc:
     """
 
     __slots__ = ("_arch", "_booked", "_contention", "_d2d", "_hop", "_paths", "_recorder",
-                 "_records", "_topo", "stats")
+                 "_records", "_rings", "_topo", "stats")
 
     def __init__(self, topology: Topology, arch: ArchConfig, clock: Callable[[], int],
                  recorder: Recorder = NULL_RECORDER):
@@ -82,7 +128,8 @@ class Noc:
         self._recorder = recorder
         self._records = recorder is not NULL_RECORDER  # Speed: skip a call per link otherwise
         # (src, dst) -> (route, latency cycles, bottleneck bytes/cycle, hops, d2d hops)
-        self._paths: dict[tuple[int, int], tuple[tuple[int, ...], int, int, int, int]] = {}
+        self._paths: dict[tuple[int, int], _Path] = {}
+        self._rings: dict[tuple[int, ...], _Ring] = {}
         self.stats = NocStats(link_busy_cycles=[0] * topology.num_links)
 
     @property
@@ -102,28 +149,38 @@ class Noc:
             ValueError: ``nbytes`` is negative.
         """
         nbytes = _whole_bytes(nbytes)
-        route, latency, bottleneck, hops, d2d = self._path(src, dst)
-        if nbytes == 0 or not route:
-            return now, now
-        hold = -(-nbytes // bottleneck)
-        start = now
-        if self._contention:
-            start = self._booked.earliest(route, now, hold)
-            self._booked.book(route, start, hold)
-        release = start + hold
-        stats = self.stats
-        busy_cycles = stats.link_busy_cycles
-        for link in route:
-            busy_cycles[link] += hold
-        if self._records:
-            for link in route:
-                self._recorder.link(link, start, release, nbytes)
-        stats.transfers += 1
-        stats.total_bytes += nbytes
-        stats.byte_hops += nbytes * hops
-        stats.d2d_byte_hops += nbytes * d2d
-        stats.wait_cycles += start - now
-        return start, start + latency + hold
+        return self._send(self._path(src, dst), nbytes, now)
+
+    def ring(self, group: Sequence[int], nbytes: int, at: int) -> int:
+        """A ring all-gather on ``group``: member ``i`` sends ``nbytes`` to member ``i + 1`` and
+        the last member to the first, each requested at cycle ``at``.
+
+        Returns the cycle the last byte arrives (``at`` when nothing moves). Links, stats and
+        the recorder end up exactly as after :meth:`transfer` called for each pair in ring
+        order; the transfers are summed in one step when none can wait (module doc), and made
+        one by one otherwise or when a recorder is attached.
+
+        Raises:
+            IndexError: a TBU id is out of range.
+            ValueError: ``nbytes`` is negative.
+        """
+        nbytes = _whole_bytes(nbytes)
+        if nbytes == 0:
+            return at
+        ring = self._ring(tuple(group))
+        if self._records or self._may_wait(ring, at):
+            return max(self._send(path, nbytes, at)[1] for path in ring.paths)
+        end = at
+        busy_cycles = self.stats.link_busy_cycles
+        for bottleneck, latency, links in ring.classes:
+            hold = -(-nbytes // bottleneck)
+            if self._contention:
+                self._booked.book_free(links, at, hold)
+            for link in links:
+                busy_cycles[link] += hold
+            end = max(end, at + latency + hold)
+        self._count(ring.transfers, nbytes, ring.hops, ring.d2d, 0)
+        return end
 
     def estimate(self, src: int, dst: int, nbytes: int, now: int) -> int:
         """The ``end_cycle`` that :meth:`transfer` would return now, without reserving anything.
@@ -145,7 +202,54 @@ class Noc:
         return self._booked.last_end[link]
 
     # --- internals ---------------------------------------------------------------------------
-    def _path(self, src: int, dst: int) -> tuple[tuple[int, ...], int, int, int, int]:
+    def _send(self, path: _Path, nbytes: int, now: int) -> tuple[int, int]:
+        """:meth:`transfer` of ``nbytes`` (whole, >= 0) along ``path``, requested at ``now``."""
+        route, latency, bottleneck, hops, d2d = path
+        if nbytes == 0 or not route:
+            return now, now
+        hold = -(-nbytes // bottleneck)
+        start = now
+        if self._contention:
+            start = self._booked.earliest(route, now, hold)
+            self._booked.book(route, start, hold)
+        release = start + hold
+        busy_cycles = self.stats.link_busy_cycles
+        for link in route:
+            busy_cycles[link] += hold
+        if self._records:
+            for link in route:
+                self._recorder.link(link, start, release, nbytes)
+        self._count(1, nbytes, hops, d2d, start - now)
+        return start, start + latency + hold
+
+    def _may_wait(self, ring: _Ring, at: int) -> bool:
+        """Whether a transfer of ``ring`` asked for at cycle ``at`` might start after it: under
+        ``contention``, when two of its routes share a link or a link is booked past ``at``."""
+        return self._contention and (not ring.disjoint or max(
+            map(self._booked.last_end.__getitem__, ring.links), default=at) > at)
+
+    def _count(self, transfers: int, nbytes: int, hops: int, d2d: int, wait: int) -> None:
+        """Add to the stats ``transfers`` transfers of ``nbytes`` each, which took ``hops``
+        (intra + d2d) hops, ``d2d`` d2d hops and waited ``wait`` cycles in all."""
+        stats = self.stats
+        stats.transfers += transfers
+        stats.total_bytes += nbytes * transfers
+        stats.byte_hops += nbytes * hops
+        stats.d2d_byte_hops += nbytes * d2d
+        stats.wait_cycles += wait
+
+    def _ring(self, group: tuple[int, ...]) -> _Ring:
+        """The :class:`_Ring` of ``group``, built once per group."""
+        found = self._rings.get(group)
+        if found is None:
+            found = _Ring([self._path(src, dst)
+                           for src, dst in zip(group, group[1:] + group[:1], strict=True)])
+            if len(self._rings) >= RING_CACHE_GROUPS:
+                self._rings.clear()
+            self._rings[group] = found
+        return found
+
+    def _path(self, src: int, dst: int) -> _Path:
         """``(route, latency cycles, bottleneck bytes/cycle, hops, d2d hops)`` from ``src`` to
         ``dst``, computed once per pair (an empty route, with zeros, from a TBU to itself)."""
         found = self._paths.get((src, dst))
