@@ -172,6 +172,25 @@ def test_the_stage_of_a_killed_run_is_removed_by_the_next_run_beside_it(tmp_path
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted(["next", alive.name])
 
 
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs /proc")
+def test_the_stage_of_a_killed_process_not_yet_reaped_is_removed(tmp_path):
+    """A process killed with ``-9`` stays a zombie until its parent waits for it (a sweep
+    worker under a slow init): it will never write again, so its stage is stale."""
+    proc = subprocess.Popen([sys.executable, "-c", "pass"])
+    state = Path(f"/proc/{proc.pid}/stat")
+    deadline = time.monotonic() + 30
+    while state.read_text().rsplit(")", 1)[1].split()[0] != "Z":
+        assert time.monotonic() < deadline, "the child never exited"
+        time.sleep(0.01)
+    stage = tmp_path / f".run.{proc.pid}.stage-abc123"
+    stage.mkdir()
+    try:
+        remove_stale_stages(tmp_path)
+        assert not stage.exists()
+    finally:
+        proc.wait()
+
+
 def test_a_half_replaced_earlier_output_of_a_dead_run_is_removed(tmp_path):
     """The "-old" folder a run renames its predecessor to while publishing is removed too, if
     the run died right then."""

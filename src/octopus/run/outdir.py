@@ -181,6 +181,7 @@ def _kind_of(path: Path) -> str | None:
 
 
 def _alive(pid: int) -> bool:
+    """Whether process ``pid`` may still write: it exists and is not a zombie."""
     if pid == os.getpid():
         return True
     try:
@@ -189,4 +190,15 @@ def _alive(pid: int) -> bool:
         return False
     except PermissionError:
         return True
-    return True
+    return not _zombie(pid)
+
+
+def _zombie(pid: int) -> bool:
+    """Whether ``pid`` has exited but not been reaped (a killed worker whose parent, or an init
+    that reaps slowly, has not waited for it yet): its ``/proc`` state is ``Z``. False where
+    there is no ``/proc`` to tell."""
+    try:
+        stat_line = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return stat_line[stat_line.rfind(")") + 2:][:1] == "Z"  # the state follows "(comm) "
