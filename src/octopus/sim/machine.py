@@ -106,6 +106,7 @@ class Machine:
         self.batches: Counter[int] = Counter()
         self.idle: set[int] = set(range(self.topology.num_tbus))
         self.idle_per_cluster = [self.topology.tbus_per_cluster] * self.topology.num_clusters
+        self._cluster = [self.topology.cluster_of(u) for u in range(self.topology.num_tbus)]
         self.cbu_free_at = [0] * self.topology.num_clusters
         self._on_task_done = on_task_done
         self._on_tbu_free = on_tbu_free
@@ -213,30 +214,31 @@ class Machine:
         self._check(tasks, group)
         now = self.core.now
         block = tasks[0].firing.task
-        width, lead = len(group), group[0]
+        width, lead, batch = len(group), group[0], len(tasks)
         shard = self.parallel.shard_bytes(block, width)
         streams = not self.fits(shard)
         keys = self.shard_keys(block.id, width)
-        free = [max(now, self.tbus[u].busy_until) for u in group]
-        configured = max(self._configure(u, key, shard, streams, at)
-                         for u, key, at in zip(group, keys, free, strict=True))
+        states = [self.tbus[u] for u in group]
+        free = [max(now, state.busy_until) for state in states]
+        configured = self._configure(group, states, keys, shard, streams, free)
         start = max([configured] + [self._inputs_ready(t, lead, reserve=True) for t in tasks])
         compute = self.parallel.compute_cycles(block, [t.work for t in tasks], width)
-        exchanged = self.noc.ring(group, self.parallel.exchange_bytes(block, len(tasks), width),
+        exchanged = self.noc.ring(group, self.parallel.exchange_bytes(block, batch, width),
                                   start + compute)  # the group's all-gather
         streamed = max((self.memory.read(u, shard * block.weight_passes, start, "weights")
                         for u in group), default=start) if streams else start
         end = max(exchanged, streamed)
-        for u, key, at in zip(group, keys, free, strict=True):
-            self._occupy(u, key, at, configured, start, start + compute, exchanged, end)
-            self.tbus[u].firings += len(tasks)
+        self._occupy(group, states, free, configured, start, start + compute, exchanged, end,
+                     batch)
+        members = tuple(group)
         for t in tasks:
-            t.tbu, t.group, t.batch = lead, tuple(group), len(tasks)
+            t.tbu, t.group, t.batch = lead, members, batch
             t.dispatch_cycle, t.start_cycle, t.end_cycle = now, start, end
         self.widths[width] += 1
-        self.batches[len(tasks)] += 1
-        for u in group:
-            self._recorder.compute(u, tasks, compute)
+        self.batches[batch] += 1
+        if self._records:
+            for u in group:
+                self._recorder.compute(u, tasks, compute)
         self.core.schedule(end - now, COMPLETION, self._finish, tasks, keys)
         return streamed
 
@@ -259,7 +261,7 @@ class Machine:
         self.weight_loads += 1
         state.in_flight += 1
         state.pinned.append(block_id)
-        self._set_busy(tbu)
+        self._set_busy((tbu,))
         self.core.schedule(cycles, COMPLETION, self._preloaded, tbu, block_id)
         return True
 
@@ -304,20 +306,33 @@ class Machine:
                                f"{self.parallel.max_batch}")
         if len(group) not in self.parallel.widths(block) or len(set(group)) != len(group):
             raise RuntimeError(f"{label}: group {list(group)} is not {block.id}'s width")
+        tbus = self.tbus
         for u in group:
-            if not self.can_take(u):
+            if tbus[u].in_flight >= 2:  # Speed: can_take(u), without a call per member
                 raise RuntimeError(f"dispatch of {label} on TBU {u}, which has one waiting")
         for t in tasks:
             if t.dispatch_cycle >= 0 or t.ready_cycle < 0:
                 raise RuntimeError(f"dispatch of {t.label} that is not ready or already placed")
 
-    def _configure(self, tbu: int, key: str, nbytes: int, streams: bool, free: int) -> int:
-        """Make ``key`` ready on ``tbu`` for a dispatch that may start once ``tbu`` is free at
-        ``free``; returns the cycle it is ready (setup included). Pins ``key``."""
-        state = self.tbus[tbu]
-        state.pinned.append(key)
-        if not streams and state.residency.touch(key):
-            return free
+    def _configure(self, group: Sequence[int], states: Sequence[TbuState],
+                   keys: Sequence[str], nbytes: int, streams: bool, free: Sequence[int]) -> int:
+        """Make each member's shard (``keys``, ``nbytes`` each) ready on ``group`` (``states``:
+        their :class:`TbuState`) for a dispatch that may start on each once it is free (at
+        ``free``, in cycles); returns the cycle the last is ready (setup included). Pins the
+        keys."""
+        ready = 0
+        for u, state, key, at in zip(group, states, keys, free, strict=True):
+            state.pinned.append(key)
+            if streams or not state.residency.touch(key):
+                at = self._reconfigure(u, state, key, nbytes, streams, at)
+            if at > ready:
+                ready = at
+        return ready
+
+    def _reconfigure(self, tbu: int, state: TbuState, key: str, nbytes: int, streams: bool,
+                     free: int) -> int:
+        """:meth:`_configure` of ``key`` (pinned) on ``tbu``, which does not hold it or
+        streams it; returns the cycle it is ready."""
         state.reconfigurations += 1
         self.weight_loads += 1
         setup = self.arch.tbu.config_setup_cycles
@@ -335,26 +350,34 @@ class Machine:
         self._recorder.reconfigure(tbu, key, at, arrived - at, ahead)
         return arrived
 
-    def _occupy(self, tbu: int, key: str, free: int, configured: int, start: int,
-                computed: int, exchanged: int, end: int) -> None:
-        """Book ``tbu``'s cycles from ``free`` to ``end`` for a dispatch (module doc)."""
-        state = self.tbus[tbu]
-        waiting_config = configured - free
-        state.reconfig_cycles += waiting_config + end - exchanged
-        state.wait_data_cycles += start - free - waiting_config + exchanged - computed
-        state.compute_cycles += computed - start
-        state.busy_until = end
-        if state.in_flight == 0:
-            self._set_busy(tbu)
-        state.in_flight += 1
+    def _occupy(self, group: Sequence[int], states: Sequence[TbuState], free: Sequence[int],
+                configured: int, start: int, computed: int, exchanged: int, end: int,
+                batch: int) -> None:
+        """Book the cycles of each member of ``group`` (``states``) from when it is free
+        (``free``) to ``end`` for a dispatch of ``batch`` firings (module doc); all in
+        cycles."""
+        waiting_data = start - configured + exchanged - computed  # the same on every member
+        weights = end - exchanged
+        compute = computed - start
+        busy = []
+        for u, state, at in zip(group, states, free, strict=True):
+            state.reconfig_cycles += configured - at + weights
+            state.wait_data_cycles += waiting_data
+            state.compute_cycles += compute
+            state.busy_until = end
+            state.firings += batch
+            if state.in_flight == 0:
+                busy.append(u)
+            state.in_flight += 1
+        self._set_busy(busy)
         if not self._records:
             return
         record = self._recorder
-        for reason, a, b in (("config", free, free + waiting_config),
-                             ("data", free + waiting_config, start),
-                             ("exchange", computed, exchanged), ("weights", exchanged, end)):
-            if b > a:
-                record.stall(tbu, reason, a, b - a)
+        for u, at in zip(group, free, strict=True):
+            for reason, a, b in (("config", at, configured), ("data", configured, start),
+                                 ("exchange", computed, exchanged), ("weights", exchanged, end)):
+                if b > a:
+                    record.stall(u, reason, a, b - a)
 
     def _inputs_ready(self, task: Task, tbu: int, reserve: bool) -> int:
         """When ``task``'s inputs are all on ``tbu``: producers' outputs over the NoC (sent now
@@ -374,28 +397,33 @@ class Machine:
             ready = max(ready, read(tbu, firing.task.input_bytes, now, "inputs"))
         return ready
 
-    def _set_busy(self, tbu: int) -> None:
-        self.idle.discard(tbu)
-        self.idle_per_cluster[self.topology.cluster_of(tbu)] -= 1
+    def _set_busy(self, tbus: Sequence[int]) -> None:
+        """``tbus``, idle until now, took work."""
+        self.idle.difference_update(tbus)
+        per_cluster, cluster = self.idle_per_cluster, self._cluster
+        for u in tbus:
+            per_cluster[cluster[u]] -= 1
 
-    def _release(self, tbu: int, key: str) -> None:
-        """One dispatch (or preload) using ``key`` left ``tbu``; idle when none is left."""
-        state = self.tbus[tbu]
-        state.pinned.remove(key)
-        state.in_flight -= 1
-        if state.in_flight == 0:
-            self.idle.add(tbu)
-            self.idle_per_cluster[self.topology.cluster_of(tbu)] += 1
+    def _release(self, tbus: Sequence[int], keys: Sequence[str]) -> None:
+        """One dispatch (or preload) using ``keys[i]`` left ``tbus[i]``; a TBU is idle when
+        none is left."""
+        states, idle = self.tbus, self.idle
+        per_cluster, cluster = self.idle_per_cluster, self._cluster
+        for u, key in zip(tbus, keys, strict=True):
+            state = states[u]
+            state.pinned.remove(key)
+            state.in_flight -= 1
+            if state.in_flight == 0:
+                idle.add(u)
+                per_cluster[cluster[u]] += 1
 
     def _finish(self, tasks: Sequence[Task], keys: Sequence[str]) -> None:
-        group = tasks[0].group
-        for u, key in zip(group, keys, strict=True):
-            self._release(u, key)
+        self._release(tasks[0].group, keys)
         for t in tasks:
             t.run.tbu_of[t.idx] = t.tbu
             self._on_task_done(t)
 
     def _preloaded(self, tbu: int, key: str) -> None:
-        self._release(tbu, key)
+        self._release((tbu,), (key,))
         if tbu in self.idle:
             self._on_tbu_free(tbu)
