@@ -138,8 +138,8 @@ class Machine:
 
     def holds_group(self, block_id: str, group: Sequence[int]) -> bool:
         """Whether every member of ``group`` holds its shard of ``block_id``."""
-        tbus = self.tbus
-        return all(key in tbus[u].residency
+        holders = self._holders  # Speed: set lookups, not a Residency call per member
+        return all(u in holders.get(key, _NONE)
                    for u, key in zip(group, self.shard_keys(block_id, len(group)), strict=True))
 
     def fits(self, config_bytes: int) -> bool:
