@@ -36,11 +36,13 @@ class GroupIndex:
                                   for a in range(clusters)])
         self._groups: dict[tuple, tuple[np.ndarray, tuple[int, int] | None]] = {}
         self._leads: dict[tuple, set[int]] = {}
+        self._usable: dict[int, np.ndarray] = {}  # width -> whether each group is all elastic
         self.refresh(range(n))
 
     def set_elastic(self, elastic: Collection[int]) -> None:
         self.elastic[:] = False
         self.elastic[list(elastic)] = True
+        self._usable.clear()
         self._forget()
 
     def refresh(self, tbus: Iterable[int]) -> None:
@@ -96,8 +98,11 @@ class GroupIndex:
         def per_group(a: np.ndarray) -> np.ndarray:
             return a[:span].reshape(count, width)
 
-        usable = per_group(self.elastic).all(axis=1)
+        usable = self._usable.get(width)
+        if usable is None:  # Speed: kept until set_elastic (a re-plan), which is rare
+            usable = self._usable[width] = per_group(self.elastic).all(axis=1)
         if reserved:
+            usable = usable.copy()
             usable[sorted({u // width for u in reserved if u < span})] = False
         flight = per_group(self.in_flight)
         idle = usable & (flight == 0).all(axis=1)
