@@ -295,16 +295,17 @@ class Octopus(Scheduler):
         head = self.queues.peek(blk.id, 1)[0]
         shard = machine.parallel.shard_bytes(blk, width)
         cycles = self.sizing.dispatch_cycles(blk, [head.work], width)
-        load = 0 if self.sizing.streams(blk, width) else -(
-            -shard // machine.arch.memory.bytes_per_cycle)
+        streams = self.sizing.streams(blk, width)
+        load = 0 if streams else -(-shard // machine.arch.memory.bytes_per_cycle)
         home = head.run.site
         nearest, busy = self.groups.search(width, now, home, reserved, busy_too)
-        candidates = [(lead, now, True) for lead in self._idle_holders(blk, width, reserved)]
-        if nearest is not None:
+        holders = self._idle_holders(blk, width, reserved)
+        candidates = [(lead, now, True) for lead in holders]
+        if nearest is not None and nearest not in holders:  # the same option once is enough
             candidates.append((nearest, now, True))
         if busy is not None:
             candidates.append((busy[1], busy[0], False))
-        if self.gate is not None and self.sizing.streams(blk, width):
+        if self.gate is not None and streams:
             candidates = [c for c in candidates if not self._waits_for_stream(blk, c[0], width)]
         out = []
         for lead, free, idle in candidates:
