@@ -53,7 +53,9 @@ class Size:
         tuning: the baselines tuned per workflow and preset, and the settings each is tuned
             over (a baseline not registered is skipped).
         ablation_preset: the machine of the ablation (the first preset when it is not one of
-            ``presets``).
+            ``presets``): by default ``chip-4``, the smallest with several clusters, since
+            ``proactive``'s homes and ``diffusion`` act only between clusters (on ``chip``
+            their ablation could only read 1.00).
         workflows: the workflows (built-ins and the mix).
         slo_scale: an instance's SLO in multiples of its latency floor.
         target: the SLO attainment goodput requires.
@@ -75,7 +77,7 @@ class Size:
     warmup_fraction: float
     closed_instances: Mapping[str, int]
     tuning: Mapping[str, tuple[dict, ...]] = field(default_factory=lambda: dict(TUNING))
-    ablation_preset: str = "chip"
+    ablation_preset: str = "chip-4"
     workflows: tuple[str, ...] = (*builtin_names(), MIX_NAME)
     slo_scale: float = 5.0
     target: float = 0.99
