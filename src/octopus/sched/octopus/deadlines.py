@@ -14,9 +14,10 @@ earliest deadline (EDF). A short instance that arrives behind a long one is then
 while the long one still has slack, instead of waiting for all of it; a long instance's firings
 win again once their deadline is the earliest (no starvation: deadlines are fixed at arrival).
 
-Measured (``benchmarks/goodput_ab.py``, ``chip``, 100 instances, 3 seeds, goodput / capacity):
-speech-assistant 0 -> 0.146 (a command instance behind a reply loop of four 8 M-cycle bursts
-on the whole chip); the other built-ins within their intervals.
+Measured (``benchmarks/goodput_ab.py``, 100 instances, 3 seeds, goodput / capacity, oldest
+first -> deadlines): speech-assistant on ``chip`` 0 -> 0.146 (a command instance behind a reply
+loop of four 8 M-cycle bursts on the whole chip), on ``chip-4`` 0.027 -> 0.203; the other
+built-ins on ``chip`` within their intervals.
 """
 
 from __future__ import annotations
