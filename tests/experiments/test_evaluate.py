@@ -49,6 +49,22 @@ def _made_up() -> Evaluation:
     return ev
 
 
+def test_a_mechanism_earns_its_place_only_by_costs_beyond_the_seeds_noise():
+    """dual costs 10% in both seeds of both workflows: met. Then, on both workflows, removing
+    dual leaves no goodput in one seed and changes nothing in the other: the ratio of means
+    (0.5) says 50%, but the per-seed ratios (0 and 1) reach 1: not counted, missed."""
+    from octopus.experiments.targets import check_targets
+
+    ev = _made_up()
+    line = next(x for x in check_targets(ev, ev.headline()) if x.startswith("- `dual`"))
+    assert "on 2 (a, b)" in line and line.endswith("**met**.")
+    for wf, loads in (("a", (0.8, 0.8)), ("b", (0.9, 0.9))):
+        ev.ablation[("dual", wf)] = [_search(0.0), _search(loads[1])]
+    line = next(x for x in check_targets(ev, ev.headline()) if x.startswith("- `dual`"))
+    assert "on 0; by the mean alone, its interval reaching 1, on 2 more (a, b)" in line
+    assert line.endswith("**missed**.")
+
+
 def test_the_headline_on_known_goodputs():
     """goodput[wf][preset][sched] in instances/s; the speedup over greedy is 2x everywhere;
     static's cell without goodput is left out of its mean and counted; the ablation is
