@@ -12,9 +12,11 @@ flight per set of weights.
 :class:`StreamGate` keeps, per (block, controller), the cycle the block's latest stream there
 ends; ``octopus`` starts no streamed dispatch of a block that some efficient width leaves
 memory-bound (:meth:`~.adaptive.Sizing.memory_bound`) on a group whose controllers are still
-streaming it, and decides again when that stream ends. A compute-bound block does not wait: its
-stream would be over long before its compute, and waiting would only delay it. With private
-memory ports nothing is shared and nothing waits.
+streaming it, and decides again when that stream ends. A block compute-bound on every efficient
+width does not wait: its stream is over long before its compute, and waiting would only delay
+it (one memory-bound on its wide groups waits on its narrow ones too: several narrow streams at
+once queue at the controller just the same). With private memory ports nothing is shared and
+nothing waits.
 
 Measured (``benchmarks/goodput_ab.py``, 100 instances, 3 seeds, goodput / capacity, deadlines on,
 without -> with): ``chip`` llm-agent 0 -> 0.055 (16-pass decode steps streaming 355 MB each, two
