@@ -428,3 +428,25 @@ def test_a_streamed_block_waits_for_its_stream_in_flight_and_batches(monkeypatch
     monkeypatch.setattr(StreamGate, "until", lambda self, block_id, lead, width: 0)
     open_, _ = run(wf, hw, instances=3, arrivals=arrivals)
     assert open_.machine.memory.stats.bytes_by_purpose["weights"] == 3 * 4 * MIB
+
+
+@pytest.mark.parametrize("workflow", ["recommendation", "speech-assistant"])
+def test_the_pruned_elastic_search_picks_what_trying_every_candidate_picks(monkeypatch, workflow):
+    """``_best_elastic`` stops at the first candidate whose bound exceeds the best end found;
+    on every decision of a run on ``chip-4`` (shared memory, a contended NoC, many idle
+    holders) its choice equals the best of each candidate tried alone."""
+    from octopus.run import resolve_workflow
+    from octopus.sched.octopus.scheduler import Octopus
+
+    pruned = Octopus._best_elastic
+    checked = []
+
+    def exhaustive(self, blk, candidates):
+        best = pruned(self, blk, candidates)
+        assert best == min(pruned(self, blk, [c]) for c in candidates)
+        checked.append(len(candidates))
+        return best
+
+    monkeypatch.setattr(Octopus, "_best_elastic", exhaustive)
+    run(resolve_workflow(workflow), load_arch("chip-4"), instances=12)
+    assert max(checked) > 1  # decisions with a choice were made

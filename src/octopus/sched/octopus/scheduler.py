@@ -45,6 +45,10 @@ __all__ = ["Octopus"]
 LEND_SHARE = 10  # an idle replica TBU runs a firing at most 1/LEND_SHARE of a replica's
 
 
+def _bound(candidate: tuple) -> int:
+    return candidate[0]
+
+
 @register_scheduler("octopus")
 class Octopus(Scheduler):
     config_cls = OctopusConfig
@@ -262,12 +266,11 @@ class Octopus(Scheduler):
         if not busy_too and (machine.idle.isdisjoint(self.elastic) or (
                 reserved and machine.idle.intersection(self.elastic).issubset(reserved))):
             return None
-        inputs: dict[int, int] = {}  # lead -> when the head's inputs would be there
-        options = [opt for width in self.sizing.widths(blk, len(self.elastic))
-                   for opt in self._elastic_options(blk, width, reserved, busy_too, inputs)]
-        if not options:
+        candidates = [c for width in self.sizing.widths(blk, len(self.elastic))
+                      for c in self._elastic_candidates(blk, width, reserved, busy_too)]
+        if not candidates:
             return None
-        end, _, group, idle = min(options)
+        end, _, group, idle = self._best_elastic(blk, candidates)
         if idle or (beat is not None and end >= beat):
             return (end, group) if idle else None
         self.draining = (blk.id, group)  # only searched for busy groups with none pending
@@ -282,42 +285,60 @@ class Octopus(Scheduler):
         return self._urgency(self.queues.peek(block, 1)[0]) \
             < self._urgency(self.queues.peek(other, 1)[0])
 
-    def _elastic_options(self, blk: TaskBlock, width: int, reserved: tuple[int, ...],
-                         busy_too: bool, inputs: dict[int, int]
-                         ) -> list[tuple[int, tuple, tuple[int, ...], bool]]:
-        """``(end, preference, group, idle)`` of the best elastic groups of ``width`` outside
-        ``reserved`` (:class:`.groups.GroupIndex`): an idle one where the block's shards are
-        still held, the idle one nearest the head firing's home, and (``busy_too``) the
-        busy one that frees first, ``end`` then counted from when its last member frees and
-        the head's inputs arrive at its lead (memoised in ``inputs`` by lead across widths).
-        Preference on equal ends: holding the shards, then near home, then the lowest id."""
-        machine, topo, now = self.machine, self.topology, self.machine.now
+    def _elastic_candidates(self, blk: TaskBlock, width: int, reserved: tuple[int, ...],
+                            busy_too: bool) -> list[tuple[int, int, int, int, bool]]:
+        """``(bound, lead, width, free, idle)`` of the elastic groups of ``width`` outside
+        ``reserved`` worth comparing (:class:`.groups.GroupIndex`): the idle ones where the
+        block's shards may still be held, the idle one nearest the head firing's home, and
+        (``busy_too``) the busy one that frees first. ``free`` is the cycle its last member
+        frees; ``bound`` = ``free`` + the head's dispatch cycles, a lower bound on when the head
+        would end there."""
+        now = self.machine.now
         head = self.queues.peek(blk.id, 1)[0]
-        shard = machine.parallel.shard_bytes(blk, width)
         cycles = self.sizing.dispatch_cycles(blk, [head.work], width)
-        streams = self.sizing.streams(blk, width)
-        load = 0 if streams else -(-shard // machine.arch.memory.bytes_per_cycle)
-        home = head.run.site
-        nearest, busy = self.groups.search(width, now, home, reserved, busy_too)
+        nearest, busy = self.groups.search(width, now, head.run.site, reserved, busy_too)
         holders = self._idle_holders(blk, width, reserved)
-        candidates = [(lead, now, True) for lead in holders]
+        leads = list(holders)
         if nearest is not None and nearest not in holders:  # the same option once is enough
-            candidates.append((nearest, now, True))
+            leads.append(nearest)
+        out = [(now + cycles, lead, width, now, True) for lead in leads]
         if busy is not None:
-            candidates.append((busy[1], busy[0], False))
-        if self.gate is not None and streams:
-            candidates = [c for c in candidates if not self._waits_for_stream(blk, c[0], width)]
-        out = []
-        for lead, free, idle in candidates:
+            out.append((busy[0] + cycles, busy[1], width, busy[0], False))
+        if self.gate is not None and self.sizing.streams(blk, width):
+            out = [c for c in out if not self._waits_for_stream(blk, c[1], width)]
+        return out
+
+    def _best_elastic(self, blk: TaskBlock, candidates: list[tuple[int, int, int, int, bool]]
+                      ) -> tuple[int, tuple, tuple[int, ...], bool]:
+        """``(end, preference, group, idle)`` of the candidate (:meth:`_elastic_candidates`)
+        on which the head firing would end first: after loading its shards unless held and
+        once its inputs reach the lead. Preference on equal ends: holding the shards, then
+        near home, then the lowest id.
+
+        Candidates are tried by their bound, and the search stops at the first bound past the
+        best end found: the same choice as trying all, without an input estimate (a NoC
+        estimate per producer) for the groups that cannot win."""
+        machine, topo = self.machine, self.topology
+        head = self.queues.peek(blk.id, 1)[0]
+        home, rate = head.run.site, machine.arch.memory.bytes_per_cycle
+        inputs: dict[int, int] = {}  # lead -> when the head's inputs would be there
+        best = None
+        for bound, lead, width, free, idle in sorted(candidates, key=_bound):
+            if best is not None and bound > best[0]:
+                break
             group = tuple(range(lead, lead + width))
             held = machine.holds_group(blk.id, group)
+            load = 0 if held or self.sizing.streams(blk, width) else \
+                -(-machine.parallel.shard_bytes(blk, width) // rate)
             ready = inputs.get(lead)
             if ready is None:
                 ready = inputs[lead] = machine.data_ready_cycle(head, lead)
-            end = max(free + (0 if held else load), ready) + cycles
-            out.append((end, (not held, topo.cluster_distance(home, topo.cluster_of(lead)),
-                              lead), group, idle))
-        return out
+            end = max(free + load, ready) + bound - free
+            option = (end, (not held, topo.cluster_distance(home, topo.cluster_of(lead)), lead),
+                      group, idle)
+            if best is None or option < best:
+                best = option
+        return best
 
     def _idle_holders(self, blk: TaskBlock, width: int, reserved: tuple[int, ...]
                       ) -> set[int]:
