@@ -48,14 +48,14 @@ PINS = [
     ("video-analytics", "wafer", 10, None, "locality", "8529cd8ada6614e8ce9fcaba"),
     ("video-analytics", "wafer", 10, None, "reactive", "254870d0f2c730a0c35a93a7"),
     ("video-analytics", "wafer", 10, None, "clairvoyant", "fca902e23ff2072aed3d992d"),
-    ("video-analytics", "wafer", 10, None, "octopus", "1d2b04900854bab49789be59"),
+    ("video-analytics", "wafer", 10, None, "octopus", "8ef069d050bd2f296b7171ec"),
     ("mix", "wafer", 14, 2000.0, "greedy", "b1595f8c6e3945378f71449f"),
     ("mix", "wafer", 14, 2000.0, "static", "39eba4998ec118967d49021a"),
     ("mix", "wafer", 14, 2000.0, "affinity", "e38749a1c8be719924ca06f4"),
     ("mix", "wafer", 14, 2000.0, "locality", "c423c6b3141854e79c080ea0"),
     ("mix", "wafer", 14, 2000.0, "reactive", "291f382abe431aa46ef806c5"),
     ("mix", "wafer", 14, 2000.0, "clairvoyant", "7e81a534bcd640290bec1f69"),
-    ("mix", "wafer", 14, 2000.0, "octopus", "777c324cf050f6f867b3521c"),
+    ("mix", "wafer", 14, 2000.0, "octopus", "aeff8432c0e2491b0f7e215f"),
 ]
 
 

@@ -353,6 +353,23 @@ def test_a_lone_firing_takes_no_width_whose_exchange_wastes_the_group():
     assert rec_all.tasks[0].group == tuple(range(8))
 
 
+def test_a_firing_among_others_takes_no_width_below_the_crowded_efficiency():
+    """The machine and block above (4 wide keeps 74%, 2 wide more than 80%), fanned out to
+    ``n`` firings at once. With ``crowded_efficiency`` 0.8 a lone firing still runs 4 wide;
+    of two, the first placed (the other waiting) runs 2 wide and the last 4 wide. With 0.5
+    both run 4 wide, one per cluster."""
+    def widths(n, crowded_efficiency):
+        wf = (WorkflowBuilder("w").fanout("F", Constant(value=n), ["x"])
+              .task("x", "ai", Constant(value=10_240_000), output_bytes=300_000).build())
+        _, rec = run(wf, arch(4, clusters=2), min_efficiency=0.5,
+                     crowded_efficiency=crowded_efficiency)
+        return sorted(len(t.group) for t in rec.tasks)
+
+    assert widths(1, 0.8) == [4]
+    assert widths(2, 0.8) == [2, 4]
+    assert widths(2, 0.5) == [4, 4]
+
+
 def test_a_reservation_holds_back_only_less_urgent_work():
     """4 TBUs; instance 0's firing of x runs 4 wide, instance 1's x reserves the same group
     behind it. When it frees, instance 0's short follow-up g (older, so more urgent) runs

@@ -16,7 +16,11 @@ demand the replicas are planned from.
   (:meth:`Sizing.dispatch_cycles`: a wider group computes sooner at a lower efficiency, a
   narrow one may stream). At light load the widest idle range wins (latency); as
   the machine fills, a wide range frees later than a narrow idle one, so widths shrink
-  (throughput): no load threshold to tune.
+  (throughput). While other ready firings wait, a width must keep ``crowded_efficiency``
+  (more than ``min_efficiency``): an idle wide range that a firing alone would take for a
+  small gain (a detector 32 wide across a die-to-die link, 13% sooner than 16 wide on twice
+  the TBUs) is worth more to the firings behind it. A memory-bound block keeps
+  ``min_efficiency``: its firings batch, and a lone firing's efficiency misjudges a batch's.
 - **Demand**: the TBU-cycles each block used since the last re-plan, blended into the previous
   estimate (``ewma_alpha``); the replicas are re-planned from it every ``replan_cycles``.
 
@@ -40,14 +44,17 @@ BATCH_GAIN = 0.9  # a batch must cut the time per firing to at most this share o
 
 class Sizing:
     """Width and batch choices on ``machine`` (module doc); ``enabled`` is the switch,
-    ``min_efficiency`` the share of the best width's efficiency a width must keep."""
+    ``min_efficiency`` the share of the best width's efficiency a width must keep, and
+    ``crowded_efficiency`` the share while other ready firings wait."""
 
-    def __init__(self, machine: Machine, enabled: bool, min_efficiency: float):
+    def __init__(self, machine: Machine, enabled: bool, min_efficiency: float,
+                 crowded_efficiency: float):
         self.machine = machine
         self.enabled = enabled
         self.parallel = machine.parallel
         self.min_efficiency = min_efficiency
-        self._efficient: dict[str, tuple[int, ...]] = {}
+        self.crowded_efficiency = crowded_efficiency
+        self._efficient: dict[tuple[str, float], tuple[int, ...]] = {}
         self._memory_bound: dict[str, bool] = {}
         controllers = len(machine.memory.controllers)
         self._tbus_per_controller = machine.topology.num_tbus // controllers if controllers else 1
@@ -99,28 +106,35 @@ class Sizing:
                 return b
         return 1
 
-    def widths(self, block: TaskBlock, available: int) -> list[int]:
+    def widths(self, block: TaskBlock, available: int, crowded: bool = False) -> list[int]:
         """Widths an elastic dispatch of ``block`` may take with ``available`` elastic TBUs:
-        every width of the block up to them; off, only the narrowest whose shards can be
-        resident (one TBU if even that streams or is wider than ``available``)."""
+        every efficient width of the block up to them (at ``crowded_efficiency`` when
+        ``crowded``, other ready firings waiting, unless the block is memory-bound); off, only
+        the narrowest whose shards can be resident (one TBU if even that streams or is wider
+        than ``available``)."""
         if self.enabled:
-            return [k for k in self.efficient_widths(block) if k <= available]
+            threshold = self.crowded_efficiency if crowded and not self.memory_bound(block) \
+                else self.min_efficiency
+            return [k for k in self.efficient_widths(block, threshold) if k <= available]
         narrowest = self.parallel.min_width(block)
         return [1 if narrowest > available or self.streams(block, narrowest) else narrowest]
 
-    def efficient_widths(self, block: TaskBlock) -> tuple[int, ...]:
-        """The widths of ``block`` on which a mean firing keeps at least ``min_efficiency`` of
-        the best efficiency (fewest TBU-cycles) of any width, its streamed weights
-        (:meth:`dispatch_cycles`) and its group's ring exchange (:meth:`exchange_cycles`)
-        counted, and the narrowest width its shards can be resident on."""
-        found = self._efficient.get(block.id)
+    def efficient_widths(self, block: TaskBlock, threshold: float | None = None
+                         ) -> tuple[int, ...]:
+        """The widths of ``block`` on which a mean firing keeps at least ``threshold``
+        (default ``min_efficiency``) of the best efficiency (fewest TBU-cycles) of any width,
+        its streamed weights (:meth:`dispatch_cycles`) and its group's ring exchange
+        (:meth:`exchange_cycles`) counted, and the narrowest width its shards can be resident
+        on."""
+        threshold = self.min_efficiency if threshold is None else threshold
+        found = self._efficient.get((block.id, threshold))
         if found is None:
             mean, narrowest = [block.work.mean], self.parallel.min_width(block)
             cost = {k: k * (self.dispatch_cycles(block, mean, k) + self.exchange_cycles(block, k))
                     for k in self.parallel.widths(block)}
             best = min(cost.values())
-            found = self._efficient[block.id] = tuple(
-                k for k, c in cost.items() if k == narrowest or best >= self.min_efficiency * c)
+            found = self._efficient[(block.id, threshold)] = tuple(
+                k for k, c in cost.items() if k == narrowest or best >= threshold * c)
         return found
 
     def exchange_cycles(self, block: TaskBlock, width: int) -> int:

@@ -37,6 +37,13 @@ class OctopusConfig(SchedulerConfig):
         "width, the group's ring exchange counted (measured, goodput / capacity, 3 seeds, "
         "0 -> 0.5: chip-4 face-recognition 0.07 -> 0.31, driving-perception 0.06 -> 0.29; "
         "wafer driving-perception 0 -> 0.62, speech-assistant 0.05 -> 0.20; 0.3 gained less)")
+    crowded_efficiency: float = Field(
+        default=0.7, ge=0, le=1, description="while other ready firings wait, the share of "
+        "the best efficiency a width must keep (memory-bound blocks, which batch, keep "
+        "min_efficiency): a lone firing may go wide for latency, one among others takes no "
+        "width that wastes TBUs they could use (measured, goodput / capacity, 3 seeds, 0.5 -> "
+        "0.7: driving-perception chip-4 0.25 -> 0.59, wafer 0.73 -> 1.0; mix wafer 0.19 -> "
+        "0.25; 0.8 cost speech-assistant chip-4 0.23 -> 0.12)")
     deadline_scale: float = Field(
         default=5.0, ge=0, description="with adaptive, ready firings run earliest deadline "
         "first, an instance's deadline its arrival plus this many times its expected latency "

@@ -64,7 +64,7 @@ class Octopus(Scheduler):
         self.slack = self._deadline_slack()  # block -> cycles from arrival to deadline
         self.queues = BlockQueues(self._urgency)
         self.gate = StreamGate(machine.memory) if cfg.adaptive else None
-        self.sizing = Sizing(machine, cfg.adaptive, cfg.min_efficiency)
+        self.sizing = Sizing(machine, cfg.adaptive, cfg.min_efficiency, cfg.crowded_efficiency)
         self.homes = Homes(self.topology, cfg.proactive)
         self.demand = block_demand(wf, machine.capacity)
         self.used: dict[str, float] = defaultdict(float)  # TBU-cycles since the last re-plan
@@ -266,7 +266,8 @@ class Octopus(Scheduler):
         if not busy_too and (machine.idle.isdisjoint(self.elastic) or (
                 reserved and machine.idle.intersection(self.elastic).issubset(reserved))):
             return None
-        candidates = [c for width in self.sizing.widths(blk, len(self.elastic))
+        crowded = self.queues.total > 1  # other ready firings wait besides the head
+        candidates = [c for width in self.sizing.widths(blk, len(self.elastic), crowded)
                       for c in self._elastic_candidates(blk, width, reserved, busy_too)]
         if not candidates:
             return None
