@@ -447,6 +447,24 @@ def test_a_streamed_block_waits_for_its_stream_in_flight_and_batches(monkeypatch
     assert open_.machine.memory.stats.bytes_by_purpose["weights"] == 3 * 4 * MIB
 
 
+def test_a_looped_streamed_block_waits_for_the_next_iterations_to_rejoin(monkeypatch):
+    """The streamed block of the test above in a loop of 4 iterations; instance 1 arrives
+    while instance 0's first iteration streams. The gate stays closed until that batch ends
+    and the loop decides again, so instance 0's next iteration and instance 1's first go as
+    one batch: two batches of 2 among the 6 dispatches (24 MiB streamed). Opened at the
+    stream's end, as for a block outside a loop, the two alternate, 8 streams of one firing."""
+    wf = (WorkflowBuilder("d").loop("L", Constant(value=4), ["x"])
+          .task("x", "ai", 25_600, config_bytes=4 * MIB).build())
+    hw = arch(2, **{"memory.placement": "per_cluster"})
+    rejoined, _ = run(wf, hw, instances=2, arrivals=[0, 50_000])
+    assert rejoined.machine.batches == {1: 4, 2: 2}
+    assert rejoined.machine.memory.stats.bytes_by_purpose["weights"] == 6 * 4 * MIB
+    monkeypatch.setattr("octopus.sched.octopus.scheduler.looped_blocks", lambda wf: set())
+    alternating, _ = run(wf, hw, instances=2, arrivals=[0, 50_000])
+    assert alternating.machine.batches == {1: 8}
+    assert alternating.makespan > rejoined.makespan
+
+
 @pytest.mark.parametrize("workflow", ["recommendation", "speech-assistant"])
 def test_the_pruned_elastic_search_picks_what_trying_every_candidate_picks(monkeypatch, workflow):
     """``_best_elastic`` stops at the first candidate whose bound exceeds the best end found;

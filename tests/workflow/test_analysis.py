@@ -171,3 +171,11 @@ def test_batch_bound_counts_weight_traffic():
     assert batch_lower_bound(insts, STREAMING) == 3080
     assert batch_lower_bound(insts, STREAMING, arrivals=[0, 3000, 3000]) == 5000
     assert batch_lower_bound(insts, CAP) == 2  # every configuration resident, nothing moves
+
+
+def test_looped_blocks_are_those_in_a_loop_body_not_a_fanout():
+    from octopus.workflow.analysis import looped_blocks
+
+    # decode, and the tool call in a branch within the loop; not the prefill before it
+    assert looped_blocks(resolve_workflow("llm-agent")) == {"decode", "search", "encode"}
+    assert looped_blocks(resolve_workflow("face-recognition")) == set()  # a fan-out's body

@@ -35,6 +35,7 @@ __all__ = [
     "expected_work",
     "instance_critical_path",
     "instance_work_cycles",
+    "looped_blocks",
     "work_cycles_moments",
 ]
 
@@ -149,6 +150,27 @@ def _walk(region: Region, weight: float, visit) -> None:
         elif isinstance(item, BranchItem):
             for p, path in item.paths:
                 _walk(path, weight * p, visit)
+
+
+def looped_blocks(wf: Workflow) -> set[str]:
+    """Ids of the Task Blocks inside a loop's body (nested in it at any depth): in an
+    instance, such a block's firing is followed by the loop's next decision and, if the loop
+    goes on, by another firing of the same block."""
+    out: set[str] = set()
+
+    def visit(region: Region, looped: bool) -> None:
+        for item in region.items:
+            if isinstance(item, TaskItem):
+                if looped:
+                    out.add(item.block.id)
+            elif isinstance(item, RepeatItem):
+                visit(item.body, looped or not item.parallel)
+            else:
+                for _, path in item.paths:
+                    visit(path, looped)
+
+    visit(compile_workflow(wf), False)
+    return out
 
 
 def expected_firings(wf: Workflow) -> dict[str, float]:

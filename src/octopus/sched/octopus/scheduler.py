@@ -15,7 +15,8 @@ places as many dispatches of each as it can:
    millions of cycles for an elastic TBU next to them costs its instance its SLO;
 3. otherwise it is prefetched behind the busy elastic TBU where it would start first;
 4. each dispatch takes the batch :mod:`.adaptive` says pays; a memory-bound block waits for
-   its stream in flight through the same controllers to end (:mod:`.streams`).
+   its stream in flight through the same controllers to end, or, inside a loop, for that
+   batch to end and its instances' next iterations to be revealed (:mod:`.streams`).
 """
 
 from __future__ import annotations
@@ -37,7 +38,7 @@ from octopus.sim.core import DECISION
 from octopus.sim.residency import shard_key
 from octopus.sim.state import HOST, InstanceRun, Task
 from octopus.workflow import TaskBlock, compile_workflow
-from octopus.workflow.analysis import downstream_ranks
+from octopus.workflow.analysis import downstream_ranks, looped_blocks
 from octopus.workflow.structure import TaskItem
 
 __all__ = ["Octopus"]
@@ -64,6 +65,9 @@ class Octopus(Scheduler):
         self.slack = self._deadline_slack()  # block -> cycles from arrival to deadline
         self.queues = BlockQueues(self._urgency)
         self.gate = StreamGate(machine.memory) if cfg.adaptive else None
+        self.looped = looped_blocks(wf)
+        self.decision_cycles = machine.arch.cbu.latency_cycles if cfg.dual \
+            else machine.arch.host.cb_roundtrip_cycles  # one Control Block decision
         self.sizing = Sizing(machine, cfg.adaptive, cfg.min_efficiency, cfg.crowded_efficiency)
         self.homes = Homes(self.topology, cfg.proactive)
         self.demand = block_demand(wf, machine.capacity)
@@ -384,8 +388,10 @@ class Octopus(Scheduler):
         streamed = self.machine.dispatch_batch(tasks, group)
         if self.gate is not None and streamed > self.machine.now and \
                 self.sizing.streams(blk, width):
-            self.gate.started(blk.id, group[0], width, streamed)
-            self.machine.core.schedule_at(streamed, DECISION, self.decide)  # the gate opens
+            opens = streamed if blk.id not in self.looped else \
+                tasks[0].end_cycle + self.decision_cycles  # the batch's next iterations rejoin
+            self.gate.started(blk.id, group[0], width, opens)
+            self.machine.core.schedule_at(opens, DECISION, self.decide)  # the gate opens
         self.groups.refresh(group)
         self.loaded[(blk.id, width)].add(group[0])
         return True

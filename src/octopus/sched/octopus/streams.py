@@ -18,6 +18,15 @@ it (one memory-bound on its wide groups waits on its narrow ones too: several na
 once queue at the controller just the same). With private memory ports nothing is shared and
 nothing waits.
 
+Inside a loop (an LLM's decode steps) the gate stays closed until the batch in flight has
+*ended* and one Control Block decision later, when its instances' next iterations are ready:
+they rejoin the next batch with the firings that waited. Opened at the stream's end instead,
+the waiting firing went alone, the finishing instance's next step then waited for its stream,
+and two instances alternated, each at half speed, never batching (iteration-level batching,
+as Orca serves LLMs). Measured (same benchmark, 3 seeds): llm-agent ``chip`` 0.055 -> 0.146,
+``chip-4`` 0 -> 0.013; recommendation, whose streamed block runs once per instance, keeps the
+stream's end (with the batch's end it lost 0.224 -> 0.172 on ``chip``).
+
 Measured (``benchmarks/goodput_ab.py``, 100 instances, 3 seeds, goodput / capacity, deadlines on,
 without -> with): ``chip`` llm-agent 0 -> 0.055 (16-pass decode steps streaming 355 MB each, two
 or three at once on narrow groups), recommendation 0.190 -> 0.224; video-analytics,
