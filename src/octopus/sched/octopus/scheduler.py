@@ -22,6 +22,7 @@ places as many dispatches of each as it can:
 from __future__ import annotations
 
 from collections import defaultdict
+from operator import itemgetter
 
 from octopus.sched.base import Scheduler
 from octopus.sched.octopus.adaptive import Sizing
@@ -44,10 +45,6 @@ from octopus.workflow.structure import TaskItem
 __all__ = ["Octopus"]
 
 LEND_SHARE = 10  # an idle replica TBU runs a firing at most 1/LEND_SHARE of a replica's
-
-
-def _bound(candidate: tuple) -> int:
-    return candidate[0]
 
 
 @register_scheduler("octopus")
@@ -328,7 +325,7 @@ class Octopus(Scheduler):
         home, rate = head.run.site, machine.arch.memory.bytes_per_cycle
         inputs: dict[int, int] = {}  # lead -> when the head's inputs would be there
         best = None
-        for bound, lead, width, free, idle in sorted(candidates, key=_bound):
+        for bound, lead, width, free, idle in sorted(candidates, key=itemgetter(0)):
             if best is not None and bound > best[0]:
                 break
             group = tuple(range(lead, lead + width))
@@ -338,7 +335,7 @@ class Octopus(Scheduler):
             ready = inputs.get(lead)
             if ready is None:
                 ready = inputs[lead] = machine.data_ready_cycle(head, lead)
-            end = max(free + load, ready) + bound - free
+            end = max(free + load, ready) + (bound - free)  # + the head's dispatch cycles
             option = (end, (not held, topo.cluster_distance(home, topo.cluster_of(lead)), lead),
                       group, idle)
             if best is None or option < best:
