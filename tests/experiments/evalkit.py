@@ -10,7 +10,7 @@ from functools import cache
 from sweepkit import SerialBackend
 
 from octopus.experiments.evaluate import evaluate
-from octopus.experiments.evaluation import GREEDY_GRID, REACTIVE_GRID, Evaluation, Size
+from octopus.experiments.evaluation import REACTIVE_GRID, WIDTH_GRID, Evaluation, Size
 
 WORKFLOWS = ("face-recognition", "video-analytics")
 
@@ -20,7 +20,7 @@ def tiny_size() -> Size:
                    min_instances=16, max_instances={"chip": 16}, seeds=(0, 1),
                    loads=(0.5, 1.1), reference_load=0.5, rel_tol=0.2,
                    closed_instances={"chip": 16},
-                   tuning={"reactive": REACTIVE_GRID[:2], "greedy": GREEDY_GRID[:2]})
+                   tuning={"reactive": REACTIVE_GRID[:2], "greedy": WIDTH_GRID[:2]})
 
 
 @cache

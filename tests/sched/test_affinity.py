@@ -3,6 +3,7 @@ behaves as ``greedy``."""
 
 from schedkit import mesh, run
 
+from octopus.sim.residency import shard_key
 from octopus.workflow import WorkflowBuilder
 
 ONE = WorkflowBuilder("one").task("w", "ai", 256_000, config_bytes=32_000).build()  # 1000 cycles
@@ -35,3 +36,16 @@ def test_affinity_without_holders_takes_the_lowest_idle_tbu():
     """When no idle TBU holds the configuration, the lowest idle one loads it."""
     _, rec = run(ONE, mesh(4), "affinity")
     assert rec.of("w")[0].tbu == 0 and rec.loads == [(0, "w", 0, False)]
+
+
+def test_affinity_widens_on_the_range_holding_the_shards():
+    """``width`` 4 on 8 TBUs, w's four shards held by TBUs 4-7: affinity runs w on them with
+    no load; greedy takes TBUs 0-3 and loads a shard on each."""
+    def hold_shards_on_4_to_7(sim):
+        for i in range(4):
+            sim.machine.install(4 + i, shard_key("w", 4, i), 8_000)
+
+    _, rec = run(ONE, mesh(8), {"name": "affinity", "width": 4}, setup=hold_shards_on_4_to_7)
+    assert rec.of("w")[0].group == (4, 5, 6, 7) and rec.loads == []
+    _, rec = run(ONE, mesh(8), {"name": "greedy", "width": 4}, setup=hold_shards_on_4_to_7)
+    assert rec.of("w")[0].group == (0, 1, 2, 3) and len(rec.loads) == 4

@@ -66,7 +66,7 @@ def test_nearest_needs_bytes_to_weigh():
 
 
 def test_idle_ranges_know_the_lowest_all_idle_aligned_range_of_each_width():
-    ranges = IdleRanges(8, 4)
+    ranges = IdleRanges(Topology(mesh(8)), 4)
     assert ranges.lowest(1) is None  # every TBU starts busy
     for u in (1, 2, 3, 5, 6, 7):
         ranges.free(u)
@@ -81,7 +81,7 @@ def test_idle_ranges_know_the_lowest_all_idle_aligned_range_of_each_width():
 
 
 def test_idle_ranges_match_a_scan(seed=3):
-    rng, ranges, idle = random.Random(seed), IdleRanges(16, 8), set()
+    rng, ranges, idle = random.Random(seed), IdleRanges(Topology(mesh(16)), 8), set()
     for _ in range(500):
         u = rng.randrange(16)
         if rng.random() < 0.5:
@@ -93,3 +93,19 @@ def test_idle_ranges_match_a_scan(seed=3):
         for w in (1, 2, 4, 8):
             full = [s for s in range(0, 16, w) if set(range(s, s + w)) <= idle]
             assert ranges.lowest(w) == (full[0] if full else None)
+            assert ranges.any(w) == bool(full)
+
+
+def test_a_range_is_chosen_by_its_holders_or_by_its_distance_to_the_sources():
+    """With no source bytes the lowest all-idle range led by a holder wins (lead 0 included),
+    else the lowest; with sources, the range whose lead is nearest them."""
+    ranges = IdleRanges(Topology(mesh(8, 2)), 4)  # TBU ids 0-7 on row 0, 8-15 on row 1
+    for u in range(16):
+        ranges.free(u)
+    assert ranges.nearest(4, [], IdleSet()) == 0
+    assert ranges.nearest(4, [(3, 0)], IdleSet([8, 5])) == 8  # 5 leads no range
+    assert ranges.nearest(4, [], IdleSet([0, 8])) == 0
+    ranges.take(1)
+    assert ranges.nearest(4, [], IdleSet([0])) == 4  # the holder's range is not all idle
+    assert ranges.nearest(4, [(12, 1_000)], IdleSet()) == 12
+    assert ranges.nearest(4, [(3, 10), (13, 1)], IdleSet()) == 4

@@ -45,3 +45,18 @@ def test_locality_ties_go_to_a_resident_tbu():
     wf = WorkflowBuilder("one").task("w", "ai", 2560, config_bytes=3200).build()
     _, rec = run(wf, mesh(4), "locality", setup=lambda sim: sim.machine.install(3, "w", 3200))
     assert rec.of("w")[0].tbu == 3 and rec.loads == []
+
+
+def test_locality_widens_on_the_range_nearest_the_producer():
+    """``width`` 4 on a row of 8 TBUs: sources s0-s3 (10 cycles) run on TBUs 0-3, p (100
+    cycles) on TBU 4 and feeds c 64,000 bytes. When c is ready both ranges are idle: locality
+    runs it on TBUs 4-7 (its input on its first TBU), greedy on 0-3, four hops away."""
+    b = WorkflowBuilder("wide")
+    for i in range(4):
+        b = b.task(f"s{i}", "general", 640)
+    wf = (b.task("p", "general", 6400, output_bytes=64_000).task("c", "ai", 25_600)
+          .flow("p", "c").build())
+    _, rec = run(wf, mesh(8), {"name": "locality", "width": 4})
+    assert rec.of("p")[0].tbu == 4 and rec.of("c")[0].group == (4, 5, 6, 7)
+    _, rec = run(wf, mesh(8), {"name": "greedy", "width": 4})
+    assert rec.of("c")[0].group == (0, 1, 2, 3)

@@ -91,3 +91,24 @@ def test_static_starts_cold_and_preloads_its_mapping(partition):
     assert rec.loads[:2] == [(0, "b0", 0, True), (1, "b1", 0, True)]
     assert (0, "b2", rec.of("b2")[0].dispatch_cycle, False) in rec.loads
     assert rec.of("b0")[0].start_cycle == 32_000 // 32  # waited for its own preload
+
+
+def test_static_runs_each_firing_on_a_server_cut_from_its_partition():
+    """``width`` 4 on a row of 8 TBUs: each block's four TBUs are one server, whose members
+    each pre-load their shard; b0 runs on TBUs 0-3, b1 on 4-7. ``width`` 2 cuts each partition
+    into two servers: two instances run b0 side by side on 0-1 and 2-3."""
+    wf = chain(2, config_bytes=32_000)
+    _, rec = run(wf, mesh(8), {"name": "static", "partition": "machine", "width": 4}, 2)
+    assert {t.group for t in rec.of("b0")} == {(0, 1, 2, 3)}
+    assert {t.group for t in rec.of("b1")} == {(4, 5, 6, 7)}
+    assert sorted(rec.loads) == [(u, f"b{u // 4}[{u % 4 + 1}/4]", 0, True) for u in range(8)]
+    _, rec = run(wf, mesh(8), {"name": "static", "partition": "machine", "width": 2}, 2)
+    assert sorted(t.group for t in rec.of("b0")) == [(0, 1), (2, 3)]
+    assert rec.of("b0")[0].start_cycle == rec.of("b0")[1].start_cycle
+
+
+def test_static_servers_take_the_widest_width_that_fits_then_narrower():
+    """Three TBUs serve one block at ``width`` 4: one server of 2 and one of 1."""
+    wf = chain(1)
+    sim, _ = run(wf, mesh(3), {"name": "static", "partition": "machine", "width": 4})
+    assert sorted(sim.scheduler.servers[(0, "b0")].values()) == [(0, 1), (2,)]

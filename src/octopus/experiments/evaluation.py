@@ -18,14 +18,16 @@ from octopus.experiments.serving import Floor, Point
 from octopus.experiments.stats import Interval, compare, interval
 from octopus.workflow import MIX_NAME, builtin_names
 
-__all__ = ["GREEDY_GRID", "POISSON", "PRESETS", "REACTIVE_GRID", "TARGET", "TUNING",
+__all__ = ["POISSON", "PRESETS", "REACTIVE_GRID", "TARGET", "TUNING", "WIDTH_GRID",
            "Evaluation", "Size", "geomean"]
 
 TARGET = "octopus"
 REACTIVE_GRID = tuple({"threshold_tasks_per_tbu": t, "window_cycles": w}
                       for t in (0.5, 2.0, 8.0) for w in (0, 1_000_000, 10_000_000))
-GREEDY_GRID = tuple({"width": w} for w in (1, 4, 16, 64, 256))  # capped at a machine's TBUs
-TUNING = {"reactive": REACTIVE_GRID, "greedy": GREEDY_GRID}
+WIDTH_GRID = tuple({"width": w} for w in (1, 4, 16, 64, 256))  # capped at a machine's TBUs
+WIDENING = ("greedy", "affinity", "locality", "static")
+"""The baselines that run a block on a fixed group width, tuned like any parameter."""
+TUNING = {"reactive": REACTIVE_GRID, **dict.fromkeys(WIDENING, WIDTH_GRID)}
 """The baselines tuned per workflow and preset before anything is compared, and their grids."""
 POISSON = 1.0
 PRESETS = ("chip", "chip-4", "wafer")
@@ -93,7 +95,7 @@ class Size:
                    arrival_cvs=(POISSON, 3.0), warmup_fraction=0.1,
                    closed_instances={"chip": 32},
                    tuning={"reactive": tuple(REACTIVE_GRID[i] for i in (1, 4, 7)),
-                           "greedy": GREEDY_GRID[:3]}, rel_tol=0.15,
+                           **dict.fromkeys(WIDENING, WIDTH_GRID[:3])}, rel_tol=0.15,
                    reference_load=0.6)
 
     @classmethod

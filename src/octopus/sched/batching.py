@@ -11,18 +11,20 @@ nobody waits for it, and the rest are done early, on no other TBU, with their we
 once.
 
 :class:`PrefetchingConfig` adds the baselines' other shared feature, ``prefetch``: placing a
-firing behind a busy TBU, its configuration and inputs fetched while that TBU computes.
+firing behind a busy TBU, its configuration and inputs fetched while that TBU computes;
+:class:`GroupWidthConfig` adds a fixed group width, tuned per workflow by the evaluation like
+any baseline parameter, for the baselines that can run a firing on a group of TBUs.
 """
 
 from __future__ import annotations
 
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from octopus.sched.base import SchedulerConfig
 from octopus.sim.machine import Machine
 from octopus.sim.state import Task
 
-__all__ = ["BatchingConfig", "PrefetchingConfig", "batch_limit"]
+__all__ = ["BatchingConfig", "GroupWidthConfig", "PrefetchingConfig", "batch_limit"]
 
 
 class BatchingConfig(SchedulerConfig):
@@ -40,6 +42,21 @@ class PrefetchingConfig(BatchingConfig):
     prefetch: bool = Field(
         default=True, description="with no idle TBU for the oldest ready firing, place it behind "
         "the busy TBU that frees first, fetching its configuration and inputs meanwhile")
+
+
+class GroupWidthConfig(PrefetchingConfig):
+    """Parameters of a baseline that batches, prefetches and runs a block that may widen on a
+    fixed number of TBUs per firing."""
+
+    width: int = Field(default=1, ge=1, description="TBUs per firing of a block that may widen "
+                       "(a power of two; capped by the block's widths)")
+
+    @field_validator("width")
+    @classmethod
+    def _power_of_two(cls, width: int) -> int:
+        if width & (width - 1):
+            raise ValueError(f"width must be a power of two, not {width}")
+        return width
 
 
 def batch_limit(machine: Machine, task: Task, tbu: int, width: int = 1) -> int:

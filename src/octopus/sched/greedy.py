@@ -11,13 +11,14 @@ computes (the machine's double buffering). Control Blocks run on the instance's 
 With ``width`` above 1 (a fixed group width, tuned per workflow by the evaluation like any
 baseline parameter), a block that may widen runs every firing on a group of the widest of its
 widths up to ``width``: an aligned range of TBU ids (:class:`~octopus.sched.idle.IdleRanges`),
-the lowest all-idle one, or, with prefetch, behind the range of that width that frees first.
-The oldest ready firing that has such a group goes first: a firing waiting for a wide range
-does not hold back narrower ones behind it. Width 1 (default) is one firing per TBU.
+an all-idle one (the lowest, :meth:`Greedy.choose_range`), or, with prefetch, behind the
+range of that width that frees first. The oldest ready firing that has such a group goes
+first: a firing waiting for a wide range does not hold back narrower ones behind it. Width 1
+(default) is one firing per TBU.
 
 :class:`Greedy` is also the first-in, first-out skeleton of ``affinity`` and ``locality``:
-they keep its queue, its batches and its loop and choose the TBU differently
-(:meth:`Greedy.choose`).
+they keep its queue, its batches, its widths and its loop and choose the TBU and the range
+differently (:meth:`Greedy.choose`, :meth:`Greedy.choose_range`).
 """
 
 from __future__ import annotations
@@ -26,10 +27,8 @@ import heapq
 from collections import defaultdict, deque
 from typing import Literal
 
-from pydantic import Field, field_validator
-
 from octopus.sched.base import Scheduler
-from octopus.sched.batching import PrefetchingConfig, batch_limit
+from octopus.sched.batching import GroupWidthConfig, batch_limit
 from octopus.sched.idle import IdleRanges, IdleTbus
 from octopus.sched.registry import register_scheduler
 from octopus.sim.state import Task
@@ -39,43 +38,31 @@ __all__ = ["Greedy", "GreedyConfig"]
 Group = tuple[int, ...]
 
 
-class GreedyConfig(PrefetchingConfig):
+class GreedyConfig(GroupWidthConfig):
     """Parameters of ``greedy``."""
 
     name: Literal["greedy"] = "greedy"
-    width: int = Field(default=1, ge=1, description="TBUs per firing of a block that may widen "
-                       "(a power of two; capped by the block's widths)")
-
-    @field_validator("width")
-    @classmethod
-    def _power_of_two(cls, width: int) -> int:
-        if width & (width - 1):
-            raise ValueError(f"width must be a power of two, not {width}")
-        return width
 
 
 @register_scheduler("greedy")
 class Greedy(Scheduler):
     config_cls = GreedyConfig
-    config: PrefetchingConfig
+    config: GroupWidthConfig
 
     def on_start(self) -> None:
         num_tbus = self.machine.topology.num_tbus
-        self.widest = min(self.group_width(), 1 << (num_tbus.bit_length() - 1))
+        self.widest = min(self.config.width, 1 << (num_tbus.bit_length() - 1))
         self.queues: dict[int, deque[tuple[int, Task]]] = defaultdict(deque)  # by width
         self.readied = 0  # firings ready so far: their order across the queues
         self.by_block: dict[str, deque[Task]] = defaultdict(deque)  # ready, by block, to batch
         self.width_of: dict[str, int] = {}
         self.idle = IdleTbus(self.machine)
-        self.ranges = IdleRanges(num_tbus, self.widest) if self.widest > 1 else None
+        self.ranges = (IdleRanges(self.machine.topology, self.widest) if self.widest > 1
+                       else None)
         if self.ranges is not None:
             for u in range(num_tbus):
                 self.ranges.free(u)
         self.soonest: dict[int, list[tuple[int, int]]] = defaultdict(list)  # (busy until, lead)
-
-    def group_width(self) -> int:
-        """The widest group a firing runs on (``width``)."""
-        return self.config.width
 
     def on_ready(self, task: Task) -> None:
         self.queues[self._width(task)].append((self.readied, task))
@@ -129,12 +116,14 @@ class Greedy(Scheduler):
         return None
 
     def _idle_group(self, task: Task, width: int) -> Group | None:
-        """The idle group ``task`` would run on: :meth:`choose`'s TBU, or the lowest all-idle
-        range of ``width``; None if there is none."""
+        """The idle group ``task`` would run on: :meth:`choose`'s TBU, or the all-idle range of
+        ``width`` :meth:`choose_range` leads; None if there is none."""
         if width == 1:
             return (self.choose(task),) if self.idle else None
-        lead = self.ranges.lowest(width)
-        return None if lead is None else tuple(range(lead, lead + width))
+        if not self.ranges.any(width):
+            return None
+        lead = self.choose_range(task, width)
+        return tuple(range(lead, lead + width))
 
     def _busy_group(self, task: Task, width: int) -> Group | None:
         """The group of ``width`` running one dispatch that frees first, removed from
@@ -162,6 +151,11 @@ class Greedy(Scheduler):
     def choose(self, task: Task) -> int:
         """The idle TBU ``task`` runs on alone (at least one is idle): the lowest id."""
         return self.idle.all.lowest()
+
+    def choose_range(self, task: Task, width: int) -> int:
+        """The first TBU of the all-idle aligned range of ``width`` TBUs ``task`` runs on (at
+        least one is idle): the lowest."""
+        return self.ranges.lowest(width)
 
     def _batch(self, task: Task, group: Group) -> list[Task]:
         """``task`` and the next ready firings of its block that ride along on ``group``

@@ -6,7 +6,8 @@
   sources on the TBU mesh (smallest sum of weight x hops), in ``O(rows x (log columns +
   sources))`` whatever the number of members.
 - :class:`IdleRanges`: the aligned power-of-two ranges of TBU ids whose members are all idle,
-  by width, and the lowest of each width, in ``O(log n)`` per width on every change.
+  by width, kept as an :class:`IdleMesh` of their first TBUs: the lowest of a width, the
+  lowest holding a configuration, or the nearest to some sources.
 - :class:`IdleTbus`: a machine's idle TBUs as an :class:`IdleMesh`, plus, per Task Block, the
   idle TBUs that hold its configuration. A scheduler reports every TBU it frees and takes; a
   TBU's residency changes only while it is busy, so the index stays exact.
@@ -139,16 +140,18 @@ class IdleMesh(IdleSet):
 
 
 class IdleRanges:
-    """The ranges ``[s, s + w)`` of TBU ids, ``w`` a power of two up to ``max_width`` and ``s``
-    a multiple of ``w``, whose members are all idle. Every TBU starts busy."""
+    """The ranges ``[s, s + w)`` of TBU ids of ``topology``, ``w`` a power of two up to
+    ``max_width`` and ``s`` a multiple of ``w``, whose members are all idle; a range is known
+    by its first TBU, its *lead*. Every TBU starts busy."""
 
     __slots__ = ("_full", "_idle", "_idle_members", "_widths")
 
-    def __init__(self, num_tbus: int, max_width: int):
+    def __init__(self, topology: Topology, max_width: int):
+        num_tbus = topology.num_tbus
         self._widths = tuple(1 << p for p in range(max_width.bit_length()) if 1 << p <= max_width)
         self._idle: set[int] = set()
         self._idle_members = {w: [0] * (num_tbus // w) for w in self._widths}  # per range
-        self._full = {w: IdleSet() for w in self._widths}
+        self._full = {w: IdleMesh(topology) for w in self._widths}
 
     def free(self, tbu: int) -> None:
         """``tbu`` is idle (again); no change if it already was."""
@@ -173,10 +176,28 @@ class IdleRanges:
                 counts[k] -= 1
                 self._full[w].discard(k * w)
 
+    def any(self, width: int) -> bool:
+        """Whether some range of ``width`` TBUs is all idle."""
+        return bool(self._full[width])
+
     def lowest(self, width: int) -> int | None:
-        """The first TBU of the lowest all-idle range of ``width`` TBUs, or None."""
+        """The lead of the lowest all-idle range of ``width`` TBUs, or None."""
         full = self._full[width]
         return full.lowest() if full else None
+
+    def nearest(self, width: int, sources: Sequence[Source], holders: IdleSet) -> int:
+        """The lead of the all-idle range of ``width`` TBUs nearest ``sources`` (bytes x hops
+        to its lead), ties to a lead in ``holders``, then to the lowest; with no source bytes,
+        the lowest lead in ``holders``, else the lowest. Scans ``holders`` only then.
+
+        Raises:
+            IndexError: no range of ``width`` is all idle.
+        """
+        full = self._full[width]
+        if any(nbytes for _, nbytes in sources):
+            return full.nearest(sources, holders.__contains__)
+        held = min((u for u in holders if u in full), default=None)
+        return full.lowest() if held is None else held
 
 
 class IdleTbus:

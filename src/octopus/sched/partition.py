@@ -71,10 +71,12 @@ class Layout:
     """A static mapping: ``serves[u]`` are the blocks TBU ``u`` runs (most demanded first when
     it runs several). ``per_cluster``: every cluster holds the same mapping and instances are
     homed on clusters round-robin; else one mapping spans the machine and any TBU serving a
-    block takes any instance's firing of it."""
+    block takes any instance's firing of it. ``path``: every region's TBUs along its
+    serpentine path, region after region (a block's TBUs are consecutive on it)."""
 
     serves: tuple[tuple[str, ...], ...]
     per_cluster: bool
+    path: tuple[int, ...]
 
 
 def static_layout(wf: Workflow, machine: Machine, per_cluster: bool) -> Layout:
@@ -85,11 +87,13 @@ def static_layout(wf: Workflow, machine: Machine, per_cluster: bool) -> Layout:
     regions = ([topo.tbus_of(c) for c in range(topo.num_clusters)] if per_cluster
                else [range(topo.num_tbus)])
     serves: list[tuple[str, ...]] = [()] * topo.num_tbus
+    paths: list[int] = []
     for region in regions:
         path = _serpentine(machine, region)
         for u, blocks in zip(path, proportional_partition(demand, len(path)), strict=True):
             serves[u] = tuple(blocks)
-    return Layout(tuple(serves), per_cluster)
+        paths += path
+    return Layout(tuple(serves), per_cluster, tuple(paths))
 
 
 def estimated_load(wf: Workflow, machine: Machine, layout: Layout) -> float:

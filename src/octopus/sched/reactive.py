@@ -44,6 +44,10 @@ class Reactive(Static):
         """Always per cluster: the rebalancing moves TBUs and firings between clusters' queues."""
         return "cluster"
 
+    def group_width(self) -> int:
+        """Single-TBU servers: the rebalancing moves TBUs one at a time."""
+        return 1
+
     def on_start(self) -> None:
         super().on_start()
         self.over_since: dict[object, int] = {}  # cluster id or "clusters" -> first cycle over
