@@ -107,8 +107,14 @@ def test_static_runs_each_firing_on_a_server_cut_from_its_partition():
     assert rec.of("b0")[0].start_cycle == rec.of("b0")[1].start_cycle
 
 
-def test_static_servers_take_the_widest_width_that_fits_then_narrower():
-    """Three TBUs serve one block at ``width`` 4: one server of 2 and one of 1."""
+def test_static_servers_are_equal_and_leave_the_rest_idle():
+    """Seven TBUs serve one block at ``width`` 4: one server of 4; the three left over serve
+    nothing (a narrower server would hold a fan-out back). Three TBUs at ``width`` 4: a
+    server of 2."""
     wf = chain(1)
+    sim, _ = run(wf, mesh(7), {"name": "static", "partition": "machine", "width": 4})
+    assert list(sim.scheduler.servers[(0, "b0")].values()) == [(0, 1, 2, 3)]
+    assert sim.scheduler.serves[4:] == [[], [], []]
+    assert sim.scheduler.stats["tbus_left_over"] == 3
     sim, _ = run(wf, mesh(3), {"name": "static", "partition": "machine", "width": 4})
-    assert sorted(sim.scheduler.servers[(0, "b0")].values()) == [(0, 1), (2,)]
+    assert list(sim.scheduler.servers[(0, "b0")].values()) == [(0, 1)]

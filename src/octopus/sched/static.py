@@ -12,11 +12,14 @@ that producer and consumer blocks are mesh neighbours (:mod:`octopus.sched.parti
   (:func:`~octopus.sched.partition.estimated_load`: demand with streamed weights, input
   transfers, and reloads where a TBU's blocks do not fit together); ``cluster`` on a tie.
 
-A block's TBUs in a partition are cut, along the layout's path, into fixed *servers*: groups
-of the widest of its widths up to ``width`` (a power of two, default 1: every TBU a server on
-its own; tuned per workflow by the evaluation like any baseline parameter), the remainder in
-narrower groups. A firing runs on one server, as a compiler that maps a network over a
-region of the machine would run it. The partition is sized by single-TBU demand.
+A block's TBUs in a partition are cut, along the layout's path, into equal fixed *servers*:
+groups of the widest of its widths up to ``width`` (a power of two, default 1: every TBU a
+server on its own; tuned per workflow by the evaluation like any baseline parameter) and up
+to its TBUs there. A firing runs on one server, as a compiler that maps a network onto equal
+regions of the machine would run it. TBUs left over (fewer than a server) do not serve the
+block (``scheduler_stats.tbus_left_over`` counts them above width 1): narrower servers
+beside wide ones would take a fan-out's firings first come, first served, and the slowest
+would hold the fan-out back. The partition is sized by single-TBU demand.
 
 The mapping never changes. The run starts cold, as every scheduler's does: at cycle 0 each TBU
 pre-loads its share of the first (most demanded) block it serves, paying the load through
@@ -149,20 +152,25 @@ class Static(Scheduler):
                   else RUNNING_ONE if state.in_flight == 1 else BUSY)
 
     def _cut_servers(self, path: Sequence[int]) -> None:
-        """Each block's TBUs of each domain, in ``path`` order, cut into servers of the widest
-        of its widths up to :meth:`group_width`, then narrower ones for the rest."""
+        """Each block's TBUs of each domain, in ``path`` order, cut into equal servers of the
+        widest of its widths up to :meth:`group_width` and its TBUs there; TBUs left over
+        (fewer than one server) stop serving it."""
         tbus_of: dict[Key, list[int]] = defaultdict(list)
         for u in path:
             for b in self.serves[u]:
                 tbus_of[(self._domain(u), b)].append(u)
-        widest = self.group_width()
-        for key, tbus in tbus_of.items():
-            widths = self.machine.parallel.widths(self.workflow.block(key[1]))
-            at = 0
-            while at < len(tbus):
-                width = max(w for w in widths if w <= min(widest, len(tbus) - at))
-                self._add_server(key, tuple(tbus[at:at + width]))
-                at += width
+        widest, left_over = self.group_width(), 0
+        for (domain, b), tbus in tbus_of.items():
+            widths = self.machine.parallel.widths(self.workflow.block(b))
+            width = max(w for w in widths if w <= min(widest, len(tbus)))
+            servers = len(tbus) // width
+            for k in range(servers):
+                self._add_server((domain, b), tuple(tbus[k * width:(k + 1) * width]))
+            for u in tbus[servers * width:]:
+                self.serves[u].remove(b)
+                left_over += 1
+        if widest > 1:
+            self.stats["tbus_left_over"] = left_over
 
     def _add_server(self, key: Key, group: Group) -> None:
         self.servers[key][group[0]] = group
