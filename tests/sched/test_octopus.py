@@ -82,6 +82,22 @@ def test_a_large_memory_bound_block_runs_on_its_resident_replica_without_loads()
     assert off.machine.weight_loads > 2 and off.makespan > on.makespan
 
 
+def test_a_block_no_group_can_hold_streams_on_a_replica_of_one_controllers_tbus():
+    """64 MiB of weights fit no group of the 8 TBUs (1.5 MiB each): the block is memory-bound
+    and gets a streamed replica as wide as a controller's 4 TBUs (one controller per cluster).
+    Six firings 1000 cycles apart, all on it: the first streams alone, the second waits
+    behind it (prefetched, alone), the four that queued meanwhile ride along in one batch: the
+    weights are read three times, not six."""
+    hw = arch(4, clusters=2, **{"memory.placement": "per_cluster"})
+    wf = WorkflowBuilder("huge").task("x", "ai", 25_600, config_bytes=64 * MIB).build()
+    arrivals = [1000 * i for i in range(6)]
+    sim, rec = run(wf, hw, instances=6, arrivals=arrivals, reserve_share=0.5)
+    assert sim.scheduler.plan.replicas == {"x": ((0, 1, 2, 3),)}
+    assert {t.group for t in rec.tasks} == {(0, 1, 2, 3)}
+    assert sorted(t.batch for t in rec.tasks) == [1, 1, 4, 4, 4, 4]
+    assert sim.machine.memory.stats.bytes_by_purpose["weights"] == 3 * 64 * MIB
+
+
 def _replica_and_long_elastic_work() -> object:
     """x (replicated: 3 MiB, constant, 200,000 cycles a firing on its 2-TBU replica) then a
     short varying general block g; beside them a varying block keeps the elastic TBUs busy

@@ -57,7 +57,7 @@ class Sizing:
         self._efficient: dict[tuple[str, float], tuple[int, ...]] = {}
         self._memory_bound: dict[str, bool] = {}
         controllers = len(machine.memory.controllers)
-        self._tbus_per_controller = machine.topology.num_tbus // controllers if controllers else 1
+        self.tbus_per_controller = machine.topology.num_tbus // controllers if controllers else 1
 
     def streams(self, block: TaskBlock, width: int) -> bool:
         return not self.machine.fits(self.parallel.shard_bytes(block, width))
@@ -74,7 +74,7 @@ class Sizing:
         otherwise idle (0 if its shards can be resident)."""
         if not self.streams(block, width):
             return 0
-        sharing = min(width, self._tbus_per_controller)
+        sharing = min(width, self.tbus_per_controller)
         shard = self.parallel.shard_bytes(block, width) * block.weight_passes * sharing
         return -(-shard // self.machine.arch.memory.bytes_per_cycle)
 

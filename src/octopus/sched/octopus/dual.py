@@ -8,6 +8,16 @@ loading anything. Replicas go to the blocks whose residency pays:
   tenth of their compute to stream: elastic dispatch would stream them, or reload a group's
   worth of them, every time. They get replicas only where the machine can hold them (their
   narrowest resident width is at most its TBUs);
+- *streamed* blocks, memory-bound ones (:meth:`~.adaptive.Sizing.memory_bound`) too large
+  for any group to hold: left elastic, their firings spread over narrow groups, each streaming
+  the whole weights through one controller for one firing, and the controllers saturate. Their
+  replica streams: as wide as the TBUs one memory controller serves, so that its stream has a
+  controller of its own and the firings that queue meanwhile ride along in its next batch, as
+  a spatial compiler gives a network a region of its own (measured, ``goodput_ab.py``, 3
+  seeds, goodput / capacity: recommendation ``chip-4``, its 110 MB query tower, 0.069 ->
+  0.316; llm-agent ``chip-4`` 0.029 -> 0.317; speech-assistant ``chip-4`` 0.203 -> 0.240;
+  unchanged on ``chip``, whose one controller serves all 16 TBUs, more than the reserve,
+  and on ``wafer``, where those blocks can be resident);
 - *stable* blocks (work CV at most ``stable_cv``), whose steady demand keeps a replica busy.
 
 A candidate gets replicas in proportion to its share of the demand (TBU-cycles), rounded,

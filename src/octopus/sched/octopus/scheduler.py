@@ -88,23 +88,37 @@ class Octopus(Scheduler):
             machine.core.schedule(cfg.diffusion_period_cycles, DECISION, self._tick_diffusion)
 
     def _replica_candidates(self) -> set[str]:
-        """Blocks that may get replicas: large ones the machine can hold, and stable top-level
-        ones (:mod:`.dual`)."""
+        """Blocks that may get replicas: large ones the machine can hold, memory-bound ones it
+        cannot (streamed replicas), and stable top-level ones (:mod:`.dual`)."""
         parallel, n = self.machine.parallel, self.topology.num_tbus
         top = {it.block.id for it in compile_workflow(self.workflow).items
                if isinstance(it, TaskItem)}
         out = set()
         for b, blk in self.blocks.items():
             width = parallel.min_width(blk)
-            if width > n or self.sizing.streams(blk, width):
+            if self.sizing.streams(blk, width):
+                if self.sizing.memory_bound(blk):
+                    out.add(b)
+                continue
+            if width > n:
                 continue
             if (width > 1 and not self.sizing.streams_cheaply(blk)) or (
                     b in top and blk.work.cv <= self.config.stable_cv):
                 out.add(b)
         return out
 
+    def _replica_width(self, blk: TaskBlock) -> int:
+        """The width of ``blk``'s replicas: the narrowest its shards can be resident on; for a
+        block that streams on every width, its widest up to the TBUs one memory controller
+        serves (its stream then has a controller of its own)."""
+        parallel = self.machine.parallel
+        narrowest = parallel.min_width(blk)
+        if not self.sizing.streams(blk, narrowest):
+            return narrowest
+        return max(w for w in parallel.widths(blk) if w <= self.sizing.tbus_per_controller)
+
     def _replan(self) -> None:
-        widths = {b: self.machine.parallel.min_width(self.blocks[b]) for b in self.candidates}
+        widths = {b: self._replica_width(self.blocks[b]) for b in self.candidates}
         self.plan = plan_replicas(self.demand, widths, self.candidates, self.topology.num_tbus,
                                   self.config.reserve_share)
         self.elastic = set(self.plan.elastic)
