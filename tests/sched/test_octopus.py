@@ -56,6 +56,16 @@ def test_replicas_are_aligned_proportional_and_within_the_reserve():
     assert plan.elastic == (6, 7)
 
 
+def test_streamed_replicas_come_first_within_half_the_machine_and_outside_the_reserve():
+    """16 TBUs: the streamed block wants two 8-wide replicas but half the machine holds one;
+    the reserve (25%) is of the 8 TBUs left, so the 2-wide block with 30% of the demand gets
+    one replica (8, 9), not round(16 x 0.3 / 2) = 2."""
+    plan = plan_replicas({"s": 6.0, "big": 3.0, "other": 1.0}, {"s": 8, "big": 2},
+                         {"s", "big"}, 16, 0.25, streamed={"s": 2})
+    assert plan.replicas == {"s": (tuple(range(8)),), "big": ((8, 9),)}
+    assert plan.elastic == tuple(range(10, 16))
+
+
 def test_a_block_with_too_little_demand_gets_no_replica():
     plan = plan_replicas({"rare": 1.0, "hot": 99.0}, {"rare": 1}, {"rare"}, 16, 0.75)
     assert plan.replicas == {} and plan.elastic == tuple(range(16))
@@ -96,6 +106,16 @@ def test_a_block_no_group_can_hold_streams_on_a_replica_of_one_controllers_tbus(
     assert {t.group for t in rec.tasks} == {(0, 1, 2, 3)}
     assert sorted(t.batch for t in rec.tasks) == [1, 1, 4, 4, 4, 4]
     assert sim.machine.memory.stats.bytes_by_purpose["weights"] == 3 * 64 * MIB
+
+
+def test_a_streamed_replica_is_as_wide_as_its_blocks_share_of_the_compute():
+    """16 TBUs, a controller per 4: x streams (64 MiB) and does 5/8 of the compute, 10 TBUs'
+    worth, so its replica is 8 wide (not a controller's 4); y's compute is the rest."""
+    hw = arch(4, clusters=4, **{"memory.placement": "per_cluster"})
+    wf = (WorkflowBuilder("share").task("x", "ai", 25_600, config_bytes=64 * MIB)
+          .task("y", "ai", Normal(mean=15_360, cv=0.5)).flow("x", "y").build())
+    sim, _ = run(wf, hw)
+    assert sim.scheduler.plan.replicas == {"x": (tuple(range(8)),)}
 
 
 def _replica_and_long_elastic_work() -> object:

@@ -11,19 +11,27 @@ loading anything. Replicas go to the blocks whose residency pays:
 - *streamed* blocks, memory-bound ones (:meth:`~.adaptive.Sizing.memory_bound`) too large
   for any group to hold: left elastic, their firings spread over narrow groups, each streaming
   the whole weights through one controller for one firing, and the controllers saturate. Their
-  replica streams: as wide as the TBUs one memory controller serves, so that its stream has a
-  controller of its own and the firings that queue meanwhile ride along in its next batch, as
-  a spatial compiler gives a network a region of its own (measured, ``goodput_ab.py``, 3
+  replica streams, at least as wide as the TBUs one memory controller serves, so that its
+  stream has a controller of its own and the firings that queue meanwhile ride along in its
+  next batch, as a spatial compiler gives a network a region of its own (``goodput_ab.py``, 3
   seeds, goodput / capacity: recommendation ``chip-4``, its 110 MB query tower, 0.069 ->
   0.316; llm-agent ``chip-4`` 0.029 -> 0.317; speech-assistant ``chip-4`` 0.203 -> 0.240;
-  unchanged on ``chip``, whose one controller serves all 16 TBUs, more than the reserve,
-  and on ``wafer``, where those blocks can be resident);
+  unchanged on ``chip``, whose one controller serves all 16 TBUs, more than half of it,
+  and on ``wafer``, where those blocks can be resident). Batched, a streamed block costs
+  about its compute, so its replicas are sized to it: as many TBUs as its share of the
+  workflow's compute, in replicas as wide as that (at least a controller's TBUs, at most half
+  the machine), within half the machine and outside the reserve below (measured,
+  ``goodput_ab.py``, 5 seeds, goodput / capacity: recommendation ``chip-4``, whose query tower
+  is 63% of the compute, 0.324 on one 16-wide replica -> 0.486 on a 32-wide one, ``static``
+  0.58-0.62 in the same runs; llm-agent ``chip-4``, its decode 32 wide, 0.745 -> 0.702,
+  within the intervals; the other cells' plans are unchanged);
 - *stable* blocks (work CV at most ``stable_cv``), whose steady demand keeps a replica busy.
 
-A candidate gets replicas in proportion to its share of the demand (TBU-cycles), rounded,
-widest first (so aligned ranges stay free), within ``reserve_share`` of the machine. The other
-TBUs are *elastic*: any block runs there, reconfigured as work comes (least recently used out).
-Off: no replicas; every TBU is elastic.
+The other candidates get replicas in proportion to their share of the demand (TBU-cycles),
+rounded, within ``reserve_share`` of the TBUs the streamed replicas leave. Replicas are laid
+out widest first (so aligned ranges stay free). The other TBUs are *elastic*: any block runs
+there, reconfigured as work comes (least recently used out). Off: no replicas; every TBU is
+elastic.
 """
 
 from __future__ import annotations
@@ -47,7 +55,8 @@ class Plan:
 
 
 def plan_replicas(demand: Mapping[str, float], widths: Mapping[str, int],
-                  candidates: Collection[str], num_tbus: int, reserve_share: float) -> Plan:
+                  candidates: Collection[str], num_tbus: int, reserve_share: float,
+                  streamed: Mapping[str, int] | None = None) -> Plan:
     """Replicas for ``candidates`` (module doc).
 
     Args:
@@ -55,18 +64,36 @@ def plan_replicas(demand: Mapping[str, float], widths: Mapping[str, int],
         widths: each candidate's replica width (a power of two at most ``num_tbus``).
         candidates: blocks that may get replicas.
         num_tbus: TBUs of the machine.
-        reserve_share: most of the machine that replicas may take, in (0, 1].
+        reserve_share: most of the TBUs left to the other candidates (after the streamed
+            replicas) that their replicas may take, in (0, 1].
+        streamed: replicas wanted by each streamed candidate (sized by the caller to its
+            compute), within half the machine.
     """
+    streamed = streamed or {}
     total = sum(demand.values()) or 1.0
-    budget = int(num_tbus * reserve_share)
+    widest_first = sorted(candidates, key=lambda b: (-widths[b], b not in streamed, -demand[b], b))
+    counts = _counts([b for b in widest_first if b in streamed], streamed, widths,
+                     num_tbus // 2)
+    taken = sum(counts[b] * widths[b] for b in counts)
+    others = [b for b in widest_first if b not in streamed]
+    counts |= _counts(others, {b: round(num_tbus * demand[b] / total / widths[b]) for b in others},
+                      widths, int((num_tbus - taken) * reserve_share))
+    replicas: dict[str, tuple[tuple[int, ...], ...]] = {}
     used = 0  # replicas fill TBUs 0, 1, ...: widest first, so each next range is aligned
-    replicas: dict[str, list[tuple[int, ...]]] = {}
-    for block in sorted(candidates, key=lambda b: (-widths[b], -demand[b], b)):
+    for block in widest_first:
         k = widths[block]
-        wanted = round(num_tbus * demand[block] / total / k)
-        for _ in range(wanted):
-            if used + k > budget:
-                break
-            replicas.setdefault(block, []).append(tuple(range(used, used + k)))
-            used += k
-    return Plan({b: tuple(r) for b, r in replicas.items()}, tuple(range(used, num_tbus)))
+        if counts[block]:
+            replicas[block] = tuple(tuple(range(used + i * k, used + (i + 1) * k))
+                                    for i in range(counts[block]))
+            used += counts[block] * k
+    return Plan(replicas, tuple(range(used, num_tbus)))
+
+
+def _counts(blocks: list[str], wanted: Mapping[str, int], widths: Mapping[str, int],
+            budget: int) -> dict[str, int]:
+    """Replicas of each of ``blocks``, in order, as many as wanted while ``budget`` TBUs last."""
+    counts = {}
+    for block in blocks:
+        counts[block] = max(0, min(wanted[block], budget // widths[block]))
+        budget -= counts[block] * widths[block]
+    return counts

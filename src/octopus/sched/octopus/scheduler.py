@@ -39,7 +39,7 @@ from octopus.sim.core import DECISION
 from octopus.sim.residency import shard_key
 from octopus.sim.state import HOST, InstanceRun, Task
 from octopus.workflow import TaskBlock, compile_workflow
-from octopus.workflow.analysis import downstream_ranks, looped_blocks
+from octopus.workflow.analysis import downstream_ranks, expected_firings, looped_blocks
 from octopus.workflow.structure import TaskItem
 
 __all__ = ["Octopus"]
@@ -69,7 +69,9 @@ class Octopus(Scheduler):
         self.homes = Homes(self.topology, cfg.proactive)
         self.demand = block_demand(wf, machine.capacity)
         self.used: dict[str, float] = defaultdict(float)  # TBU-cycles since the last re-plan
+        self.firings = expected_firings(wf)
         self.candidates = self._replica_candidates() if cfg.dual else set()
+        self.streamed_tbus = self._streamed_tbus()
         self.plan = Plan.all_elastic(self.topology.num_tbus)
         self.draining: tuple[str, tuple[int, ...]] | None = None  # a block, the group it awaits
         self.groups = GroupIndex(machine, self.topology)
@@ -107,20 +109,36 @@ class Octopus(Scheduler):
                 out.add(b)
         return out
 
+    def _streamed_tbus(self) -> dict[str, float]:
+        """TBUs each streamed candidate's compute takes at capacity: its share of every
+        block's expected compute (batched, a streamed block costs about its compute), times
+        the machine's TBUs."""
+        capacity, n = self.machine.capacity, self.topology.num_tbus
+        compute = {b: self.firings[b] * capacity.cycles(blk.kind, blk.work.mean, b)
+                   for b, blk in self.blocks.items() if b in self.firings}
+        total = sum(compute.values()) or 1.0
+        return {b: n * compute[b] / total for b in self.candidates
+                if self.sizing.streams(self.blocks[b], self.machine.parallel.min_width(
+                    self.blocks[b]))}
+
     def _replica_width(self, blk: TaskBlock) -> int:
         """The width of ``blk``'s replicas: the narrowest its shards can be resident on; for a
-        block that streams on every width, its widest up to the TBUs one memory controller
-        serves (its stream then has a controller of its own)."""
+        block that streams on every width, the widest up to the TBUs its compute takes, and at
+        least up to the TBUs one memory controller serves (its stream then has controllers of
+        its own)."""
         parallel = self.machine.parallel
         narrowest = parallel.min_width(blk)
-        if not self.sizing.streams(blk, narrowest):
+        if blk.id not in self.streamed_tbus:
             return narrowest
-        return max(w for w in parallel.widths(blk) if w <= self.sizing.tbus_per_controller)
+        most = max(min(self.streamed_tbus[blk.id], self.topology.num_tbus // 2),
+                   self.sizing.tbus_per_controller)
+        return max(w for w in parallel.widths(blk) if w <= most)
 
     def _replan(self) -> None:
         widths = {b: self._replica_width(self.blocks[b]) for b in self.candidates}
+        streamed = {b: round(t / widths[b]) for b, t in self.streamed_tbus.items()}
         self.plan = plan_replicas(self.demand, widths, self.candidates, self.topology.num_tbus,
-                                  self.config.reserve_share)
+                                  self.config.reserve_share, streamed)
         self.elastic = set(self.plan.elastic)
         self.groups.set_elastic(self.elastic)
         self.stats["replicas"] = sum(len(r) for r in self.plan.replicas.values())
