@@ -10,21 +10,21 @@ loading anything. Replicas go to the blocks whose residency pays:
   narrowest resident width is at most its TBUs);
 - *streamed* blocks, memory-bound ones (:meth:`~.adaptive.Sizing.memory_bound`) too large
   for any group to hold: left elastic, their firings spread over narrow groups, each streaming
-  the whole weights through one controller for one firing, and the controllers saturate. Their
-  replica streams, at least as wide as the TBUs one memory controller serves, so that its
-  stream has a controller of its own and the firings that queue meanwhile ride along in its
-  next batch, as a spatial compiler gives a network a region of its own (``goodput_ab.py``, 3
-  seeds, goodput / capacity: recommendation ``chip-4``, its 110 MB query tower, 0.069 ->
-  0.316; llm-agent ``chip-4`` 0.029 -> 0.317; speech-assistant ``chip-4`` 0.203 -> 0.240;
-  unchanged on ``chip``, whose one controller serves all 16 TBUs, more than half of it,
-  and on ``wafer``, where those blocks can be resident). Batched, a streamed block costs
-  about its compute, so its replicas are sized to it: as many TBUs as its share of the
-  workflow's compute, in replicas as wide as that (at least a controller's TBUs, at most half
-  the machine), within half the machine and outside the reserve below (measured,
-  ``goodput_ab.py``, 5 seeds, goodput / capacity: recommendation ``chip-4``, whose query tower
-  is 63% of the compute, 0.324 on one 16-wide replica -> 0.486 on a 32-wide one, ``static``
-  0.58-0.62 in the same runs; llm-agent ``chip-4``, its decode 32 wide, 0.745 -> 0.702,
-  within the intervals; the other cells' plans are unchanged);
+  the whole weights for one firing, and the controllers saturate. Their replicas stream,
+  firings that queue meanwhile riding along in the next batch, as a spatial compiler gives a
+  network a region of its own. Batched, a streamed block costs about its compute, so its
+  replicas are sized to it: as many TBUs as its share of the workflow's compute, in replicas
+  as wide as that (at least the TBUs one memory controller serves, at most half the machine),
+  within half the machine and outside the reserve below. It runs on them only: on an elastic
+  group its stream would take the bandwidth of the controllers the elastic pool loads
+  through. Measured (``goodput_ab.py``, ``chip-4``, 3 seeds, goodput / capacity): with
+  replicas one controller wide, recommendation 0.069 -> 0.316 and llm-agent 0.029 -> 0.317
+  over none; sized to the compute (recommendation's query tower, 63% of it, 32 wide),
+  recommendation -> 0.486 (5 seeds); on replicas only (with each TBU reading through its own
+  cluster's controller), llm-agent 0.044 -> 0.883, its decode otherwise streaming on 2-4-wide
+  elastic groups, recommendation 0.214 -> 0.498. ``chip``'s one controller serves all 16
+  TBUs, more than half of it, so no streamed replicas there; on ``wafer`` those blocks can be
+  resident;
 - *stable* blocks (work CV at most ``stable_cv``), whose steady demand keeps a replica busy.
 
 The other candidates get replicas in proportion to their share of the demand (TBU-cycles),

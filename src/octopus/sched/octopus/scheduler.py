@@ -9,7 +9,8 @@ places as many dispatches of each as it can:
    (:mod:`.dual`; idle, or prefetched behind the one that frees first) or an idle elastic
    group near its instance's home (:mod:`.proactive`), one holding its configuration first,
    as wide as :mod:`.adaptive` says, counting its load and when its inputs arrive; or a busy
-   elastic group that would end it sooner than both is reserved;
+   elastic group that would end it sooner than both is reserved. A streamed block with
+   replicas runs on them only (:mod:`.dual`);
 2. with no elastic TBU idle, a short one-TBU firing (at most a tenth of a replica's) may run
    on an idle replica TBU: replicas idle between their firings, and a general block waiting
    millions of cycles for an elastic TBU next to them costs its instance its SLO;
@@ -140,6 +141,7 @@ class Octopus(Scheduler):
         self.plan = plan_replicas(self.demand, widths, self.candidates, self.topology.num_tbus,
                                   self.config.reserve_share, streamed)
         self.elastic = set(self.plan.elastic)
+        self.pinned = self.streamed_tbus.keys() & self.plan.replicas.keys()  # replicas only
         self.groups.set_elastic(self.elastic)
         self.stats["replicas"] = sum(len(r) for r in self.plan.replicas.values())
 
@@ -209,11 +211,12 @@ class Octopus(Scheduler):
         """Dispatch the most urgent firings of ``blk`` where they would finish first: on a
         replica (idle, or prefetched behind the one that frees first) or an idle elastic group
         (paying a load, or streaming); or reserve a busy elastic group that would finish
-        sooner than both; with none of these, prefetch behind the busy elastic TBU where they
-        would start first. Returns whether it dispatched."""
+        sooner than both (not for a streamed block with replicas); with none of these,
+        prefetch behind the busy elastic TBU where they would start first. Returns whether it
+        dispatched."""
         replica = self._replica_for(self.plan.replicas.get(blk.id, ()))
         beat = None if replica is None else self._finish(blk, replica)
-        elastic = self._elastic_choice(blk, beat)
+        elastic = None if blk.id in self.pinned else self._elastic_choice(blk, beat)
         if elastic is not None and (beat is None or elastic[0] < beat):
             if self.draining is not None and elastic[1] == self.draining[1]:
                 self.draining = None
