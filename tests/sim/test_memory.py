@@ -69,6 +69,17 @@ def test_chip_edge_controllers_sit_on_every_edge_cluster():
         assert x in (0, 5) or y in (0, 5)
 
 
+def test_per_cluster_memory_serves_each_tbu_from_its_own_clusters_controller():
+    """Two 4 x 1-TBU clusters side by side, controllers at their first TBUs (x = 0 and 4):
+    TBU 3 (x = 3) is one hop from cluster 1's controller and three from its own, yet reads
+    through its own die's."""
+    arch = tiny_arch(4, 1, **{"chip.clusters_x": 2, "memory.placement": "per_cluster"})
+    topo = Topology(arch)
+    memory = MemorySystem(arch, topo, Noc(topo, arch, _no_clock), _no_clock)
+    assert memory.controllers == [0, 4] and topo.position(3) == (3, 0)
+    assert [memory.controller_of(u) for u in range(8)] == [0, 0, 0, 0, 1, 1, 1, 1]
+
+
 def test_residency_is_bounded_by_the_sram_share():
     """Two 1 MiB configurations on a TBU whose share holds 1.5 MiB: the second evicts the
     first although a slot is free, so a -> b -> a loads three times."""

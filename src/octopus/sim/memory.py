@@ -8,16 +8,18 @@ configuration too large to be resident), and a firing's ``input_bytes``. By
 - ``private``: every TBU has its own link, ``tbu.config_load_bytes_per_cycle`` for
   configurations and ``tbu.memory_bytes_per_cycle`` for the rest; nothing is shared and there
   is no latency: ``end = now + ceil(bytes / rate)`` (the contention-free corner).
-- ``per_cluster`` / ``chip_edge``: controllers at TBU positions (the first TBU of every
-  cluster; or, for every cluster on the edge of the chip mesh, the TBU in the middle of that
-  edge). A request goes to the nearest controller (by hops; ties to the lowest id) and is
-  served at ``memory.bytes_per_cycle`` in the first window from the cycle it is asked for in
-  which the controller is free (:class:`~octopus.sim.windows.BookedWindows`: a read asked for a
-  later cycle, such as a load behind a busy TBU, leaves the gap before it to reads that fit
-  there; otherwise first come, first served); its data then crosses the NoC
-  from the controller's TBU to the requester (reserving links under the ``contention`` model)
-  and arrives ``memory.latency_cycles`` after the later of the two. The requesting TBU's own
-  port (its ``tbu.*_bytes_per_cycle``) bounds the rate too.
+- ``per_cluster`` / ``chip_edge``: controllers at TBU positions (the first TBU of every cluster;
+  or, for every cluster on the edge of the chip mesh, the TBU in the middle of that edge). A
+  request goes to its cluster's controller (``per_cluster``: each die has its own memory, and
+  the machine balance counts a controller per cluster's TBUs) or to the nearest (``chip_edge``;
+  by hops, ties to the lowest id), and is served at ``memory.bytes_per_cycle`` in the first
+  window from the cycle it is asked for in which the controller is free
+  (:class:`~octopus.sim.windows.BookedWindows`: a read asked for a later cycle, such as a load
+  behind a busy TBU, leaves the gap before it to reads that fit there; otherwise first come,
+  first served); its data then crosses the NoC from the controller's TBU to the requester
+  (reserving links under the ``contention`` model) and arrives ``memory.latency_cycles`` after
+  the later of the two. The requesting TBU's own port (its ``tbu.*_bytes_per_cycle``) bounds the
+  rate too.
 
 Traffic is counted in :class:`MemoryStats` by purpose.
 """
@@ -62,8 +64,7 @@ class MemorySystem:
         self._shared = mem.placement != "private"
         self._sites = _controller_sites(arch, topology) if self._shared else []
         self._booked = BookedWindows(len(self._sites), clock)
-        self._nearest: dict[int, int] = {}
-        self._site_pos = [topology.position(u) for u in self._sites]
+        self._serving = _serving(mem.placement, topology, self._sites) if self._shared else []
         self.stats = MemoryStats()
 
     @property
@@ -110,16 +111,21 @@ class MemorySystem:
             else tbu.memory_bytes_per_cycle
 
     def controller_of(self, tbu: int) -> int:
-        """Index (into :attr:`controllers`) of the controller serving ``tbu``: the nearest by
-        hops, ties to the lowest index. Only for shared memory (``controllers`` not empty)."""
-        found = self._nearest.get(tbu)
-        if found is None:
-            # Hops of the XY route = Manhattan distance on the global mesh (Topology.hops).
-            x, y = self._topo.position(tbu)
-            found = min(range(len(self._sites)), key=lambda c: (
-                abs(self._site_pos[c][0] - x) + abs(self._site_pos[c][1] - y), c))
-            self._nearest[tbu] = found
-        return found
+        """Index (into :attr:`controllers`) of the controller serving ``tbu`` (module doc).
+        Only for shared memory (``controllers`` not empty)."""
+        return self._serving[tbu]
+
+
+def _serving(placement: str, topo: Topology, sites: list[int]) -> list[int]:
+    """The controller (index into ``sites``) serving each TBU: its cluster's for
+    ``per_cluster``, else the nearest by hops (ties to the lowest index)."""
+    if placement == "per_cluster":
+        return [topo.cluster_of(u) for u in range(topo.num_tbus)]
+    pos = [topo.position(u) for u in sites]
+    # Hops of the XY route = Manhattan distance on the global mesh (Topology.hops).
+    return [min(range(len(sites)), key=lambda c: (
+        abs(pos[c][0] - x) + abs(pos[c][1] - y), c)) for x, y in map(topo.position,
+                                                                    range(topo.num_tbus))]
 
 
 def _controller_sites(arch: ArchConfig, topo: Topology) -> list[int]:
