@@ -503,7 +503,8 @@ def test_a_looped_streamed_block_waits_for_the_next_iterations_to_rejoin(monkeyp
 
 @pytest.mark.parametrize("workflow", ["recommendation", "speech-assistant"])
 def test_the_pruned_elastic_search_picks_what_trying_every_candidate_picks(monkeypatch, workflow):
-    """``_best_elastic`` stops at the first candidate whose bound exceeds the best end found;
+    """``_best_elastic`` stops at the first candidate whose lower bound (its inputs over idle
+    links) exceeds the best end found;
     on every decision of a run on ``chip-4`` (shared memory, a contended NoC, many idle
     holders) its choice equals the best of each candidate tried alone."""
     from octopus.run import resolve_workflow

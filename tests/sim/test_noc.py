@@ -115,6 +115,15 @@ def test_estimate_has_no_side_effects():
     assert noc.stats.transfers == 1
 
 
+def test_an_unloaded_transfer_bounds_the_estimate_from_below():
+    """Over idle links the two agree; behind a booked link only the estimate waits."""
+    noc, _ = _noc("contention")
+    assert noc.unloaded(0, 4, 640, now=0) == noc.estimate(0, 4, 640, now=0) == 52
+    noc.transfer(0, 1, 640, now=0)
+    assert noc.unloaded(0, 4, 640, now=0) == 52 < noc.estimate(0, 4, 640, now=0) == 62
+    assert noc.unloaded(0, 0, 640, now=5) == noc.unloaded(0, 4, 0, now=5) == 5
+
+
 def test_stats_and_link_windows():
     """Bytes, bytes x hops, per-link busy cycles and the recorded windows add up."""
     windows = []

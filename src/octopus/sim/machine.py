@@ -172,6 +172,19 @@ class Machine:
         """When ``task``'s inputs would all be on ``tbu`` if sent now (nothing is reserved)."""
         return self._inputs_ready(task, tbu, reserve=False)
 
+    def data_ready_floor(self, task: Task, tbu: int) -> int:
+        """A lower bound of :meth:`data_ready_cycle`, cheaper: producers' outputs over idle
+        links, source bytes from memory left out."""
+        now = self.core.now
+        if task.staged_tbu == tbu:
+            return max(now, task.staged_ready_cycle)
+        run, unloaded, ready = task.run, self.noc.unloaded, now
+        for p in task.firing.data_from:
+            end = unloaded(run.tbu_of[p], tbu, run.firings[p].task.output_bytes, now)
+            if end > ready:
+                ready = end
+        return ready
+
     def start_estimate(self, task: Task, tbu: int) -> int:
         """Cycle at which ``task`` would start computing if dispatched on ``tbu`` now."""
         free = max(self.core.now, self.tbus[tbu].busy_until)

@@ -197,6 +197,12 @@ class Noc:
         start = self._booked.earliest(route, now, hold) if self._contention else now
         return start + latency + hold
 
+    def unloaded(self, src: int, dst: int, nbytes: int, now: int) -> int:
+        """The ``end_cycle`` of a transfer sent now over idle links: a lower bound of
+        :meth:`estimate` (equal to it under ``analytic``)."""
+        _, latency, bottleneck, _, _ = self._path(src, dst)
+        return now + latency + -(-nbytes // bottleneck) if nbytes > 0 and bottleneck else now
+
     def link_free_at(self, link: int) -> int:
         """The cycle from which ``link`` has no reservation (always 0 under ``analytic``)."""
         return self._booked.last_end[link]

@@ -352,16 +352,26 @@ class Octopus(Scheduler):
         once its inputs reach the lead. Preference on equal ends: holding the shards, then
         near home, then the lowest id.
 
-        Candidates are tried by their bound, and the search stops at the first bound past the
-        best end found: the same choice as trying all, without an input estimate (a NoC
-        estimate per producer) for the groups that cannot win."""
+        Candidates are tried by a lower bound on their end (their bound, or later if the
+        inputs cannot reach the lead sooner over idle links), and the search stops at the first
+        lower bound past the best end found: the same choice as trying all, without the
+        residency check and the input estimate (a NoC estimate per producer) of the groups
+        that cannot win."""
         machine, topo = self.machine, self.topology
         head = self.queues.peek(blk.id, 1)[0]
         home, rate = head.run.site, machine.arch.memory.bytes_per_cycle
         inputs: dict[int, int] = {}  # lead -> when the head's inputs would be there
+        floors: dict[int, int] = {}  # lead -> a lower bound of that
+        lows = []
+        for bound, lead, width, free, idle in candidates:
+            floor = floors.get(lead)
+            if floor is None:
+                floor = floors[lead] = machine.data_ready_floor(head, lead)
+            lows.append((max(free, floor) + bound - free, lead, width, free, idle, bound))
+        lows.sort(key=itemgetter(0))
         best = None
-        for bound, lead, width, free, idle in sorted(candidates, key=itemgetter(0)):
-            if best is not None and bound > best[0]:
+        for low, lead, width, free, idle, bound in lows:
+            if best is not None and low > best[0]:
                 break
             group = tuple(range(lead, lead + width))
             held = machine.holds_group(blk.id, group)
