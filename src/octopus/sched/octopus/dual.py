@@ -94,6 +94,6 @@ def _counts(blocks: list[str], wanted: Mapping[str, int], widths: Mapping[str, i
     """Replicas of each of ``blocks``, in order, as many as wanted while ``budget`` TBUs last."""
     counts = {}
     for block in blocks:
-        counts[block] = max(0, min(wanted[block], budget // widths[block]))
+        counts[block] = min(wanted[block], budget // widths[block])
         budget -= counts[block] * widths[block]
     return counts
