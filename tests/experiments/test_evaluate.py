@@ -108,6 +108,11 @@ def test_a_tiny_evaluation_fills_the_issue_schema():
     assert set(h["by_arrival_cv"]) == {"3"}
     assert h["by_arrival_cv"]["3"]["arrival_cv"] == 3.0
     assert h["size"]["seeds"] == [0, 1] and h["wall_s"] > 0 and h["cpu_s"] > 0
+    parts = h["cpu_s_by_part"]
+    assert set(parts) == {"latency floors", "tuning", "goodput searches", "closed batch",
+                          "ablation"}
+    assert all(set(by) == {"chip"} for by in parts.values())
+    assert sum(s for by in parts.values() for s in by.values()) == pytest.approx(h["cpu_s"])
 
 
 def test_the_tiny_evaluation_measured_floors_and_searched_every_cell():

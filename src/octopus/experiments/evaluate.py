@@ -146,8 +146,9 @@ class _Plan:
         return {"name": sched, **params} if params else sched
 
     def run(self, jobs: Mapping[tuple, tuple[float, Callable[[], Any]]], stage: str,
-            group: Callable[[tuple], tuple]) -> dict[tuple, Any]:
-        return _run_all(jobs, self.backend, self.progress, stage, group, self.ev)
+            group: Callable[[tuple], tuple], part: Callable[[tuple], tuple[str, str]]
+            ) -> dict[tuple, Any]:
+        return _run_all(jobs, self.backend, self.progress, stage, group, part, self.ev)
 
 
 def _measure_floors(plan: _Plan) -> None:
@@ -158,7 +159,8 @@ def _measure_floors(plan: _Plan) -> None:
             for wf in size.workflows for p in size.presets for seed in size.seeds
             for s in ev.schedulers}
     for (wf, p, seed, s), floor in plan.run(jobs, "stage 1 of 3: latency floors",
-                                            lambda key: key[:2]).items():
+                                            lambda key: key[:2],
+                                            lambda key: ("latency floors", key[1])).items():
         ev.floors.setdefault((wf, p, seed), {})[s] = floor
     plan.slo_floors = {k: tuple(float(x) for x in ev.slo_floor(*k)) for k in ev.floors}
 
@@ -178,7 +180,8 @@ def _tune(plan: _Plan) -> None:
                                      rate_per_s=size.reference_load * ev.capacity[(wf, p)])
                     jobs[(wf, p, s, i)] = (plan.cost(wf, p), functools.partial(
                         run_point, spec, plan.slo_floors[(wf, p, seed)], size.slo_scale, ()))
-    tuned = plan.run(jobs, "stage 2 of 3: tuning baselines", lambda key: key[:2])
+    tuned = plan.run(jobs, "stage 2 of 3: tuning baselines", lambda key: key[:2],
+                     lambda key: ("tuning", key[1]))
     for wf in size.workflows:
         for p in size.presets:
             for s, grid in grids.items():
@@ -217,8 +220,11 @@ def _search(plan: _Plan) -> None:
             for seed in size.seeds:
                 jobs[("ablation", mech, wf, seed)] = search(
                     wf, size.ablation_on, {"name": TARGET, mech: not default}, POISSON, seed)
+    parts = {"main": "goodput searches", "closed": "closed batch", "ablation": "ablation"}
     results = plan.run(jobs, "stage 3 of 3: goodput searches, ablation, closed batch",
-                       lambda key: key[:4] if key[0] == "main" else key[:3])
+                       lambda key: key[:4] if key[0] == "main" else key[:3],
+                       lambda key: (parts[key[0]], size.ablation_on if key[0] == "ablation"
+                                    else key[2]))
     for key in jobs:  # in the order made: seeds ascending within each cell
         kind, *rest = key
         if kind == "main":
@@ -241,11 +247,13 @@ def _call(group: list[tuple[tuple, Callable[[], Any]]]
 
 def _run_all(jobs: Mapping[tuple, tuple[float, Callable[[], Any]]], backend: Backend,
              progress: Callable[..., Iterable] | None, stage: str,
-             group: Callable[[tuple], tuple], ev: Evaluation) -> dict[tuple, Any]:
+             group: Callable[[tuple], tuple], part: Callable[[tuple], tuple[str, str]],
+             ev: Evaluation) -> dict[tuple, Any]:
     """Run ``jobs`` (key -> (expected cost, job)) on ``backend`` and collect their results by
-    key, adding their CPU time to ``ev.cpu_s``. Jobs whose keys ``group`` maps alike run one
-    after the other in one worker (a worker process per job would cost more than the job),
-    the costliest groups first."""
+    key, adding their CPU time to ``ev.cpu_s`` and to ``ev.cpu_s_by_part`` under
+    ``part(key)`` (what the job is for, its preset). Jobs whose keys ``group`` maps alike run
+    one after the other in one worker (a worker process per job would cost more than the
+    job), the costliest groups first; ``part`` must map them alike too."""
     groups: dict[tuple, list[tuple[tuple, Callable[[], Any]]]] = {}
     costs: dict[tuple, float] = {}
     for key, (cost, fn) in jobs.items():
@@ -259,4 +267,6 @@ def _run_all(jobs: Mapping[tuple, tuple[float, Callable[[], Any]]], backend: Bac
     for done, cpu_s in stream:
         results.update(done)
         ev.cpu_s += cpu_s
+        where = part(done[0][0])
+        ev.cpu_s_by_part[where] = ev.cpu_s_by_part.get(where, 0.0) + cpu_s
     return results

@@ -177,6 +177,7 @@ class Evaluation:
     closed: dict[tuple[str, str, str], dict[str, Any]] = field(default_factory=dict)
     wall_s: float = 0.0
     cpu_s: float = 0.0  # CPU time of the runs, summed over the workers
+    cpu_s_by_part: dict[tuple[str, str], float] = field(default_factory=dict)  # (part, preset)
     workers: int | None = None  # of the backend, when it says
     load_average: float | None = None  # of the machine over the last 15 minutes, at the end
 
@@ -309,6 +310,9 @@ class Evaluation:
                               if c != cv},
             "wall_s": self.wall_s,
             "cpu_s": self.cpu_s,
+            "cpu_s_by_part": {part: {p: s for (q, p), s in self.cpu_s_by_part.items()
+                                     if q == part}
+                              for part in dict.fromkeys(q for q, _ in self.cpu_s_by_part)},
             "workers": self.workers,
             "load_average": self.load_average,
         }

@@ -364,6 +364,10 @@ def _timing(ev: Evaluation) -> str:
                  "cores)")
     if ev.load_average is not None:
         text += f"; the machine's 15-minute load average was {ev.load_average:.1f} at the end"
+    if ev.cpu_s_by_part:
+        parts = sorted(ev.cpu_s_by_part.items(), key=lambda kv: -kv[1])
+        text += ". CPU-minutes by part and preset, costliest first: " + ", ".join(
+            f"{part} on `{preset}` {s / 60:.1f}" for (part, preset), s in parts)
     return text
 
 
