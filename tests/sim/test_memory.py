@@ -55,6 +55,25 @@ def test_a_read_asked_for_later_leaves_the_gap_before_it():
     assert memory.stats.wait_cycles == 1100
 
 
+def test_a_short_read_goes_ahead_of_a_stream_and_the_next_stream_pays_for_it():
+    """``interleave`` (the default): a 1,600 B input asked while a 3.2 MB stream (larger than a
+    TBU's 1.5 MiB configuration capacity) holds the controller is served at once (100 cycles +
+    100 latency); the next stream waits for the first and for the input's 100 cycles. ``fifo``:
+    the input waits out the stream."""
+    memory, arch = _memory("per_cluster")
+    stream = 3_200_000  # 200,000 cycles at 16 B/cycle
+    assert stream > arch.config_capacity_bytes >= 1600
+    assert memory.read(0, stream, 0, "weights") == 200_100
+    assert memory.estimate(1, 1600, 10, "inputs") == 10 + 100 + 100
+    assert memory.read(1, 1600, 10, "inputs") == 10 + 100 + 100
+    assert memory.read(0, stream, 10, "weights") == 200_000 + 100 + 200_000 + 100
+    assert memory.stats.total_bytes == 2 * stream + 1600
+
+    fifo, _ = _memory("per_cluster", **{"memory.arbitration": "fifo"})
+    fifo.read(0, stream, 0, "weights")
+    assert fifo.read(1, 1600, 10, "inputs") == 200_000 + 100 + 100
+
+
 def test_chip_edge_controllers_sit_on_every_edge_cluster():
     """A 3 x 3 mesh of 2 x 2-TBU clusters: 8 edge clusters get a controller, the centre none,
     each on the TBU of its cluster that faces the chip's edge."""

@@ -154,9 +154,19 @@ class MemoryConfig(_Frozen):
         default="private",
         description="'private': every TBU has its own link to memory at its tbu.*_bytes_per_cycle "
         "(nothing shared, no latency); 'per_cluster': one controller per cluster, at its first "
-        "TBU; 'chip_edge': one controller per cluster on the edge of the chip mesh, at the TBU "
-        "on that edge. A request goes to the nearest controller, waits for it (first come, "
-        "first served), and its data crosses the NoC from the controller's TBU.",
+        "TBU, serving that cluster; 'chip_edge': one controller per cluster on the edge of the "
+        "chip mesh, at the TBU on that edge, serving the TBUs nearest it. A request waits for "
+        "its controller (see arbitration), and its data crosses the NoC from the controller's "
+        "TBU.",
+    )
+    arbitration: Literal["interleave", "fifo"] = Field(
+        default="interleave",
+        description="How a shared controller orders reads. 'interleave': a read no larger than "
+        "one TBU's configuration capacity (a configuration, an input) goes ahead of the weight "
+        "streams queued or in flight, as a controller interleaves requests between the bursts "
+        "of a long stream, and its cycles are booked after them (bandwidth is conserved); "
+        "streams go first come, first served among themselves. 'fifo': every read whole, "
+        "first come, first served (a configuration waits out a multi-GB stream ahead of it).",
     )
     bytes_per_cycle: int = Field(
         default=32, gt=0, le=MAX_INT,

@@ -21,6 +21,16 @@ configuration too large to be resident), and a firing's ``input_bytes``. By
   the later of the two. The requesting TBU's own port (its ``tbu.*_bytes_per_cycle``) bounds the
   rate too.
 
+``memory.arbitration: interleave`` (the default) orders a controller's reads in two lanes. A
+*short* read, no larger than one TBU's configuration capacity (a configuration, a shard, an
+input), is served in the first window free of other short reads, ahead of any weight stream
+queued or in flight: a controller interleaves requests between the bursts of a long stream, so a
+64 KB configuration does not wait out a 5 GB decode stream. Its cycles are then booked in the
+stream lane too, in its first free window from the same cycle, so the controller never moves more
+than its bandwidth: the streams after it are delayed by what it took (the stream it overtook is
+not, an approximation bounded by the short traffic). Streams are served whole, first come, first
+served among themselves. ``fifo`` serves every read whole, first come, first served.
+
 Traffic is counted in :class:`MemoryStats` by purpose.
 """
 
@@ -63,7 +73,9 @@ class MemorySystem:
         mem = arch.memory
         self._shared = mem.placement != "private"
         self._sites = _controller_sites(arch, topology) if self._shared else []
-        self._booked = BookedWindows(len(self._sites), clock)
+        self._booked = BookedWindows(len(self._sites), clock)  # every read's cycles
+        self._short = BookedWindows(len(self._sites), clock)  # short reads' only (module doc)
+        self._short_bytes = arch.config_capacity_bytes if mem.arbitration == "interleave" else 0
         self._serving = _serving(mem.placement, topology, self._sites) if self._shared else []
         self.stats = MemoryStats()
 
@@ -84,8 +96,11 @@ class MemorySystem:
             return now + offchip_read_cycles(self._arch, nbytes, port)
         ctrl, mem = (self.controller_of(tbu),), self._arch.memory
         hold = math.ceil(nbytes / mem.bytes_per_cycle)
-        start = self._booked.earliest(ctrl, now, hold)
-        self._booked.book(ctrl, start, hold)
+        lane = self._short if nbytes <= self._short_bytes else self._booked
+        start = lane.earliest(ctrl, now, hold)
+        lane.book(ctrl, start, hold)
+        if lane is self._short:  # its cycles, in the first free window of every read's lane
+            self._booked.book(ctrl, self._booked.earliest(ctrl, now, hold), hold)
         self.stats.wait_cycles += start - now
         streamed = start + math.ceil(nbytes / min(port, mem.bytes_per_cycle))
         _, arrived = self._noc.transfer(self._sites[ctrl[0]], tbu, nbytes, start)
@@ -100,7 +115,8 @@ class MemorySystem:
         if not self._shared:
             return now + offchip_read_cycles(self._arch, nbytes, port)
         ctrl, mem = self.controller_of(tbu), self._arch.memory
-        start = self._booked.earliest((ctrl,), now, math.ceil(nbytes / mem.bytes_per_cycle))
+        lane = self._short if nbytes <= self._short_bytes else self._booked
+        start = lane.earliest((ctrl,), now, math.ceil(nbytes / mem.bytes_per_cycle))
         arrived = self._noc.estimate(self._sites[ctrl], tbu, nbytes, start)
         return max(start + math.ceil(nbytes / min(port, mem.bytes_per_cycle)), arrived) \
             + mem.latency_cycles
