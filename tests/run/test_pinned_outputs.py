@@ -27,7 +27,7 @@ PINS = [
     ("face-recognition", "chip", 12, 300.0, "locality", "6e3cddadad623005c49b76ee"),
     ("face-recognition", "chip", 12, 300.0, "reactive", "a08fc317351de4d02daf2e1f"),
     ("face-recognition", "chip", 12, 300.0, "clairvoyant", "fdb3bc15e984b77a956fbdd6"),
-    ("face-recognition", "chip", 12, 300.0, "octopus", "79edb0895b468793039f68bf"),
+    ("face-recognition", "chip", 12, 300.0, "octopus", "f723719e6c52a4c563de3c41"),
     ("llm-agent", "chip", 6, None, "greedy", "3cfa433f597bb25e5ba90acc"),
     ("llm-agent", "chip", 6, None, "static", "6fca4831ca7ddbf6d82c4d71"),
     ("llm-agent", "chip", 6, None, "affinity", "a87e79776d3636cc6761888e"),
@@ -41,7 +41,7 @@ PINS = [
     ("mix", "chip", 14, 200.0, "locality", "f110c2fd0e42f8a97f9d9f7e"),
     ("mix", "chip", 14, 200.0, "reactive", "a4f9af47826a58688805f2bf"),
     ("mix", "chip", 14, 200.0, "clairvoyant", "1927d527499a68a7fd332609"),
-    ("mix", "chip", 14, 200.0, "octopus", "c90f4cca323ae803d7affa94"),
+    ("mix", "chip", 14, 200.0, "octopus", "1f54f36facdb188553684974"),
     ("video-analytics", "wafer", 10, None, "greedy", "5abb6d4a22ce8ef9d9c9bddf"),
     ("video-analytics", "wafer", 10, None, "static", "8835cdeaf998b85b0a8797ad"),
     ("video-analytics", "wafer", 10, None, "affinity", "eddafddad2cbd42484c4f4aa"),
@@ -55,7 +55,7 @@ PINS = [
     ("mix", "wafer", 14, 2000.0, "locality", "fedf8b6c134e503b527d1c1f"),
     ("mix", "wafer", 14, 2000.0, "reactive", "4fe5fa648aff3d6768168a75"),
     ("mix", "wafer", 14, 2000.0, "clairvoyant", "52d07997da0c11e09339f13e"),
-    ("mix", "wafer", 14, 2000.0, "octopus", "21178c4f78317c28bf602726"),
+    ("mix", "wafer", 14, 2000.0, "octopus", "e5e9cc31c97af30a866f5360"),
 ]
 
 

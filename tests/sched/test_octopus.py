@@ -420,6 +420,21 @@ def test_a_reservation_holds_back_only_less_urgent_work():
     assert x0.end_cycle <= g0.start_cycle and g0.end_cycle <= x1.start_cycle
 
 
+def test_a_reservation_lapses_when_more_urgent_work_takes_one_of_its_tbus():
+    """4 TBUs; instance 1's x reserves 0-3 behind instance 0's x. When they free, instance 0's
+    long follow-up y (1,000,000 cycles, more urgent) takes one of them: the group would now free
+    a million cycles later, so instance 1's x chooses again and runs 2 wide on idle TBUs at
+    once, instead of waiting out y."""
+    wf = (WorkflowBuilder("r").task("x", "ai", Normal(mean=25_600_000, cv=0.01))
+          .task("y", "general", Normal(mean=64_000_000, cv=0.01)).flow("x", "y").build())
+    _, rec = run(wf, arch(4), instances=2, arrivals=[0, 100])
+    x0, x1 = sorted(rec.of("x"), key=lambda t: t.run.index)
+    y0 = next(t for t in rec.of("y") if t.run.index == 0)
+    assert x0.group == (0, 1, 2, 3) and x1.start_cycle >= x0.end_cycle
+    assert y0.start_cycle <= x1.start_cycle < y0.end_cycle
+    assert len(x1.group) == 2 and y0.tbu not in x1.group
+
+
 # --- Adaptive TBU Scheduling: deadlines ---------------------------------------------------------
 def _short_or_long():
     """a (10 cycles), then either s (10 cycles) or l1 -> l2 (1,000,000 cycles each)."""

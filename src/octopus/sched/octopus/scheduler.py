@@ -9,8 +9,9 @@ places as many dispatches of each as it can:
    (:mod:`.dual`; idle, or prefetched behind the one that frees first) or an idle elastic
    group near its instance's home (:mod:`.proactive`), one holding its configuration first,
    as wide as :mod:`.adaptive` says, counting its load and when its inputs arrive; or a busy
-   elastic group that would end it sooner than both is reserved. A streamed block with
-   replicas runs on them only (:mod:`.dual`);
+   elastic group that would end it sooner than both is reserved (if more urgent work takes one
+   of its TBUs meanwhile, so that it frees later than when reserved, the block chooses again).
+   A streamed block with replicas runs on them only (:mod:`.dual`);
 2. with no elastic TBU idle, a short one-TBU firing (at most a tenth of a replica's) may run
    on an idle replica TBU: replicas idle between their firings, and a general block waiting
    millions of cycles for an elastic TBU next to them costs its instance its SLO;
@@ -74,7 +75,8 @@ class Octopus(Scheduler):
         self.candidates = self._replica_candidates() if cfg.dual else set()
         self.streamed_tbus = self._streamed_tbus()
         self.plan = Plan.all_elastic(self.topology.num_tbus)
-        self.draining: tuple[str, tuple[int, ...]] | None = None  # a block, the group it awaits
+        # A block, the group it awaits and the cycle that group was to free when reserved.
+        self.draining: tuple[str, tuple[int, ...], int] | None = None
         self.groups = GroupIndex(machine, self.topology)
         self.loaded: dict[tuple[str, int], set[int]] = defaultdict(set)  # (block, width): leads
         self._replan()
@@ -287,15 +289,19 @@ class Octopus(Scheduler):
 
         With ``adaptive`` the group is the one, of any width, on which that firing would end
         first (:mod:`.adaptive`); if it is still busy, it is reserved (``self.draining``:
-        nothing less urgent starts there until it is idle) and None is returned, unless another
-        block's reservation is pending, when the best idle group is taken instead, or the
-        firing would end there no sooner than at ``beat`` (a replica's end). Off: the
-        narrowest width residency allows, on idle TBUs only."""
+        nothing less urgent starts there until it is idle, or until more urgent work there
+        makes it free later than when reserved, when the choice is made again) and None is
+        returned, unless another block's reservation is pending, when the best idle group is
+        taken instead, or the firing would end there no sooner than at ``beat`` (a replica's
+        end). Off: the narrowest width residency allows, on idle TBUs only."""
         machine = self.machine
         draining = self.draining
         if draining is not None and draining[0] == blk.id:
-            ready = all(u in machine.idle for u in draining[1])
-            return (self._finish(blk, draining[1], machine.now), draining[1]) if ready else None
+            if all(u in machine.idle for u in draining[1]):
+                return self._finish(blk, draining[1], machine.now), draining[1]
+            if self._replica_free(draining[1]) <= draining[2]:
+                return None
+            self.draining = draining = None  # it frees later than reserved for: choose again
         reserved = draining[1] if draining is not None and not self._outranks(
             blk.id, draining[0]) else ()
         busy_too = self.config.adaptive and draining is None
@@ -310,7 +316,7 @@ class Octopus(Scheduler):
         end, _, group, idle = self._best_elastic(blk, candidates)
         if idle or (beat is not None and end >= beat):
             return (end, group) if idle else None
-        self.draining = (blk.id, group)  # only searched for busy groups with none pending
+        self.draining = (blk.id, group, self._replica_free(group))  # (none was pending)
         self.stats["drains"] = self.stats.get("drains", 0) + 1
         return None
 
