@@ -9,7 +9,7 @@ from __future__ import annotations
 from simkit import run_sim, tiny_arch
 
 from octopus.arch import Topology
-from octopus.sim.memory import MemorySystem
+from octopus.sim.memory import CLASS_RATIO, MemorySystem
 from octopus.sim.noc import Noc
 from octopus.workflow import WorkflowBuilder
 
@@ -55,23 +55,27 @@ def test_a_read_asked_for_later_leaves_the_gap_before_it():
     assert memory.stats.wait_cycles == 1100
 
 
-def test_a_short_read_goes_ahead_of_a_stream_and_the_next_stream_pays_for_it():
-    """``interleave`` (the default): a 1,600 B input asked while a 3.2 MB stream (larger than a
-    TBU's 1.5 MiB configuration capacity) holds the controller is served at once (100 cycles +
-    100 latency); the next stream waits for the first and for the input's 100 cycles. ``fifo``:
-    the input waits out the stream."""
+def test_smaller_reads_go_ahead_of_larger_ones_and_the_next_larger_read_pays():
+    """``interleave`` (the default): a 1,600 B input and a 3.2 MB stream (one size class up
+    from a TBU's 1.5 MiB configuration capacity) asked while a 32 MB stream (three classes up)
+    holds the controller are served at once; the next 32 MB stream waits for the first and for
+    the smaller reads' cycles; a second 3.2 MB stream waits only for the first. ``fifo``: the
+    input waits out the stream."""
     memory, arch = _memory("per_cluster")
-    stream = 3_200_000  # 200,000 cycles at 16 B/cycle
-    assert stream > arch.config_capacity_bytes >= 1600
-    assert memory.read(0, stream, 0, "weights") == 200_100
+    small, large = 3_200_000, 32_000_000  # 200,000 and 2,000,000 cycles at 16 B/cycle
+    assert 1600 <= arch.config_capacity_bytes < small < CLASS_RATIO * arch.config_capacity_bytes
+    assert large > CLASS_RATIO ** 2 * arch.config_capacity_bytes
+    assert memory.read(0, large, 0, "weights") == 2_000_100
     assert memory.estimate(1, 1600, 10, "inputs") == 10 + 100 + 100
     assert memory.read(1, 1600, 10, "inputs") == 10 + 100 + 100
-    assert memory.read(0, stream, 10, "weights") == 200_000 + 100 + 200_000 + 100
-    assert memory.stats.total_bytes == 2 * stream + 1600
+    assert memory.read(1, small, 10, "weights") == 110 + 200_000 + 100
+    assert memory.read(0, large, 10, "weights") == 2_000_000 + 100 + 200_000 + 2_000_000 + 100
+    assert memory.read(1, small, 10, "weights") == 200_110 + 200_000 + 100
+    assert memory.stats.total_bytes == 2 * large + 2 * small + 1600
 
     fifo, _ = _memory("per_cluster", **{"memory.arbitration": "fifo"})
-    fifo.read(0, stream, 0, "weights")
-    assert fifo.read(1, 1600, 10, "inputs") == 200_000 + 100 + 100
+    fifo.read(0, large, 0, "weights")
+    assert fifo.read(1, 1600, 10, "inputs") == 2_000_000 + 100 + 100
 
 
 def test_chip_edge_controllers_sit_on_every_edge_cluster():

@@ -161,12 +161,12 @@ class MemoryConfig(_Frozen):
     )
     arbitration: Literal["interleave", "fifo"] = Field(
         default="interleave",
-        description="How a shared controller orders reads. 'interleave': a read no larger than "
-        "one TBU's configuration capacity (a configuration, an input) goes ahead of the weight "
-        "streams queued or in flight, as a controller interleaves requests between the bursts "
-        "of a long stream, and its cycles are booked after them (bandwidth is conserved); "
-        "streams go first come, first served among themselves. 'fifo': every read whole, "
-        "first come, first served (a configuration waits out a multi-GB stream ahead of it).",
+        description="How a shared controller orders reads. 'interleave': smaller reads first: "
+        "a read waits only for reads of its size class and smaller ones (classes: up to one "
+        "TBU's configuration capacity, then each up to 4x larger), as a controller interleaves "
+        "requests between the bursts of a long stream, and its cycles are booked after the "
+        "larger reads (bandwidth is conserved). 'fifo': every read whole, first come, first "
+        "served (a configuration waits out a multi-GB stream ahead of it).",
     )
     bytes_per_cycle: int = Field(
         default=32, gt=0, le=MAX_INT,

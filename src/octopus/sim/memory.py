@@ -21,17 +21,20 @@ configuration too large to be resident), and a firing's ``input_bytes``. By
   the later of the two. The requesting TBU's own port (its ``tbu.*_bytes_per_cycle``) bounds the
   rate too.
 
-``memory.arbitration: interleave`` (the default) orders a controller's reads in two lanes. A
-*short* read, no larger than one TBU's configuration capacity (a configuration, a shard, an
-input), is served in the first window free of other short reads, ahead of any weight stream
-queued or in flight: a controller interleaves requests between the bursts of a long stream, so a
-64 KB configuration does not wait out a 5 GB decode stream. Its cycles are then booked in the
-stream lane too, in its first free window from the same cycle, so the controller never moves more
-than its bandwidth: the streams after it are delayed by what it took (the stream it overtook is
-not, an approximation bounded by the short traffic). Streams are served whole, first come, first
-served among themselves. ``fifo`` serves every read whole, first come, first served.
-
-Traffic is counted in :class:`MemoryStats` by purpose.
+``memory.arbitration: interleave`` (the default) serves smaller reads first. Reads fall in size
+classes: the first holds reads no larger than one TBU's configuration capacity (a configuration,
+a shard, an input), each next one reads up to :data:`CLASS_RATIO` times larger (the last, the
+rest). A read is served in the first window free of reads of its class and smaller ones, ahead
+of larger reads queued or in flight: a controller interleaves requests between the bursts of a
+long stream, so a 64 KB configuration, or a 30 MB stream, does not wait out a 5 GB decode stream.
+Its cycles are also booked in the first free window, from the same cycle, of every larger class,
+so the controller never moves more than its bandwidth: the larger reads after it are delayed by
+what it took (the one it overtook is not, an error bounded by the smaller traffic). Reads of one
+class are served whole, first come, first served.
+Against a fluid, processor-sharing controller a small read ends sooner here (alone, not sharing)
+and a large one is not slowed while it is overtaken; modelling that would move the end of every
+firing in flight whenever a read arrives. ``fifo`` serves every read whole, first come, first
+served.
 """
 
 from __future__ import annotations
@@ -45,6 +48,9 @@ from octopus.sim.noc import Noc
 from octopus.sim.windows import BookedWindows
 
 __all__ = ["PURPOSES", "MemoryStats", "MemorySystem"]
+
+CLASS_RATIO = 4  # under interleave, a size class reads up to this many times the one below
+SIZE_CLASSES = 8  # the last: reads over 4**6 configuration capacities (6.4 GB on the presets)
 
 PURPOSES = ("weights", "inputs")
 """What a read is for: ``weights`` (configuration loads and streamed weights) or ``inputs``."""
@@ -73,9 +79,10 @@ class MemorySystem:
         mem = arch.memory
         self._shared = mem.placement != "private"
         self._sites = _controller_sites(arch, topology) if self._shared else []
-        self._booked = BookedWindows(len(self._sites), clock)  # every read's cycles
-        self._short = BookedWindows(len(self._sites), clock)  # short reads' only (module doc)
-        self._short_bytes = arch.config_capacity_bytes if mem.arbitration == "interleave" else 0
+        # Per size class (module doc), the cycles of its reads and of every smaller one's.
+        self._lanes = [BookedWindows(len(self._sites), clock) for _ in range(
+            SIZE_CLASSES if mem.arbitration == "interleave" else 1)]
+        self._class_bytes = arch.config_capacity_bytes  # the first class's largest read
         self._serving = _serving(mem.placement, topology, self._sites) if self._shared else []
         self.stats = MemoryStats()
 
@@ -96,11 +103,12 @@ class MemorySystem:
             return now + offchip_read_cycles(self._arch, nbytes, port)
         ctrl, mem = (self.controller_of(tbu),), self._arch.memory
         hold = math.ceil(nbytes / mem.bytes_per_cycle)
-        lane = self._short if nbytes <= self._short_bytes else self._booked
-        start = lane.earliest(ctrl, now, hold)
-        lane.book(ctrl, start, hold)
-        if lane is self._short:  # its cycles, in the first free window of every read's lane
-            self._booked.book(ctrl, self._booked.earliest(ctrl, now, hold), hold)
+        lanes = self._lanes
+        k = self._size_class(nbytes)
+        start = lanes[k].earliest(ctrl, now, hold)
+        lanes[k].book(ctrl, start, hold)
+        for lane in lanes[k + 1:]:  # it delays the larger reads after it (module doc)
+            lane.book(ctrl, lane.earliest(ctrl, now, hold), hold)
         self.stats.wait_cycles += start - now
         streamed = start + math.ceil(nbytes / min(port, mem.bytes_per_cycle))
         _, arrived = self._noc.transfer(self._sites[ctrl[0]], tbu, nbytes, start)
@@ -115,11 +123,18 @@ class MemorySystem:
         if not self._shared:
             return now + offchip_read_cycles(self._arch, nbytes, port)
         ctrl, mem = self.controller_of(tbu), self._arch.memory
-        lane = self._short if nbytes <= self._short_bytes else self._booked
-        start = lane.earliest((ctrl,), now, math.ceil(nbytes / mem.bytes_per_cycle))
+        start = self._lanes[self._size_class(nbytes)].earliest(
+            (ctrl,), now, math.ceil(nbytes / mem.bytes_per_cycle))
         arrived = self._noc.estimate(self._sites[ctrl], tbu, nbytes, start)
         return max(start + math.ceil(nbytes / min(port, mem.bytes_per_cycle)), arrived) \
             + mem.latency_cycles
+
+    def _size_class(self, nbytes: int) -> int:
+        """The size class of a read of ``nbytes`` (module doc; always 0 under ``fifo``)."""
+        k, largest = 0, self._class_bytes
+        while nbytes > largest and k < len(self._lanes) - 1:
+            k, largest = k + 1, largest * CLASS_RATIO
+        return k
 
     def _port(self, purpose: str) -> int:
         tbu = self._arch.tbu
