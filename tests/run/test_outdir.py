@@ -119,13 +119,30 @@ def test_a_failure_while_setting_up_a_run_leaves_no_stage(tmp_path, monkeypatch)
 
 
 def test_a_failure_while_staging_leaves_no_stage(tmp_path, monkeypatch):
-    """Should making the stage shareable fail, the stage goes too."""
+    """Should making the stage shareable fail, the stage goes too, and the error names the
+    target."""
 
     def broken(self, mode):
         raise PermissionError(1, "Operation not permitted")
 
     monkeypatch.setattr(Path, "chmod", broken)
-    with pytest.raises(PermissionError):
+    with pytest.raises(InputError, match="Operation not permitted"):
+        StagedDirectory(tmp_path / "r", "run")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_signal_just_after_the_stage_is_made_leaves_no_stage(tmp_path, monkeypatch):
+    """A termination signal handled the moment the stage directory exists (the CLI raises on
+    SIGTERM) removes it: its name is known before it is made."""
+    real_mkdir = os.mkdir
+
+    def interrupted(path, mode=0o777, *args, **kwargs):
+        real_mkdir(path, mode, *args, **kwargs)
+        if ".stage-" in os.fspath(path):
+            raise KeyboardInterrupt
+
+    monkeypatch.setattr(os, "mkdir", interrupted)
+    with pytest.raises(KeyboardInterrupt):
         StagedDirectory(tmp_path / "r", "run")
     assert list(tmp_path.iterdir()) == []
 

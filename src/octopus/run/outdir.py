@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import os
 import re
+import secrets
 import shutil
 import stat
 import tempfile
@@ -123,17 +124,23 @@ class StagedDirectory:
         self.target = _check_existing(target, kind)
         self.kind = kind
         parent = self.target.parent
+        # Named before it exists, so that a signal handled just after it is made (the CLI
+        # raises on SIGTERM) finds a path to remove: tempfile.mkdtemp may be interrupted after
+        # its mkdir, before it returns the name.
+        self.path = parent / f".{self.target.name}.{os.getpid()}.stage-{secrets.token_hex(8)}"
+        self._done = False
         try:
             parent.mkdir(parents=True, exist_ok=True)
             remove_stale_stages(parent)
-            self.path = Path(tempfile.mkdtemp(
-                prefix=f".{self.target.name}.{os.getpid()}.stage-", dir=parent))
+            self.path.mkdir(mode=0o700)
+            self.path.chmod(0o755)  # an output is for sharing
+        except FileExistsError:  # 64 random bits taken: not ours to remove
+            self._done = True
+            raise InputError(self.target, None, f"{self.path} exists") from None
         except OSError as exc:
+            self.discard()
             raise InputError(self.target, None, f"cannot create a directory in {parent} "
                                                 f"({exc.strerror})") from None
-        self._done = False
-        try:
-            self.path.chmod(0o755)  # mkdtemp makes it private; an output is for sharing
         except BaseException:
             self.discard()
             raise
