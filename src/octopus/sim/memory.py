@@ -30,11 +30,12 @@ of a long stream, so a 64 KB configuration, or a 30 MB stream, does not wait out
 stream. A larger read asked later waits for it; one it overtook is not slowed, but its cycles
 are booked after that read, so the larger reads behind it pay them and the controller never moves
 more than its bandwidth for long (the error: the overtaken read ends too soon by at most the
-smaller traffic). Reads of one class are served first come, first served.
-Against a fluid, processor-sharing controller a small read ends sooner here (alone, not sharing)
-and a large one is not slowed while it is overtaken; modelling that would move the end of every
-firing in flight whenever a read arrives. ``fifo`` serves every read whole, first come, first
-served.
+smaller traffic). Reads of one class are served first come, first served. Against a fluid,
+processor-sharing controller a small read ends sooner here (alone, not sharing) and a large one
+is not slowed while it is overtaken; modelling that would move the end of every firing in flight
+whenever a read arrives. ``fifo`` serves every read whole, first come, first served.
+
+Traffic is counted in :class:`MemoryStats` by purpose.
 """
 
 from __future__ import annotations
@@ -107,7 +108,7 @@ class MemorySystem:
         start = self._earliest(k, ctrl, now, hold)
         lanes[k].book(ctrl, start, hold)
         for lane in lanes[k + 1:]:
-            if lane.last_end[ctrl[0]] > start:  # it overtakes a larger read: the next pay
+            if lane.last_end[ctrl[0]] > start:  # it overtakes a larger read: later ones pay
                 lane.book(ctrl, lane.earliest(ctrl, now, hold), hold)
         self.stats.wait_cycles += start - now
         streamed = start + math.ceil(nbytes / min(port, mem.bytes_per_cycle))
