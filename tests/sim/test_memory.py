@@ -9,8 +9,9 @@ from __future__ import annotations
 from simkit import run_sim, tiny_arch
 
 from octopus.arch import Topology
-from octopus.sim.memory import CLASS_RATIO, MemorySystem
+from octopus.sim.memory import MemorySystem
 from octopus.sim.noc import Noc
+from octopus.sim.windows import CLASS_RATIO
 from octopus.workflow import WorkflowBuilder
 
 

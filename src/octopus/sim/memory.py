@@ -21,16 +21,12 @@ configuration too large to be resident), and a firing's ``input_bytes``. By
   the later of the two. The requesting TBU's own port (its ``tbu.*_bytes_per_cycle``) bounds the
   rate too.
 
-``memory.arbitration: interleave`` (the default) serves smaller reads first. Reads fall in size
-classes: the first holds reads no larger than one TBU's configuration capacity (a configuration,
-a shard, an input), each next one reads up to :data:`CLASS_RATIO` times larger (the last, the
-rest). A read is served whole in the first window free of reads of its class and smaller ones,
-ahead of larger reads queued or in flight: a controller interleaves requests between the bursts
-of a long stream, so a 64 KB configuration, or a 30 MB stream, does not wait out a 5 GB decode
-stream. A larger read asked later waits for it; one it overtook is not slowed, but its cycles
-are booked after that read, so the larger reads behind it pay them and the controller never moves
-more than its bandwidth for long (the error: the overtaken read ends too soon by at most the
-smaller traffic). Reads of one class are served first come, first served. Against a fluid,
+``memory.arbitration: interleave`` (the default) serves smaller reads first
+(:class:`~octopus.sim.windows.ClassedWindows`; size classes from one TBU's configuration
+capacity, so a configuration, a shard or an input is in the first, each next class up to
+:data:`~octopus.sim.windows.CLASS_RATIO` times larger): a controller interleaves requests between
+the bursts of a long stream, so a 64 KB configuration, or a 30 MB stream, does not wait out a
+5 GB decode stream; the larger reads behind pay for what overtook them. Against a fluid,
 processor-sharing controller a small read ends sooner here (alone, not sharing) and a large one
 is not slowed while it is overtaken; modelling that would move the end of every firing in flight
 whenever a read arrives. ``fifo`` serves every read whole, first come, first served.
@@ -46,12 +42,9 @@ from dataclasses import dataclass, field
 
 from octopus.arch import ArchConfig, Topology, offchip_read_cycles
 from octopus.sim.noc import Noc
-from octopus.sim.windows import BookedWindows
+from octopus.sim.windows import classed_windows
 
 __all__ = ["PURPOSES", "MemoryStats", "MemorySystem"]
-
-CLASS_RATIO = 4  # under interleave, a size class reads up to this many times the one below
-SIZE_CLASSES = 8  # the last: reads over 4**6 configuration capacities (6.4 GB on the presets)
 
 PURPOSES = ("weights", "inputs")
 """What a read is for: ``weights`` (configuration loads and streamed weights) or ``inputs``."""
@@ -80,10 +73,8 @@ class MemorySystem:
         mem = arch.memory
         self._shared = mem.placement != "private"
         self._sites = _controller_sites(arch, topology) if self._shared else []
-        # Per size class (module doc), the windows its reads were served in.
-        self._lanes = [BookedWindows(len(self._sites), clock) for _ in range(
-            SIZE_CLASSES if mem.arbitration == "interleave" else 1)]
-        self._class_bytes = arch.config_capacity_bytes  # the first class's largest read
+        self._booked = classed_windows(len(self._sites), clock, mem.arbitration == "interleave",
+                                       arch.config_capacity_bytes)
         self._serving = _serving(mem.placement, topology, self._sites) if self._shared else []
         self.stats = MemoryStats()
 
@@ -104,12 +95,10 @@ class MemorySystem:
             return now + offchip_read_cycles(self._arch, nbytes, port)
         ctrl, mem = (self.controller_of(tbu),), self._arch.memory
         hold = math.ceil(nbytes / mem.bytes_per_cycle)
-        k, lanes = self._size_class(nbytes), self._lanes
-        start = self._earliest(k, ctrl, now, hold)
-        lanes[k].book(ctrl, start, hold)
-        for lane in lanes[k + 1:]:
-            if lane.last_end[ctrl[0]] > start:  # it overtakes a larger read: later ones pay
-                lane.book(ctrl, lane.earliest(ctrl, now, hold), hold)
+        booked = self._booked
+        k = booked.size_class(nbytes)
+        start = booked.earliest(ctrl, now, hold, k)
+        booked.book(ctrl, start, hold, k, now)
         self.stats.wait_cycles += start - now
         streamed = start + math.ceil(nbytes / min(port, mem.bytes_per_cycle))
         _, arrived = self._noc.transfer(self._sites[ctrl[0]], tbu, nbytes, start)
@@ -124,31 +113,11 @@ class MemorySystem:
         if not self._shared:
             return now + offchip_read_cycles(self._arch, nbytes, port)
         ctrl, mem = self.controller_of(tbu), self._arch.memory
-        start = self._earliest(self._size_class(nbytes), (ctrl,), now,
-                               math.ceil(nbytes / mem.bytes_per_cycle))
+        start = self._booked.earliest((ctrl,), now, math.ceil(nbytes / mem.bytes_per_cycle),
+                                      self._booked.size_class(nbytes))
         arrived = self._noc.estimate(self._sites[ctrl], tbu, nbytes, start)
         return max(start + math.ceil(nbytes / min(port, mem.bytes_per_cycle)), arrived) \
             + mem.latency_cycles
-
-    def _earliest(self, size_class: int, ctrl: tuple[int], at: int, hold: int) -> int:
-        """The first cycle ``>= at`` from which ``ctrl`` has ``hold`` cycles free of reads of
-        ``size_class`` and smaller ones (module doc)."""
-        lanes = self._lanes[:size_class + 1]
-        start, moved = at, True
-        while moved:
-            moved = False
-            for lane in lanes:
-                found = lane.earliest(ctrl, start, hold)
-                if found != start:
-                    start, moved = found, len(lanes) > 1
-        return start
-
-    def _size_class(self, nbytes: int) -> int:
-        """The size class of a read of ``nbytes`` (module doc; always 0 under ``fifo``)."""
-        k, largest = 0, self._class_bytes
-        while nbytes > largest and k < len(self._lanes) - 1:
-            k, largest = k + 1, largest * CLASS_RATIO
-        return k
 
     def _port(self, purpose: str) -> int:
         tbu = self._arch.tbu
