@@ -28,7 +28,7 @@ def _no_clock() -> int:
     return 0
 
 
-def _noc(model: str, on_link=None) -> tuple[Noc, Topology]:
+def _noc(model: str, on_link=None, arbitration: str = "interleave") -> tuple[Noc, Topology]:
     arch = load_arch(
         "chip",
         {
@@ -37,6 +37,7 @@ def _noc(model: str, on_link=None) -> tuple[Noc, Topology]:
             "cluster.tbus_x": 2,
             "cluster.tbus_y": 2,
             "noc.model": model,
+            "noc.arbitration": arbitration,
         },
     )
     topo = Topology(arch)
@@ -97,6 +98,23 @@ def test_a_transfer_asked_for_later_leaves_the_gap_before_it():
     assert noc.estimate(0, 1, 64000, now=0) == 1010 + 2 + 1000
     assert noc.transfer(0, 1, 64000, now=0) == (1010, 1010 + 2 + 1000)
     assert noc.link_free_at(0) == 2010
+
+
+def test_a_small_transfer_goes_ahead_of_a_stream_on_the_link_and_the_next_stream_pays():
+    """``interleave``: a 64 MB stream (far above a TBU's 1.5 MiB configuration capacity) holds
+    link 0 -> 1 for 1,000,000 cycles; a 640 B activation asked meanwhile crosses at once, and
+    the next stream waits for the first and the activation's 10 cycles. ``fifo``: the activation
+    waits out the stream."""
+    noc, _ = _noc("contention")
+    stream = 64_000_000
+    assert noc.transfer(0, 1, stream, now=0) == (0, 1_000_002)
+    assert noc.estimate(0, 1, 640, now=5) == 5 + 2 + 10
+    assert noc.transfer(0, 1, 640, now=5) == (5, 17)
+    assert noc.transfer(0, 1, stream, now=5) == (1_000_010, 2_000_012)
+    assert noc.link_free_at(0) == 2_000_010
+    fifo, _ = _noc("contention", arbitration="fifo")
+    fifo.transfer(0, 1, stream, now=0)
+    assert fifo.transfer(0, 1, 640, now=5) == (1_000_000, 1_000_012)
 
 
 def test_link_free_after_reservation_ends():

@@ -49,8 +49,8 @@ def _assert_same(ring: Noc, loop: Noc) -> None:
     assert ring.stats == loop.stats
     links = range(len(ring.stats.link_busy_cycles))
     assert [ring.link_free_at(k) for k in links] == [loop.link_free_at(k) for k in links]
-    assert ring._booked._starts == loop._booked._starts
-    assert ring._booked._ends == loop._booked._ends
+    for lanes in zip(ring._booked._lanes, loop._booked._lanes, strict=True):
+        assert lanes[0]._starts == lanes[1]._starts and lanes[0]._ends == lanes[1]._ends
 
 
 def _forbid_one_by_one(monkeypatch) -> None:

@@ -184,6 +184,14 @@ class NocConfig(_Frozen):
         description="'analytic': hops x latency + bytes / bottleneck bandwidth, no contention; "
         "'contention': the same plus per-link busy times along the XY route.",
     )
+    arbitration: Literal["interleave", "fifo"] = Field(
+        default="interleave",
+        description="Under 'contention', how a link orders transfers. 'interleave': smaller "
+        "transfers first, by the size classes of memory.arbitration (a router interleaves the "
+        "packets of a long stream with others), the larger ones behind paying for what "
+        "overtook them. 'fifo': every transfer holds its route whole, first come, first served "
+        "(an activation waits out a weight stream's whole transfer from a memory controller).",
+    )
 
 
 class HostConfig(_Frozen):

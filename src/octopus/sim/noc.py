@@ -14,7 +14,11 @@ and each hop adds only its latency, so
   per-hop latency delays arrival but is not reserved), where ``start`` is the first cycle
   ``>= now`` at which every link on the route is free for that long. A transfer may be asked
   for a future cycle (a group's exchange after its compute), so one asked later may fit in the
-  gap before it; otherwise links are granted in call order.
+  gap before it; otherwise links are granted in call order, except that under
+  ``noc.arbitration: interleave`` (the default) a transfer waits only for transfers of its size
+  class and smaller ones (:class:`~octopus.sim.windows.ClassedWindows`, the classes of the
+  memory controllers): a router interleaves packets, so an activation does not wait out the
+  whole of a weight stream crossing the same link from a memory controller.
 
 A transfer of zero bytes, or from a TBU to itself, takes no time, uses no link and is not
 counted in the stats.
@@ -36,7 +40,7 @@ from octopus.arch.config import ArchConfig
 from octopus.arch.costs import bottleneck_bytes_per_cycle
 from octopus.arch.topology import Topology
 from octopus.sim.recorder import NULL_RECORDER, Recorder
-from octopus.sim.windows import BookedWindows
+from octopus.sim.windows import classed_windows
 
 __all__ = ["Noc", "NocStats"]
 
@@ -124,7 +128,9 @@ class Noc:
         self._contention = arch.noc.model == "contention"
         self._hop = arch.cluster.hop_latency_cycles
         self._d2d = arch.chip.d2d_latency_cycles
-        self._booked = BookedWindows(topology.num_links, clock)
+        self._booked = classed_windows(topology.num_links, clock,
+                                       arch.noc.arbitration == "interleave",
+                                       arch.config_capacity_bytes)
         self._recorder = recorder
         self._records = recorder is not NULL_RECORDER  # Speed: skip a call per link otherwise
         # (src, dst) -> (route, latency cycles, bottleneck bytes/cycle, hops, d2d hops)
@@ -172,10 +178,11 @@ class Noc:
             return max(self._send(path, nbytes, at)[1] for path in ring.paths)
         end = at
         busy_cycles = self.stats.link_busy_cycles
+        size_class = self._booked.size_class(nbytes)
         for bottleneck, latency, links in ring.classes:
             hold = -(-nbytes // bottleneck)
             if self._contention:
-                self._booked.book_free(links, at, hold)
+                self._booked.book_free(links, at, hold, size_class)
             for link in links:
                 busy_cycles[link] += hold
             end = max(end, at + latency + hold)
@@ -194,7 +201,8 @@ class Noc:
         if nbytes == 0 or not route:
             return now
         hold = -(-nbytes // bottleneck)
-        start = self._booked.earliest(route, now, hold) if self._contention else now
+        start = self._booked.earliest(route, now, hold, self._booked.size_class(nbytes)) \
+            if self._contention else now
         return start + latency + hold
 
     def unloaded(self, src: int, dst: int, nbytes: int, now: int) -> int:
@@ -205,7 +213,7 @@ class Noc:
 
     def link_free_at(self, link: int) -> int:
         """The cycle from which ``link`` has no reservation (always 0 under ``analytic``)."""
-        return self._booked.last_end[link]
+        return self._booked.last_end(link)
 
     # --- internals ---------------------------------------------------------------------------
     def _send(self, path: _Path, nbytes: int, now: int) -> tuple[int, int]:
@@ -216,8 +224,10 @@ class Noc:
         hold = -(-nbytes // bottleneck)
         start = now
         if self._contention:
-            start = self._booked.earliest(route, now, hold)
-            self._booked.book(route, start, hold)
+            booked = self._booked
+            size_class = booked.size_class(nbytes)
+            start = booked.earliest(route, now, hold, size_class)
+            booked.book(route, start, hold, size_class, now)
         release = start + hold
         busy_cycles = self.stats.link_busy_cycles
         for link in route:
@@ -232,7 +242,7 @@ class Noc:
         """Whether a transfer of ``ring`` asked for at cycle ``at`` might start after it: under
         ``contention``, when two of its routes share a link or a link is booked past ``at``."""
         return self._contention and (not ring.disjoint or max(
-            map(self._booked.last_end.__getitem__, ring.links), default=at) > at)
+            map(self._booked.last_end, ring.links), default=at) > at)
 
     def _count(self, transfers: int, nbytes: int, hops: int, d2d: int, wait: int) -> None:
         """Add to the stats ``transfers`` transfers of ``nbytes`` each, which took ``hops``
