@@ -58,6 +58,10 @@ class Sizing:
         self._memory_bound: dict[str, bool] = {}
         controllers = len(machine.memory.controllers)
         self.tbus_per_controller = machine.topology.num_tbus // controllers if controllers else 1
+        # A ring's transfers are all one size: one class times them alike and builds faster.
+        arch = machine.arch
+        self._one_class_arch = arch.model_copy(
+            update={"noc": arch.noc.model_copy(update={"arbitration": "fifo"})})
 
     def streams(self, block: TaskBlock, width: int) -> bool:
         return not self.machine.fits(self.parallel.shard_bytes(block, width))
@@ -143,5 +147,5 @@ class Sizing:
         nbytes = self.parallel.exchange_bytes(block, 1, width)
         if not nbytes:
             return 0
-        noc = Noc(self.machine.topology, self.machine.arch, lambda: 0)
+        noc = Noc(self.machine.topology, self._one_class_arch, lambda: 0)
         return max(noc.transfer(u, (u + 1) % width, nbytes, 0)[1] for u in range(width))
